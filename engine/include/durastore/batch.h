@@ -1,0 +1,95 @@
+// Batch: an ordered list of writes that Store::Commit applies all-or-nothing.
+//
+// A Batch is a value: building one touches no store, it can be copied, moved, kept and
+// committed to any store. Operations apply in the order they were added, and each sees
+// the effect of the ones before it (an append after a delete of the same partition
+// starts again at sequence 1). Validation of sizes and names happens when the batch is
+// committed (Store::Commit returns InvalidArgument / ResourceExhausted and applies
+// nothing); conditions (expected versions, leases) are checked as the batch is applied.
+//
+// Not thread-safe: build a Batch on one thread (or guard it yourself).
+#ifndef DURASTORE_BATCH_H_
+#define DURASTORE_BATCH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "durastore/eventlog.h"
+#include "durastore/queue.h"
+
+namespace durastore {
+
+namespace internal {
+struct BatchRep;
+}
+
+class Batch {
+ public:
+  Batch();
+  ~Batch();
+  Batch(const Batch& other);
+  Batch& operator=(const Batch& other);
+  Batch(Batch&& other) noexcept;
+  Batch& operator=(Batch&& other) noexcept;
+
+  // --- event log ---
+  // Appends `events` (at least one) to stream/partition if `expected` holds; otherwise
+  // the whole batch fails with Conflict naming the actual last sequence. A duplicate
+  // event key fails it with AlreadyExists.
+  Batch& Append(std::string_view stream, uint64_t partition, std::vector<eventlog::EventData> events,
+                eventlog::ExpectedVersion expected = eventlog::ExpectedVersion::Any());
+  // Convenience: one event without a key.
+  Batch& Append(std::string_view stream, uint64_t partition, std::string_view payload,
+                eventlog::ExpectedVersion expected = eventlog::ExpectedVersion::Any());
+  // Deletes events with sequence < before_sequence; the partition keeps its last sequence.
+  // A missing stream/partition is not an error (nothing to delete).
+  Batch& TruncateBefore(std::string_view stream, uint64_t partition, uint64_t before_sequence);
+  // Deletes a partition and its events; a later append starts again at sequence 1.
+  Batch& DeletePartition(std::string_view stream, uint64_t partition);
+  // Deletes every partition of the stream.
+  Batch& DeleteStream(std::string_view stream);
+
+  // --- queues ---
+  Batch& Enqueue(std::string_view queue, std::string_view payload,
+                 const queue::EnqueueOptions& options = {});
+  // Creates the queue or replaces its options (queued messages are kept).
+  Batch& ConfigureQueue(std::string_view queue, const queue::QueueOptions& options);
+  // Deletes exactly the leased messages; messages that arrived for the group since the
+  // dequeue stay. LockLost if the lease is not live.
+  Batch& Ack(const queue::LeaseToken& lease);
+  // Releases the lease; the messages become visible at now + delay_ms. With
+  // count_attempt = false the delivery count increment of that dequeue is undone.
+  Batch& Abandon(const queue::LeaseToken& lease, int64_t delay_ms = 0, bool count_attempt = true);
+  // Sets locked_until = now + extend_ms. An expired lease cannot be renewed (LockLost).
+  Batch& Renew(const queue::LeaseToken& lease, int64_t extend_ms);
+  // Moves the leased messages to the queue's dead-letter queue, recording `reason` as an
+  // attribute "dead-letter-reason".
+  Batch& DeadLetter(const queue::LeaseToken& lease, std::string_view reason);
+  // Deletes every message of `queue` whose attribute `name` equals `value`, leased or
+  // not (their leases then fail with LockLost). Deleting nothing is not an error.
+  Batch& DeleteMessages(std::string_view queue, std::string_view attribute_name,
+                        std::string_view attribute_value);
+
+  // --- metadata ---
+  Batch& Put(std::string_view key, std::string_view value);
+  Batch& Delete(std::string_view key);  // absent key: not an error
+  Batch& DeleteRange(std::string_view begin, std::string_view end);  // [begin, end)
+
+  size_t size() const;  // number of operations
+  bool empty() const { return size() == 0; }
+  size_t ByteSize() const;  // payload, value and key bytes held
+  void Clear();
+
+ private:
+  friend struct internal::BatchRep;
+  friend class BatchInternal;
+  std::unique_ptr<internal::BatchRep> rep_;
+};
+
+}  // namespace durastore
+
+#endif  // DURASTORE_BATCH_H_

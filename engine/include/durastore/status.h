@@ -1,0 +1,114 @@
+// durastore error values.
+//
+// Contract: no exception crosses a durastore public API. Every fallible call returns a
+// Status or a Result<T>; both are [[nodiscard]]. A Status is a code a caller can act on
+// plus a human-readable message that says what was wrong (it names the offending key,
+// limit or token). Status and Result are plain values: copyable, movable, not
+// thread-safe to mutate concurrently, safe to read from many threads.
+#ifndef DURASTORE_STATUS_H_
+#define DURASTORE_STATUS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace durastore {
+
+// The codes. A code exists only because some caller reacts to it differently.
+enum class Code : uint8_t {
+  kOk = 0,
+  kNotFound,           // the named stream, partition, queue or key does not exist
+  kAlreadyExists,      // a caller event key was already used in that partition
+  kConflict,           // an append's expected version did not match; message has the actual
+  kLockLost,           // a lease expired, was superseded, or its messages are gone
+  kInvalidArgument,    // malformed input (empty or too-long key, bad option); never retry
+  kResourceExhausted,  // a size limit was exceeded, or the disk is full
+  kBusy,               // the store is held by another process; retry later
+  kIOError,            // the operating system reported an IO failure
+  kCorruption,         // a stored record could not be decoded
+  kUnavailable,        // the store is closed, or failed (sticky error) and must be reopened
+};
+
+// Returns the stable name of a code, e.g. "LockLost".
+std::string_view CodeName(Code code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;  // OK
+
+  static Status OK() { return Status(); }
+  static Status NotFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
+  static Status AlreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
+  static Status Conflict(std::string msg) { return {Code::kConflict, std::move(msg)}; }
+  static Status LockLost(std::string msg) { return {Code::kLockLost, std::move(msg)}; }
+  static Status InvalidArgument(std::string msg) {
+    return {Code::kInvalidArgument, std::move(msg)};
+  }
+  static Status ResourceExhausted(std::string msg) {
+    return {Code::kResourceExhausted, std::move(msg)};
+  }
+  static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
+  // `transient` marks an IO error worth retrying (e.g. EAGAIN, EINTR); most are not.
+  static Status IOError(std::string msg, bool transient = false) {
+    Status s(Code::kIOError, std::move(msg));
+    s.transient_ = transient;
+    return s;
+  }
+  static Status Corruption(std::string msg) { return {Code::kCorruption, std::move(msg)}; }
+  static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
+
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // True only for Busy and transient IOError: the same call may succeed later without
+  // the caller changing anything. Unavailable after a sticky failure is not retryable
+  // on the same Store object: the caller must reopen.
+  bool retryable() const {
+    return code_ == Code::kBusy || (code_ == Code::kIOError && transient_);
+  }
+
+  // "OK" or "<CodeName>: <message>".
+  std::string ToString() const;
+
+  bool operator==(Code code) const { return code_ == code; }
+
+ private:
+  Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
+
+  Code code_ = Code::kOk;
+  bool transient_ = false;
+  std::string message_;
+};
+
+// A value or an error. Accessing value() of an error Result is a programming error
+// (checked with assert in debug builds).
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
+    if (status_.ok()) status_ = Status::Unavailable("Result constructed from OK status");
+  }
+
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T&& value() && { return std::move(*value_); }
+  T& operator*() & { return *value_; }
+  const T& operator*() const& { return *value_; }
+  T* operator->() { return &*value_; }
+  const T* operator->() const { return &*value_; }
+
+ private:
+  Status status_;
+  std::optional<T> value_;
+};
+
+}  // namespace durastore
+
+#endif  // DURASTORE_STATUS_H_

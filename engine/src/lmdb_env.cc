@@ -1,0 +1,215 @@
+#include "lmdb_env.h"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace durastore::internal {
+
+Status LmdbStatus(int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + mdb_strerror(rc);
+  switch (rc) {
+    case MDB_SUCCESS:
+      return Status::OK();
+    case MDB_NOTFOUND:
+      return Status::NotFound(std::move(msg));
+    case MDB_KEYEXIST:
+      return Status::AlreadyExists(std::move(msg));
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+    case MDB_CURSOR_FULL:
+    case MDB_PAGE_FULL:
+    case MDB_DBS_FULL:
+    case ENOSPC:
+    case EDQUOT:
+      return Status::ResourceExhausted(std::move(msg));
+    case MDB_READERS_FULL:
+    case EAGAIN:
+    case EBUSY:
+      return Status::Busy(std::move(msg));
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      return Status::Corruption(std::move(msg));
+    case MDB_BAD_VALSIZE:
+    case EINVAL:
+      return Status::InvalidArgument(std::move(msg));
+    case EINTR:
+      return Status::IOError(std::move(msg), /*transient=*/true);
+    default:
+      return Status::IOError(std::move(msg));
+  }
+}
+
+ReadTxn::ReadTxn(ReadTxn&& o) noexcept
+    : env_(o.env_), txn_(o.txn_), lock_(std::move(o.lock_)) {
+  o.txn_ = nullptr;
+}
+
+ReadTxn::~ReadTxn() {
+  if (txn_ != nullptr) env_->ReleaseRead(txn_);
+}
+
+Env::~Env() {
+  for (MDB_txn* t : pool_) mdb_txn_abort(t);
+  if (env_ != nullptr) mdb_env_close(env_);
+}
+
+int Env::fd() const {
+  mdb_filehandle_t fd = -1;
+  mdb_env_get_fd(env_, &fd);
+  return fd;
+}
+
+Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_map_size,
+                                       size_t max_map_size) {
+  std::unique_ptr<Env> env(new Env());
+  int rc = mdb_env_create(&env->env_);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_create");
+  mdb_env_set_maxdbs(env->env_, 32);
+  mdb_env_set_maxreaders(env->env_, 1024);
+  rc = mdb_env_set_mapsize(env->env_, initial_map_size);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_set_mapsize");
+  // NOMETASYNC: a commit syncs its data pages and writes its meta page unsynced; the
+  // committer's asynchronous flush (or the next commit's data sync) hardens the meta.
+  // NOTLS: read transactions come from a pool and may move between threads.
+  rc = mdb_env_open(env->env_, dir.c_str(), MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD, 0644);
+  if (rc != 0) return LmdbStatus(rc, "opening LMDB environment in " + dir);
+  int dead = 0;
+  mdb_reader_check(env->env_, &dead);  // clear reader slots of dead processes
+
+  MDB_envinfo info;
+  mdb_env_info(env->env_, &info);
+  env->map_size_ = info.me_mapsize;
+  env->max_map_size_ = std::max(max_map_size, env->map_size_);
+
+  MDB_txn* raw = nullptr;
+  rc = mdb_txn_begin(env->env_, nullptr, 0, &raw);
+  if (rc != 0) return LmdbStatus(rc, "mdb_txn_begin");
+  Txn txn(raw);
+  Tables& t = env->tables_;
+  struct Named {
+    const char* name;
+    MDB_dbi* dbi;
+  } named[] = {
+      {"sys", &t.sys},         {"meta", &t.meta},
+      {"streams", &t.streams}, {"stream_keys", &t.stream_keys},
+      {"partitions", &t.partitions}, {"events", &t.events},
+      {"event_keys", &t.event_keys}, {"positions", &t.positions},
+      {"queues", &t.queues},   {"q_ready", &t.q_ready},
+      {"q_msgs", &t.q_msgs},   {"q_payloads", &t.q_payloads},
+      {"q_groups", &t.q_groups}, {"q_attrs", &t.q_attrs},
+  };
+  for (const Named& n : named) {
+    rc = mdb_dbi_open(txn.get(), n.name, MDB_CREATE, n.dbi);
+    if (rc != 0) return LmdbStatus(rc, std::string("opening table ") + n.name);
+  }
+  rc = txn.Commit();
+  if (rc != 0) return LmdbStatus(rc, "committing table creation");
+  return env;
+}
+
+Result<ReadTxn> Env::BeginRead() {
+  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  MDB_txn* txn = nullptr;
+  {
+    std::lock_guard<std::mutex> g(pool_mu_);
+    if (!pool_.empty()) {
+      txn = pool_.back();
+      pool_.pop_back();
+    }
+  }
+  int rc;
+  if (txn != nullptr) {
+    rc = mdb_txn_renew(txn);
+    if (rc != 0) {
+      mdb_txn_abort(txn);
+      txn = nullptr;
+    }
+  }
+  if (txn == nullptr) {
+    rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    if (rc != 0) return LmdbStatus(rc, "beginning read transaction");
+  }
+  return ReadTxn(this, txn, std::move(lock));
+}
+
+void Env::ReleaseRead(MDB_txn* txn) {
+  mdb_txn_reset(txn);
+  std::lock_guard<std::mutex> g(pool_mu_);
+  if (pool_.size() < 64) {
+    pool_.push_back(txn);
+  } else {
+    mdb_txn_abort(txn);
+  }
+}
+
+Result<Txn> Env::BeginWrite(bool nosync) {
+  // LMDB 0.9 ignores MDB_NOSYNC as a transaction flag; the environment flag is read at
+  // commit. Only the committer writes, so setting it per transaction is race-free for
+  // writes (read transactions do not look at it).
+  if (nosync != nosync_) {
+    int rc = mdb_env_set_flags(env_, MDB_NOSYNC, nosync ? 1 : 0);
+    if (rc != 0) return LmdbStatus(rc, "mdb_env_set_flags");
+    nosync_ = nosync;
+  }
+  MDB_txn* txn = nullptr;
+  int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
+  if (rc != 0) return LmdbStatus(rc, "beginning write transaction");
+  return Txn(txn);
+}
+
+Status Env::Grow() {
+  if (map_size_ >= max_map_size_) {
+    return Status::ResourceExhausted("store map is at its maximum size of " +
+                                     std::to_string(max_map_size_) +
+                                     " bytes (Options::max_map_size)");
+  }
+  size_t next = std::min(max_map_size_, map_size_ * 2);
+  std::unique_lock<std::shared_mutex> lock(resize_mu_);
+  int rc = mdb_env_set_mapsize(env_, next);
+  if (rc != 0) return LmdbStatus(rc, "growing the map to " + std::to_string(next));
+  map_size_ = next;
+  return Status::OK();
+}
+
+Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
+  MDB_val k = Val(key), v;
+  int rc = mdb_get(txn, dbi, &k, &v);
+  if (rc != 0) return LmdbStatus(rc, "get");
+  return View(v);
+}
+
+Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
+           unsigned flags) {
+  MDB_val k = Val(key), v = Val(value);
+  int rc = mdb_put(txn, dbi, &k, &v, flags);
+  if (rc != 0) return LmdbStatus(rc, "put");
+  return Status::OK();
+}
+
+Status Del(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
+  MDB_val k = Val(key);
+  int rc = mdb_del(txn, dbi, &k, nullptr);
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "delete");
+  return Status::OK();
+}
+
+Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix) {
+  Cursor cur(txn, dbi);
+  if (cur.open_rc() != 0) return LmdbStatus(cur.open_rc(), "cursor");
+  MDB_val k, v;
+  uint64_t n = 0;
+  int rc = cur.Seek(prefix, &k, &v);
+  while (rc == 0 && HasPrefix(View(k), prefix)) {
+    rc = mdb_cursor_del(cur.get(), 0);
+    if (rc != 0) return LmdbStatus(rc, "delete");
+    ++n;
+    rc = cur.Next(&k, &v);  // after a delete LMDB's MDB_NEXT yields the following key
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "cursor");
+  return n;
+}
+
+}  // namespace durastore::internal

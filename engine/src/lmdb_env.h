@@ -1,0 +1,203 @@
+// The LMDB layer: one environment, its named tables, RAII transactions, the mapping of
+// LMDB return codes to Status (in exactly one place) and big-endian key helpers.
+#ifndef DURASTORE_ENGINE_LMDB_ENV_H_
+#define DURASTORE_ENGINE_LMDB_ENV_H_
+
+#include <lmdb.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "durastore/status.h"
+
+namespace durastore::internal {
+
+// Maps an LMDB (or errno) return code to a Status. `what` says which operation failed.
+Status LmdbStatus(int rc, std::string_view what);
+
+inline MDB_val Val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+inline std::string_view View(const MDB_val& v) {
+  return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
+}
+
+// Big-endian fixed-width integers so LMDB's byte order is numeric order.
+inline void PutU64(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+inline void PutU32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
+inline uint64_t GetU64(std::string_view in, size_t at = 0) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[at + i]);
+  return v;
+}
+inline uint32_t GetU32(std::string_view in, size_t at = 0) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[at + i]);
+  return v;
+}
+// A length-prefixed byte string inside a composite key (length <= 255).
+inline void PutShortBytes(std::string& out, std::string_view s) {
+  out.push_back(static_cast<char>(s.size()));
+  out.append(s);
+}
+
+// The named tables of a store; the grammar of each key and value is in docs/format.md.
+struct Tables {
+  MDB_dbi sys = 0;         // "sys": engine counters and format version
+  MDB_dbi meta = 0;        // "meta": user metadata
+  MDB_dbi streams = 0;     // stream key -> stream id
+  MDB_dbi stream_keys = 0; // stream id -> stream key
+  MDB_dbi partitions = 0;  // stream id | partition -> PartitionRecord
+  MDB_dbi events = 0;      // stream id | partition | sequence -> event record
+  MDB_dbi event_keys = 0;  // stream id | partition | event key -> sequence
+  MDB_dbi positions = 0;   // position -> stream id | partition | sequence
+  MDB_dbi queues = 0;      // queue name -> QueueRecord
+  MDB_dbi q_ready = 0;     // queue id | visible_at | message id -> ""
+  MDB_dbi q_msgs = 0;      // message id -> MessageRecord
+  MDB_dbi q_payloads = 0;  // message id -> payload bytes
+  MDB_dbi q_groups = 0;    // queue id | group | message id -> ""
+  MDB_dbi q_attrs = 0;     // queue id | name | value | message id -> ""
+};
+
+// A write or read transaction that aborts in its destructor unless committed.
+class Txn {
+ public:
+  Txn() = default;
+  explicit Txn(MDB_txn* txn) : txn_(txn) {}
+  ~Txn() { Abort(); }
+  Txn(Txn&& o) noexcept : txn_(o.txn_) { o.txn_ = nullptr; }
+  Txn& operator=(Txn&& o) noexcept {
+    if (this != &o) {
+      Abort();
+      txn_ = o.txn_;
+      o.txn_ = nullptr;
+    }
+    return *this;
+  }
+  MDB_txn* get() const { return txn_; }
+  int Commit() {
+    int rc = mdb_txn_commit(txn_);
+    txn_ = nullptr;
+    return rc;
+  }
+  void Abort() {
+    if (txn_ != nullptr) mdb_txn_abort(txn_);
+    txn_ = nullptr;
+  }
+
+ private:
+  MDB_txn* txn_ = nullptr;
+};
+
+class Env;
+
+// A read transaction from the environment's pool; holds the resize lock shared so the
+// map cannot be resized under it. Keep it short.
+class ReadTxn {
+ public:
+  ReadTxn(ReadTxn&& o) noexcept;
+  ~ReadTxn();
+  MDB_txn* get() const { return txn_; }
+
+ private:
+  friend class Env;
+  ReadTxn(Env* env, MDB_txn* txn, std::shared_lock<std::shared_mutex> lock)
+      : env_(env), txn_(txn), lock_(std::move(lock)) {}
+  Env* env_;
+  MDB_txn* txn_;
+  std::shared_lock<std::shared_mutex> lock_;
+};
+
+class Env {
+ public:
+  ~Env();
+  // Opens the environment in `dir` (which exists) and every table.
+  static Result<std::unique_ptr<Env>> Open(const std::string& dir, size_t initial_map_size,
+                                           size_t max_map_size);
+
+  MDB_env* raw() const { return env_; }
+  const Tables& tables() const { return tables_; }
+  int fd() const;
+
+  Result<ReadTxn> BeginRead();
+  // Only the committer writes. `nosync`: commit without any flush (kNoSync groups).
+  Result<Txn> BeginWrite(bool nosync);
+
+  // Doubles the map (up to the maximum). Waits for readers to leave. Only call with no
+  // write transaction open. ResourceExhausted when already at the maximum.
+  Status Grow();
+  size_t map_size() const { return map_size_; }
+
+ private:
+  friend class ReadTxn;
+  Env() = default;
+  void ReleaseRead(MDB_txn* txn);
+
+  MDB_env* env_ = nullptr;
+  Tables tables_;
+  size_t map_size_ = 0;
+  size_t max_map_size_ = 0;
+  bool nosync_ = false;  // MDB_NOSYNC currently set (committer thread only)
+  std::shared_mutex resize_mu_;  // shared: open read txns; exclusive: resize
+  std::mutex pool_mu_;
+  std::vector<MDB_txn*> pool_;  // guarded by pool_mu_: reset read transactions
+};
+
+// Cursor RAII.
+class Cursor {
+ public:
+  Cursor(MDB_txn* txn, MDB_dbi dbi) { rc_ = mdb_cursor_open(txn, dbi, &cur_); }
+  ~Cursor() {
+    if (cur_ != nullptr) mdb_cursor_close(cur_);
+  }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+  int open_rc() const { return rc_; }
+  MDB_cursor* get() const { return cur_; }
+  // Positions at the first key >= `key`. Returns MDB_NOTFOUND past the end.
+  int Seek(std::string_view key, MDB_val* k, MDB_val* v) {
+    *k = Val(key);
+    return mdb_cursor_get(cur_, k, v, MDB_SET_RANGE);
+  }
+  int First(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_FIRST); }
+  int Next(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_NEXT); }
+  int Prev(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_PREV); }
+  int Last(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_LAST); }
+
+ private:
+  MDB_cursor* cur_ = nullptr;
+  int rc_ = 0;
+};
+
+// Point helpers over a transaction. Get returns NotFound when absent.
+Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
+Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
+           unsigned flags = 0);
+// Deletes a key; absent is OK.
+Status Del(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
+// Deletes every key with `prefix`; returns how many.
+Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix);
+
+// True when `s` is the error LMDB returns for a full map (grow the map and retry).
+inline bool IsMapFull(const Status& s) {
+  return s.code() == Code::kResourceExhausted &&
+         s.message().find("MDB_MAP_FULL") != std::string::npos;
+}
+
+inline bool HasPrefix(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+}  // namespace durastore::internal
+
+#endif  // DURASTORE_ENGINE_LMDB_ENV_H_

@@ -1,0 +1,65 @@
+// Internal access to a Store for tests and for the components (eventlog, queue) that
+// implement its reads. Not a public header.
+#ifndef DURASTORE_ENGINE_STORE_INTERNAL_H_
+#define DURASTORE_ENGINE_STORE_INTERNAL_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "durastore/queue.h"
+#include "durastore/store.h"
+
+namespace durastore {
+
+namespace internal {
+class Env;
+class LeaseTable;
+}  // namespace internal
+
+// Fault-injection seam (STYLE 7): replaces the flush the committer waits for.
+struct TestHooks {
+  // Called instead of fdatasync(fd) for every asynchronous flush; returns 0 or an errno.
+  // Setting it forces the fdatasync flusher (no io_uring).
+  std::function<int(int fd)> fdatasync;
+};
+
+// The outcome of one dequeue attempt inside the committer.
+struct DequeueAttempt {
+  std::optional<queue::Lease> lease;
+  // When nothing was eligible: the earliest store-clock time at which something may
+  // become eligible without another commit (future visibility or lease expiry).
+  std::optional<int64_t> next_wake_ms;
+};
+
+class StoreInternal {
+ public:
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  static Result<std::unique_ptr<Store>> OpenWithHooks(const std::string& path,
+                                                      const Options& options, TestHooks hooks);
+
+  // Fails with the sticky error or Unavailable when closed.
+  static Result<internal::Env*> GetEnv(Store& store);
+  static internal::LeaseTable& Leases(Store& store);
+
+  // Position of the last event committed so far (0 if none).
+  static uint64_t CommittedPosition(Store& store);
+  // Blocks until an event with position > `after_position` is committed or `deadline`.
+  static void WaitForAppend(Store& store, uint64_t after_position, Deadline deadline);
+
+  // One dequeue attempt, run by the committer (it writes delivery counts).
+  static Result<DequeueAttempt> TryDequeue(Store& store, std::string_view queue,
+                                           const queue::DequeueOptions& options);
+  // A counter that changes whenever a commit may have made messages of `queue` eligible.
+  static uint64_t QueueEpoch(Store& store, std::string_view queue);
+  // Blocks until QueueEpoch(queue) != epoch, or `deadline`.
+  static void WaitForQueue(Store& store, std::string_view queue, uint64_t epoch,
+                           Deadline deadline);
+};
+
+}  // namespace durastore
+
+#endif  // DURASTORE_ENGINE_STORE_INTERNAL_H_

@@ -1,0 +1,503 @@
+// The event log on LMDB. Record grammar (also in docs/format.md):
+//
+//   streams     : stream-key                      -> stream-id:u64
+//   stream_keys : stream-id:u64                   -> stream-key
+//   partitions  : stream-id:u64 partition:u64     -> PartitionRecord (FlatBuffers)
+//   events      : stream-id:u64 partition:u64 sequence:u64 -> event
+//   event_keys  : stream-id:u64 partition:u64 event-key    -> sequence:u64
+//   positions   : position:u64                    -> stream-id:u64 partition:u64 sequence:u64
+//   event       := format:u8(=1) appended-at-ms:i64 position:u64 key-length:u8 key payload
+//
+// Integers are big-endian so key order is numeric order. A record that does not parse
+// (wrong format byte, short value, failed FlatBuffers verification) is Corruption.
+#include <algorithm>
+
+#include "durastore/eventlog.h"
+#include "durastore/store.h"
+#include "eventlog_internal.h"
+#include "eventlog_records_generated.h"
+#include "lmdb_env.h"
+#include "status_macros.h"
+#include "store_internal.h"
+
+namespace durastore::eventlog {
+namespace {
+
+using durastore::internal::Cursor;
+using durastore::internal::Env;
+using durastore::internal::Get;
+using durastore::internal::GetU64;
+using durastore::internal::HasPrefix;
+using durastore::internal::LmdbStatus;
+using durastore::internal::Printable;
+using durastore::internal::PutU64;
+using durastore::internal::Tables;
+using durastore::internal::View;
+
+constexpr uint8_t kEventFormat = 1;
+constexpr size_t kEventHeader = 1 + 8 + 8 + 1;
+
+std::string StreamIdKey(uint64_t id) {
+  std::string k;
+  PutU64(k, id);
+  return k;
+}
+std::string PartitionKey(uint64_t stream_id, uint64_t partition) {
+  std::string k;
+  k.reserve(24);
+  PutU64(k, stream_id);
+  PutU64(k, partition);
+  return k;
+}
+std::string EventKey(uint64_t stream_id, uint64_t partition, uint64_t seq) {
+  std::string k = PartitionKey(stream_id, partition);
+  PutU64(k, seq);
+  return k;
+}
+
+std::string Where(std::string_view stream, uint64_t partition) {
+  return "stream '" + Printable(stream) + "' partition " + std::to_string(partition);
+}
+
+struct PartitionState {
+  bool exists = false;
+  uint64_t first_sequence = 0;
+  uint64_t last_sequence = 0;
+  uint64_t event_count = 0;
+  uint64_t bytes = 0;
+};
+
+Result<PartitionState> DecodePartition(std::string_view v) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(v.data()), v.size());
+  if (!verifier.VerifyBuffer<fb::PartitionRecord>(nullptr)) {
+    return Status::Corruption("partition record fails verification");
+  }
+  auto* r = flatbuffers::GetRoot<fb::PartitionRecord>(v.data());
+  if (r->format_version() != 1) {
+    return Status::Corruption("partition record has unknown format version " +
+                              std::to_string(r->format_version()));
+  }
+  return PartitionState{true, r->first_sequence(), r->last_sequence(), r->event_count(),
+                        r->bytes()};
+}
+
+std::string EncodePartition(const PartitionState& p) {
+  flatbuffers::FlatBufferBuilder b(64);
+  b.Finish(fb::CreatePartitionRecord(b, 1, p.first_sequence, p.last_sequence, p.event_count,
+                                     p.bytes));
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+
+// Looks up a partition; exists=false when absent.
+Result<PartitionState> LoadPartition(MDB_txn* txn, const Tables& t, uint64_t sid,
+                                     uint64_t partition) {
+  auto v = Get(txn, t.partitions, PartitionKey(sid, partition));
+  if (!v.ok()) {
+    if (v.status().code() == Code::kNotFound) return PartitionState{};
+    return v.status();
+  }
+  return DecodePartition(*v);
+}
+
+// The stream's id, or NotFound.
+Result<uint64_t> FindStream(MDB_txn* txn, const Tables& t, std::string_view stream) {
+  auto v = Get(txn, t.streams, stream);
+  if (!v.ok()) {
+    if (v.status().code() == Code::kNotFound) {
+      return Status::NotFound("stream '" + Printable(stream) + "' does not exist");
+    }
+    return v.status();
+  }
+  if (v->size() != 8) return Status::Corruption("stream id record is not 8 bytes");
+  return GetU64(*v);
+}
+
+struct DecodedEvent {
+  int64_t appended_at_ms;
+  uint64_t position;
+  std::string_view key;
+  std::string_view payload;
+};
+
+Result<DecodedEvent> DecodeEvent(std::string_view v) {
+  if (v.size() < kEventHeader || static_cast<uint8_t>(v[0]) != kEventFormat) {
+    return Status::Corruption("event record has a bad header");
+  }
+  size_t key_len = static_cast<uint8_t>(v[17]);
+  if (v.size() < kEventHeader + key_len) return Status::Corruption("event record is truncated");
+  return DecodedEvent{static_cast<int64_t>(GetU64(v, 1)), GetU64(v, 9),
+                      v.substr(kEventHeader, key_len), v.substr(kEventHeader + key_len)};
+}
+
+Event ToEvent(uint64_t seq, const DecodedEvent& d) {
+  return Event{seq, d.position, d.appended_at_ms, std::string(d.key), std::string(d.payload)};
+}
+
+bool Matches(const ExpectedVersion& expected, const PartitionState& p) {
+  switch (expected.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      return true;
+    case ExpectedVersion::Kind::kNoStream:
+      return !p.exists;
+    case ExpectedVersion::Kind::kExists:
+      return p.exists;
+    case ExpectedVersion::Kind::kExact:
+      return p.last_sequence == expected.sequence();
+  }
+  return false;
+}
+
+std::string Describe(const ExpectedVersion& e) {
+  switch (e.kind()) {
+    case ExpectedVersion::Kind::kAny:
+      return "any";
+    case ExpectedVersion::Kind::kNoStream:
+      return "no stream";
+    case ExpectedVersion::Kind::kExists:
+      return "exists";
+    case ExpectedVersion::Kind::kExact:
+      return "last sequence " + std::to_string(e.sequence());
+  }
+  return "?";
+}
+
+// Deletes the events of a partition with sequence < before (all when before = max),
+// with their position and event-key entries. Updates `p`.
+Status DeleteEvents(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partition,
+                    uint64_t before, PartitionState& p) {
+  std::string prefix = PartitionKey(sid, partition);
+  Cursor cur(txn, t.events);
+  MDB_val k, v;
+  int rc = cur.Seek(prefix, &k, &v);
+  while (rc == 0 && HasPrefix(View(k), prefix)) {
+    uint64_t seq = GetU64(View(k), 16);
+    if (seq >= before) break;
+    ASSIGN_OR_RETURN(DecodedEvent ev, DecodeEvent(View(v)));
+    RETURN_IF_ERROR(durastore::internal::Del(txn, t.positions, StreamIdKey(ev.position)));
+    if (!ev.key.empty()) {
+      RETURN_IF_ERROR(
+          durastore::internal::Del(txn, t.event_keys, prefix + std::string(ev.key)));
+    }
+    p.event_count -= std::min<uint64_t>(p.event_count, 1);
+    p.bytes -= std::min<uint64_t>(p.bytes, ev.payload.size());
+    rc = mdb_cursor_del(cur.get(), 0);
+    if (rc != 0) return LmdbStatus(rc, "deleting event");
+    rc = cur.Next(&k, &v);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning events");
+  p.first_sequence = p.event_count == 0 ? 0 : std::max(p.first_sequence, before);
+  return Status::OK();
+}
+
+// Removes the stream-id mapping when the stream has no partitions left.
+Status DropStreamIfEmpty(MDB_txn* txn, const Tables& t, std::string_view stream, uint64_t sid) {
+  Cursor cur(txn, t.partitions);
+  MDB_val k, v;
+  std::string prefix = StreamIdKey(sid);
+  int rc = cur.Seek(prefix, &k, &v);
+  if (rc == 0 && HasPrefix(View(k), prefix)) return Status::OK();
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  RETURN_IF_ERROR(durastore::internal::Del(txn, t.streams, stream));
+  return durastore::internal::Del(txn, t.stream_keys, prefix);
+}
+
+Status DeletePartitionIn(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partition) {
+  ASSIGN_OR_RETURN(PartitionState p, LoadPartition(txn, t, sid, partition));
+  if (!p.exists) return Status::OK();
+  RETURN_IF_ERROR(DeleteEvents(txn, t, sid, partition, UINT64_MAX, p));
+  return durastore::internal::Del(txn, t.partitions, PartitionKey(sid, partition));
+}
+
+}  // namespace
+
+namespace internal {
+
+Status ApplyAppend(WriteContext& ctx, const durastore::internal::AppendOp& op) {
+  const Tables& t = *ctx.tables;
+  uint64_t sid;
+  auto found = FindStream(ctx.txn, t, op.stream);
+  if (found.ok()) {
+    sid = *found;
+  } else if (found.status().code() == Code::kNotFound) {
+    sid = ctx.seq->next_stream_id++;
+    RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.streams, op.stream, StreamIdKey(sid)));
+    RETURN_IF_ERROR(
+        durastore::internal::Put(ctx.txn, t.stream_keys, StreamIdKey(sid), op.stream));
+  } else {
+    return found.status();
+  }
+
+  ASSIGN_OR_RETURN(PartitionState p, LoadPartition(ctx.txn, t, sid, op.partition));
+  if (!Matches(op.expected, p)) {
+    return Status::Conflict(Where(op.stream, op.partition) + ": expected " +
+                            Describe(op.expected) + ", actual last sequence " +
+                            std::to_string(p.last_sequence) +
+                            (p.exists ? "" : " (partition does not exist)"));
+  }
+
+  AppendResult result;
+  std::string prefix = PartitionKey(sid, op.partition);
+  std::string value;
+  for (const EventData& e : op.events) {
+    uint64_t seq = ++p.last_sequence;
+    uint64_t pos = ctx.seq->next_position++;
+    if (!e.key.empty()) {
+      std::string kkey = prefix + e.key;
+      auto existing = Get(ctx.txn, t.event_keys, kkey);
+      if (existing.ok()) {
+        return Status::AlreadyExists(Where(op.stream, op.partition) + ": event key '" +
+                                     Printable(e.key) + "' is already used by sequence " +
+                                     std::to_string(GetU64(*existing)));
+      }
+      if (existing.status().code() != Code::kNotFound) return existing.status();
+      std::string seq_bytes;
+      PutU64(seq_bytes, seq);
+      RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.event_keys, kkey, seq_bytes));
+    }
+    value.clear();
+    value.push_back(static_cast<char>(kEventFormat));
+    PutU64(value, static_cast<uint64_t>(ctx.now_ms));
+    PutU64(value, pos);
+    value.push_back(static_cast<char>(e.key.size()));
+    value += e.key;
+    value += e.payload;
+    std::string ekey = prefix;
+    PutU64(ekey, seq);
+    RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.events, ekey, value));
+    RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.positions, StreamIdKey(pos), ekey,
+                                             MDB_APPEND));
+    if (p.event_count == 0) p.first_sequence = seq;
+    ++p.event_count;
+    p.bytes += e.payload.size();
+    if (result.first_sequence == 0) {
+      result.first_sequence = seq;
+      result.first_position = pos;
+    }
+    result.last_sequence = seq;
+    result.last_position = pos;
+  }
+  p.exists = true;
+  RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.partitions, prefix, EncodePartition(p)));
+  ctx.result->appends.push_back(result);
+  ctx.appended = true;
+  return Status::OK();
+}
+
+Status ApplyTruncate(WriteContext& ctx, const durastore::internal::TruncateOp& op) {
+  const Tables& t = *ctx.tables;
+  auto sid = FindStream(ctx.txn, t, op.stream);
+  if (!sid.ok()) return sid.status().code() == Code::kNotFound ? Status::OK() : sid.status();
+  ASSIGN_OR_RETURN(PartitionState p, LoadPartition(ctx.txn, t, *sid, op.partition));
+  if (!p.exists) return Status::OK();
+  RETURN_IF_ERROR(DeleteEvents(ctx.txn, t, *sid, op.partition, op.before_sequence, p));
+  return durastore::internal::Put(ctx.txn, t.partitions, PartitionKey(*sid, op.partition),
+                                  EncodePartition(p));
+}
+
+Status ApplyDeletePartition(WriteContext& ctx, const durastore::internal::DeletePartitionOp& op) {
+  const Tables& t = *ctx.tables;
+  auto sid = FindStream(ctx.txn, t, op.stream);
+  if (!sid.ok()) return sid.status().code() == Code::kNotFound ? Status::OK() : sid.status();
+  RETURN_IF_ERROR(DeletePartitionIn(ctx.txn, t, *sid, op.partition));
+  return DropStreamIfEmpty(ctx.txn, t, op.stream, *sid);
+}
+
+Status ApplyDeleteStream(WriteContext& ctx, const durastore::internal::DeleteStreamOp& op) {
+  const Tables& t = *ctx.tables;
+  auto sid = FindStream(ctx.txn, t, op.stream);
+  if (!sid.ok()) return sid.status().code() == Code::kNotFound ? Status::OK() : sid.status();
+  std::vector<uint64_t> partitions;
+  {
+    Cursor cur(ctx.txn, t.partitions);
+    MDB_val k, v;
+    std::string prefix = StreamIdKey(*sid);
+    int rc = cur.Seek(prefix, &k, &v);
+    for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+      partitions.push_back(GetU64(View(k), 8));
+    }
+    if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  }
+  for (uint64_t partition : partitions) {
+    RETURN_IF_ERROR(DeletePartitionIn(ctx.txn, t, *sid, partition));
+  }
+  return DropStreamIfEmpty(ctx.txn, t, op.stream, *sid);
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+namespace {
+
+struct Reading {
+  Env* env;
+  durastore::internal::ReadTxn txn;
+  const Tables& t() const { return env->tables(); }
+};
+
+Result<Reading> StartRead(Store& store) {
+  ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
+  ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+  return Reading{env, std::move(txn)};
+}
+
+// Partition numbers of stream `sid`, ascending.
+Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64_t sid) {
+  std::vector<uint64_t> out;
+  Cursor cur(txn, t.partitions);
+  MDB_val k, v;
+  std::string prefix = StreamIdKey(sid);
+  int rc = cur.Seek(prefix, &k, &v);
+  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+    out.push_back(GetU64(View(k), 8));
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream,
+                                         uint64_t partition, const ReadOptions& options) {
+  RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
+  if (options.max_count == 0) return Status::InvalidArgument("ReadOptions.max_count must be >= 1");
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
+  ASSIGN_OR_RETURN(PartitionState p, LoadPartition(r.txn.get(), r.t(), sid, partition));
+  if (!p.exists) return Status::NotFound(Where(stream, partition) + " does not exist");
+
+  std::vector<Event> out;
+  std::string prefix = PartitionKey(sid, partition);
+  Cursor cur(r.txn.get(), r.t().events);
+  MDB_val k, v;
+  int rc;
+  if (!options.backward) {
+    rc = cur.Seek(EventKey(sid, partition, options.from_sequence.value_or(0)), &k, &v);
+  } else {
+    uint64_t from = options.from_sequence.value_or(UINT64_MAX);
+    rc = cur.Seek(EventKey(sid, partition, from), &k, &v);
+    if (rc == MDB_NOTFOUND) {
+      rc = cur.Last(&k, &v);
+    } else if (rc == 0 && (!HasPrefix(View(k), prefix) || GetU64(View(k), 16) > from)) {
+      rc = cur.Prev(&k, &v);
+    }
+  }
+  size_t bytes = 0;
+  while (rc == 0 && HasPrefix(View(k), prefix) && out.size() < options.max_count) {
+    ASSIGN_OR_RETURN(DecodedEvent d, DecodeEvent(View(v)));
+    if (!out.empty() && bytes + d.payload.size() > options.max_bytes) break;
+    bytes += d.payload.size();
+    out.push_back(ToEvent(GetU64(View(k), 16), d));
+    rc = options.backward ? cur.Prev(&k, &v) : cur.Next(&k, &v);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading events");
+  return out;
+}
+
+Result<uint64_t> LatestPartition(Store& store, std::string_view stream) {
+  ASSIGN_OR_RETURN(auto partitions, ListPartitions(store, stream));
+  return partitions.back();
+}
+
+Result<std::vector<uint64_t>> ListPartitions(Store& store, std::string_view stream) {
+  RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
+  ASSIGN_OR_RETURN(auto partitions, PartitionsOf(r.txn.get(), r.t(), sid));
+  if (partitions.empty()) {
+    return Status::NotFound("stream '" + Printable(stream) + "' has no partitions");
+  }
+  return partitions;
+}
+
+Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream,
+                                       uint64_t partition) {
+  RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
+  ASSIGN_OR_RETURN(PartitionState p, LoadPartition(r.txn.get(), r.t(), sid, partition));
+  if (!p.exists) return Status::NotFound(Where(stream, partition) + " does not exist");
+  return PartitionInfo{partition, p.first_sequence, p.last_sequence, p.event_count, p.bytes};
+}
+
+Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream) {
+  RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
+  StreamInfo info;
+  Cursor cur(r.txn.get(), r.t().partitions);
+  MDB_val k, v;
+  std::string prefix = StreamIdKey(sid);
+  int rc = cur.Seek(prefix, &k, &v);
+  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(PartitionState p, DecodePartition(View(v)));
+    ++info.partition_count;
+    info.latest_partition = GetU64(View(k), 8);
+    info.event_count += p.event_count;
+    info.bytes += p.bytes;
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  if (info.partition_count == 0) {
+    return Status::NotFound("stream '" + Printable(stream) + "' has no partitions");
+  }
+  return info;
+}
+
+Result<uint64_t> LastPosition(Store& store) {
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  Cursor cur(r.txn.get(), r.t().positions);
+  MDB_val k, v;
+  int rc = cur.Last(&k, &v);
+  if (rc == MDB_NOTFOUND) return uint64_t{0};
+  if (rc != 0) return LmdbStatus(rc, "reading last position");
+  return GetU64(View(k));
+}
+
+namespace {
+
+Result<std::vector<PositionedEvent>> ReadAfterOnce(Store& store, uint64_t after,
+                                                   size_t max_count) {
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  std::vector<PositionedEvent> out;
+  Cursor cur(r.txn.get(), r.t().positions);
+  MDB_val k, v;
+  uint64_t cached_sid = 0;
+  std::string cached_key;
+  int rc = cur.Seek(StreamIdKey(after + 1), &k, &v);
+  for (; rc == 0 && out.size() < max_count; rc = cur.Next(&k, &v)) {
+    std::string_view addr = View(v);
+    if (addr.size() != 24) return Status::Corruption("position record is not 24 bytes");
+    uint64_t sid = GetU64(addr), partition = GetU64(addr, 8), seq = GetU64(addr, 16);
+    if (sid != cached_sid || cached_key.empty()) {
+      ASSIGN_OR_RETURN(auto key, Get(r.txn.get(), r.t().stream_keys, StreamIdKey(sid)));
+      cached_sid = sid;
+      cached_key = std::string(key);
+    }
+    ASSIGN_OR_RETURN(auto raw, Get(r.txn.get(), r.t().events, addr));
+    ASSIGN_OR_RETURN(DecodedEvent d, DecodeEvent(raw));
+    out.push_back(PositionedEvent{cached_key, partition, ToEvent(seq, d)});
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading positions");
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
+                                               size_t max_count, std::chrono::milliseconds wait) {
+  if (max_count == 0) return Status::InvalidArgument("ReadAfter max_count must be >= 1");
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    // Taken before the read: a commit after it wakes the wait below. Using the committed
+    // position (not after_position) keeps deleted events from turning this into a spin.
+    uint64_t seen = std::max(after_position, StoreInternal::CommittedPosition(store));
+    auto events = ReadAfterOnce(store, after_position, max_count);
+    if (!events.ok() || !events->empty() || std::chrono::steady_clock::now() >= deadline) {
+      return events;
+    }
+    StoreInternal::WaitForAppend(store, seen, deadline);
+  }
+}
+
+}  // namespace durastore::eventlog
