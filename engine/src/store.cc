@@ -164,12 +164,26 @@ class Store::Impl {
     return o.durability.value_or(options_.durability) == Durability::kSync ? SyncClass::kFull
                                                                            : SyncClass::kNone;
   }
+  struct GroupEffects {
+    std::vector<std::function<void()>> undo;  // in-memory changes, to undo on failure
+    std::set<std::string> touched;            // queues whose waiters to wake
+    bool appended = false;                    // tail readers to wake
+  };
   void Run();
   void RunGroup(std::vector<RequestPtr> group);
+  void CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
+                   std::vector<RequestPtr>& retry);
+  bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
+                  GroupEffects& fx, std::vector<RequestPtr>& retry);
+  void UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx, const Sequences& before);
+  void Requeue(std::vector<RequestPtr> retry);
+  void CompleteLater(std::vector<RequestPtr> done);
+  void RunCompleter();
   Status ApplyRequest(WriteContext& ctx, Request& r);
   Status GrowAheadIfNeeded();
   void FailAll(std::vector<RequestPtr>& group, const Status& s);
   void MarkDurable(uint64_t ticket);
+  void SubmitFlush();  // flushes up to unflushed_ticket_
   void OnFlushed(uint64_t ticket, int err);
   void Publish(const std::set<std::string>& touched, bool appended);
 
@@ -182,12 +196,21 @@ class Store::Impl {
   std::condition_variable queue_cv_;
   std::deque<RequestPtr> queue_;  // guarded by queue_mu_
   bool stopping_ = false;         // guarded by queue_mu_
+  bool committer_idle_ = false;   // guarded by queue_mu_: waiting for requests
   std::atomic<bool> closed_{false};
   std::thread committer_;
+
+  // Completion queue: callbacks run on their own thread.
+  std::mutex complete_mu_;
+  std::condition_variable complete_cv_;
+  std::vector<RequestPtr> completions_;  // guarded by complete_mu_
+  bool completer_stop_ = false;          // guarded by complete_mu_
+  std::thread completer_;
 
   // Committer-thread state.
   Sequences seqs_;
   uint64_t ticket_ = 0;
+  uint64_t unflushed_ticket_ = 0;  // highest ticket with kSync waiters and no flush yet
   bool unflushed_nosync_ = false;
   size_t page_size_ = 4096;
   int64_t last_lease_gc_ms_ = 0;
@@ -266,6 +289,7 @@ Status Store::Impl::Open(TestHooks hooks) {
   ASSIGN_OR_RETURN(flusher_,
                    internal::MakeFlusher(env_->fd(), options_.flush_method, std::move(hooks.fdatasync),
                                          [this](uint64_t t, int err) { OnFlushed(t, err); }));
+  completer_ = std::thread([this] { RunCompleter(); });
   committer_ = std::thread([this] { Run(); });
   return Status::OK();
 }
@@ -284,6 +308,12 @@ Status Store::Impl::Close() {
     pending_cv_.wait(lock, [this] { return pending_.empty(); });
   }
   flusher_.reset();
+  {
+    std::lock_guard<std::mutex> lock(complete_mu_);
+    completer_stop_ = true;
+  }
+  complete_cv_.notify_one();
+  if (completer_.joinable()) completer_.join();  // every callback has run
   Status result = health();
   if (env_ != nullptr && unflushed_nosync_ && result.ok()) {
     int rc = mdb_env_sync(env_->raw(), 1);
@@ -304,7 +334,8 @@ void Store::Impl::Submit(RequestPtr r) {
     std::lock_guard<std::mutex> lock(queue_mu_);
     if (!stopping_) {
       queue_.push_back(std::move(r));
-      queue_cv_.notify_one();
+      // A busy committer takes the request with its next group: no wake-up syscall.
+      if (committer_idle_) queue_cv_.notify_one();
       return;
     }
   }
@@ -312,12 +343,36 @@ void Store::Impl::Submit(RequestPtr r) {
   r->done(*r);
 }
 
+namespace {
+// A one-shot rendezvous for blocking calls, cheaper than std::promise (no call_once, no
+// shared-state allocation). Set notifies while holding the mutex, so the waiter cannot
+// return and destroy the object before Set stops touching it.
+template <typename T>
+class Rendezvous {
+ public:
+  void Set(T value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    value_.emplace(std::move(value));
+    cv_.notify_one();
+  }
+  T Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return value_.has_value(); });
+    return std::move(*value_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<T> value_;
+};
+}  // namespace
+
 Result<CommitResult> Store::Impl::CommitBlocking(Batch batch, const CommitOptions& options) {
-  std::promise<Result<CommitResult>> promise;
-  auto future = promise.get_future();
+  Rendezvous<Result<CommitResult>> rendezvous;
   CommitAsync(std::move(batch), options,
-              [&promise](Result<CommitResult> r) { promise.set_value(std::move(r)); });
-  return future.get();
+              [&rendezvous](Result<CommitResult> r) { rendezvous.Set(std::move(r)); });
+  return rendezvous.Wait();
 }
 
 void Store::Impl::CommitAsync(Batch batch, const CommitOptions& options,
@@ -342,20 +397,18 @@ void Store::Impl::CommitAsync(Batch batch, const CommitOptions& options,
 }
 
 Status Store::Impl::Flush() {
-  std::promise<Status> promise;
-  auto future = promise.get_future();
+  Rendezvous<Status> rendezvous;
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kFlush;
   r->sync = SyncClass::kFull;
-  r->done = [&promise](Request& req) { promise.set_value(req.status); };
+  r->done = [&rendezvous](Request& req) { rendezvous.Set(req.status); };
   Submit(std::move(r));
-  return future.get();
+  return rendezvous.Wait();
 }
 
 Result<DequeueAttempt> Store::Impl::TryDequeue(std::string_view queue,
                                                const queue::DequeueOptions& options) {
-  std::promise<Result<DequeueAttempt>> promise;
-  auto future = promise.get_future();
+  Rendezvous<Result<DequeueAttempt>> rendezvous;
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kDequeue;
   // Delivery counts must never corrupt the store on power loss: in a kSync store the
@@ -363,15 +416,15 @@ Result<DequeueAttempt> Store::Impl::TryDequeue(std::string_view queue,
   r->sync = options_.durability == Durability::kSync ? SyncClass::kData : SyncClass::kNone;
   r->queue = std::string(queue);
   r->dequeue = &options;
-  r->done = [&promise](Request& req) {
+  r->done = [&rendezvous](Request& req) {
     if (req.status.ok()) {
-      promise.set_value(std::move(req.attempt));
+      rendezvous.Set(std::move(req.attempt));
     } else {
-      promise.set_value(req.status);
+      rendezvous.Set(req.status);
     }
   };
   Submit(std::move(r));
-  return future.get();
+  return rendezvous.Wait();
 }
 
 void Store::Impl::Run() {
@@ -379,7 +432,9 @@ void Store::Impl::Run() {
     std::vector<RequestPtr> group;
     {
       std::unique_lock<std::mutex> lock(queue_mu_);
+      committer_idle_ = true;
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      committer_idle_ = false;
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty() && group.size() < options_.max_group_size) {
         group.push_back(std::move(queue_.front()));
@@ -391,10 +446,8 @@ void Store::Impl::Run() {
 }
 
 void Store::Impl::FailAll(std::vector<RequestPtr>& group, const Status& s) {
-  for (auto& r : group) {
-    r->status = s;
-    r->done(*r);
-  }
+  for (auto& r : group) r->status = s;
+  CompleteLater(std::move(group));
   group.clear();
 }
 
@@ -458,120 +511,167 @@ Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
   return Status::OK();
 }
 
+// Applies every write request of `group` inside `txn`. Flat mode applies them directly in
+// `txn` and stops at the first failure (returns false: the caller discards the
+// transaction and replays in nested mode). Nested mode gives each request its own nested
+// transaction, so a failing request is rolled back alone. Requests that hit
+// MDB_MAP_FULL are moved to `retry` (nested mode only).
+bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now,
+                             std::vector<RequestPtr>& group, GroupEffects& fx,
+                             std::vector<RequestPtr>& retry) {
+  std::lock_guard<std::mutex> lock(leases_.mu);
+  for (auto& r : group) {
+    if (r == nullptr || r->kind == Request::Kind::kFlush) continue;
+    MDB_txn* target = txn;
+    if (nested) {
+      int rc = mdb_txn_begin(env_->raw(), txn, 0, &target);
+      if (rc != 0) {
+        r->status = internal::LmdbStatus(rc, "beginning nested transaction");
+        continue;
+      }
+    }
+    const Sequences saved = seqs_;
+    WriteContext ctx;
+    ctx.txn = target;
+    ctx.tables = &env_->tables();
+    ctx.now_ms = now;
+    ctx.seq = &seqs_;
+    ctx.result = &r->result;
+    Status s = ApplyRequest(ctx, *r);
+    if (nested) {
+      if (s.ok()) {
+        int rc = mdb_txn_commit(target);
+        if (rc != 0) s = internal::LmdbStatus(rc, "committing nested transaction");
+      } else {
+        mdb_txn_abort(target);
+      }
+    }
+    if (!s.ok()) {
+      for (auto it = ctx.undo.rbegin(); it != ctx.undo.rend(); ++it) (*it)();
+      seqs_ = saved;
+      r->result = CommitResult();
+      r->attempt = DequeueAttempt();
+      if (!nested) return false;
+      r->status = s;
+      if (internal::IsMapFull(s)) {
+        r->status = Status::OK();
+        retry.push_back(std::move(r));  // leaves a null slot in `group`
+      }
+      continue;
+    }
+    for (auto& u : ctx.undo) fx.undo.push_back(std::move(u));
+    fx.touched.merge(ctx.touched_queues);
+    fx.appended |= ctx.appended;
+  }
+  return true;
+}
+
+void Store::Impl::UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx,
+                            const Sequences& before) {
+  {
+    std::lock_guard<std::mutex> lock(leases_.mu);
+    for (auto it = fx.undo.rbegin(); it != fx.undo.rend(); ++it) (*it)();
+  }
+  fx = GroupEffects();
+  seqs_ = before;
+  for (auto& r : group) {
+    if (r == nullptr) continue;
+    r->status = Status::OK();
+    r->result = CommitResult();
+    r->attempt = DequeueAttempt();
+  }
+}
+
+// Applies and commits the write requests of a group. Sets each request's status;
+// requests to run again after growing the map are moved to `retry`.
+void Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
+                              std::vector<RequestPtr>& retry) {
+  const Sequences before = seqs_;
+  const int64_t now = clock_->NowMs();
+  {
+    std::lock_guard<std::mutex> lock(leases_.mu);
+    if (now - last_lease_gc_ms_ > 1000) {
+      leases_.DropExpired(now);
+      last_lease_gc_ms_ = now;
+    }
+  }
+  GroupEffects fx;
+  auto txn = env_->BeginWrite(/*nosync=*/!need_sync);
+  // Most groups have no failing request: apply them flat (no nested transaction, ~40%
+  // less CPU), and replay with nested transactions only when one fails.
+  if (txn.ok() && !ApplyGroup(txn->get(), /*nested=*/false, now, group, fx, retry)) {
+    txn->Abort();
+    UndoGroup(group, fx, before);
+    txn = env_->BeginWrite(/*nosync=*/!need_sync);
+    if (txn.ok()) ApplyGroup(txn->get(), /*nested=*/true, now, group, fx, retry);
+  }
+  if (!txn.ok()) {
+    UndoGroup(group, fx, before);
+    for (auto& r : group) {
+      if (r != nullptr) r->status = txn.status();
+    }
+    return;
+  }
+  // The ticket is written every group so a synced group always has dirty pages (and so
+  // LMDB's data sync, which also hardens the previous group's meta page, really runs).
+  Status s = internal::Put(txn->get(), env_->tables().sys, kSequencesKey,
+                           EncodeSequences(seqs_, ticket));
+  int rc = s.ok() ? txn->Commit() : MDB_MAP_FULL;
+  if (rc == MDB_MAP_FULL) {
+    // Nothing of the group reached the file: undo and run every request again.
+    txn->Abort();
+    UndoGroup(group, fx, before);
+    for (auto& r : group) {
+      if (r != nullptr) retry.push_back(std::move(r));
+    }
+    group.clear();
+    return;
+  }
+  if (rc != 0) {
+    Status failed = internal::LmdbStatus(rc, "committing group");
+    {
+      std::lock_guard<std::mutex> lock(pending_mu_);
+      if (sticky_.ok()) sticky_ = failed;
+    }
+    for (auto& r : group) {
+      if (r != nullptr) r->status = failed;
+    }
+    return;
+  }
+  stat_groups_.fetch_add(1, std::memory_order_relaxed);
+  Publish(fx.touched, fx.appended);
+  if (!need_sync) unflushed_nosync_ = true;
+}
+
 void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
   {
     Status sticky = health();
     if (!sticky.ok()) {
-      FailAll(group, Status::Unavailable("store " + path_ + " failed earlier and must be reopened: " +
+      FailAll(group, Status::Unavailable("store " + path_ +
+                                         " failed earlier and must be reopened: " +
                                          sticky.ToString()));
       return;
     }
   }
-  Status grown = GrowAheadIfNeeded();
-  (void)grown;  // at the maximum size: commits that do not fit fail below
+  (void)GrowAheadIfNeeded();  // at the maximum size, commits that do not fit fail below
 
   bool need_sync = false, has_writes = false;
   for (const auto& r : group) {
     need_sync |= r->sync != SyncClass::kNone;
     has_writes |= r->kind != Request::Kind::kFlush;
   }
+  // A deferred flush is not covered by a group that will not sync: flush it now.
+  if (unflushed_ticket_ != 0 && !(need_sync && has_writes)) SubmitFlush();
+
   std::vector<RequestPtr> retry;  // hit MDB_MAP_FULL: grow and run again
   const uint64_t ticket = ++ticket_;
-
-  if (has_writes) {
-    auto txn = env_->BeginWrite(/*nosync=*/!need_sync);
-    if (!txn.ok()) {
-      FailAll(group, txn.status());
-      return;
-    }
-    const Sequences before = seqs_;
-    std::vector<std::function<void()>> group_undo;
-    std::set<std::string> touched;
-    bool appended = false;
-    {
-      std::lock_guard<std::mutex> lock(leases_.mu);
-      int64_t now = clock_->NowMs();
-      if (now - last_lease_gc_ms_ > 1000) {
-        leases_.DropExpired(now);
-        last_lease_gc_ms_ = now;
-      }
-      for (auto& r : group) {
-        if (r->kind == Request::Kind::kFlush) continue;
-        MDB_txn* child = nullptr;
-        int rc = mdb_txn_begin(env_->raw(), txn->get(), 0, &child);
-        if (rc != 0) {
-          r->status = internal::LmdbStatus(rc, "beginning nested transaction");
-          continue;
-        }
-        const Sequences saved = seqs_;
-        WriteContext ctx;
-        ctx.txn = child;
-        ctx.tables = &env_->tables();
-        ctx.now_ms = now;
-        ctx.seq = &seqs_;
-        ctx.result = &r->result;
-        Status s = ApplyRequest(ctx, *r);
-        if (s.ok()) {
-          rc = mdb_txn_commit(child);
-          if (rc != 0) s = internal::LmdbStatus(rc, "committing nested transaction");
-        } else {
-          mdb_txn_abort(child);
-        }
-        if (!s.ok()) {
-          for (auto it = ctx.undo.rbegin(); it != ctx.undo.rend(); ++it) (*it)();
-          seqs_ = saved;
-          r->result = CommitResult();
-          r->attempt = DequeueAttempt();
-          r->status = s;
-          if (internal::IsMapFull(s)) {
-            r->status = Status::OK();
-            retry.push_back(std::move(r));  // leaves a null slot in `group`
-          }
-          continue;
-        }
-        for (auto& u : ctx.undo) group_undo.push_back(std::move(u));
-        touched.merge(ctx.touched_queues);
-        appended |= ctx.appended;
-      }
-    }
-    // The ticket is written every group so a synced group always has dirty pages (and so
-    // LMDB's data sync, which also hardens the previous group's meta page, really runs).
-    Status s = internal::Put(txn->get(), env_->tables().sys, kSequencesKey,
-                             EncodeSequences(seqs_, ticket));
-    int rc = s.ok() ? txn->Commit() : MDB_MAP_FULL;
-    if (rc == MDB_MAP_FULL) {
-      // Nothing of the group reached the file: undo and run every request again.
-      {
-        std::lock_guard<std::mutex> lock(leases_.mu);
-        for (auto it = group_undo.rbegin(); it != group_undo.rend(); ++it) (*it)();
-      }
-      seqs_ = before;
-      for (auto& r : group) {
-        if (r == nullptr) continue;
-        r->status = Status::OK();
-        r->result = CommitResult();
-        r->attempt = DequeueAttempt();
-        retry.push_back(std::move(r));
-      }
-      group.clear();
-    } else if (rc != 0) {
-      Status failed = internal::LmdbStatus(rc, "committing group");
-      {
-        std::lock_guard<std::mutex> lock(pending_mu_);
-        if (sticky_.ok()) sticky_ = failed;
-      }
-      for (auto& r : group) {
-        if (r != nullptr) r->status = failed;
-      }
-    } else {
-      stat_groups_.fetch_add(1, std::memory_order_relaxed);
-      Publish(touched, appended);
-      if (!need_sync) unflushed_nosync_ = true;
-    }
-  }
+  if (has_writes) CommitGroup(group, need_sync, ticket, retry);
 
   // Acknowledge: this commit synced its data pages, so every earlier group is durable.
-  if (has_writes && need_sync && health().ok()) MarkDurable(ticket - 1);
+  if (has_writes && need_sync && health().ok()) {
+    MarkDurable(ticket - 1);
+    unflushed_ticket_ = 0;
+  }
   bool wait_flush = false;
   std::vector<RequestPtr> now_done;
   {
@@ -579,8 +679,7 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
     for (auto& r : group) {
       if (r == nullptr) continue;
       if (r->kind != Request::Kind::kFlush) {
-        stat_batches_.fetch_add(r->status.ok() ? 1 : 0, std::memory_order_relaxed);
-        stat_failed_.fetch_add(r->status.ok() ? 0 : 1, std::memory_order_relaxed);
+        (r->status.ok() ? stat_batches_ : stat_failed_).fetch_add(1, std::memory_order_relaxed);
       }
       if (r->status.ok() && r->sync == SyncClass::kFull && sticky_.ok()) {
         pending_[ticket].push_back(std::move(r));
@@ -590,23 +689,57 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
       }
     }
   }
-  if (wait_flush) flusher_->Submit(ticket);
-  for (auto& r : now_done) r->done(*r);
-
-  if (!retry.empty()) {
-    Status g = env_->Grow();
-    if (g.ok()) stat_resizes_.fetch_add(1, std::memory_order_relaxed);
-    for (auto& r : retry) {
-      if (!g.ok()) {
-        r->status = g;
-        r->done(*r);
-        r.reset();
-      }
-    }
+  if (wait_flush) unflushed_ticket_ = ticket;
+  // If more requests are already queued, the next group's commit will fsync its data
+  // pages, which hardens this group's meta page too (one flush per group under load).
+  // Otherwise flush now: nobody else is coming to do it.
+  bool more_waiting;
+  {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
-      if (*it != nullptr) queue_.push_front(std::move(*it));
+    more_waiting = !queue_.empty() || !retry.empty();
+  }
+  if (unflushed_ticket_ != 0 && !more_waiting) SubmitFlush();
+  CompleteLater(std::move(now_done));
+  if (!retry.empty()) Requeue(std::move(retry));
+}
+
+void Store::Impl::Requeue(std::vector<RequestPtr> retry) {
+  Status grown = env_->Grow();
+  if (grown.ok()) stat_resizes_.fetch_add(1, std::memory_order_relaxed);
+  std::vector<RequestPtr> failed;
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
+    if (grown.ok()) {
+      queue_.push_front(std::move(*it));
+    } else {
+      (*it)->status = grown;
+      failed.push_back(std::move(*it));
     }
+  }
+  CompleteLater(std::move(failed));
+}
+
+// Callbacks run on the completer thread, so the committer goes straight on to the next
+// group instead of waking dozens of callers one by one.
+void Store::Impl::CompleteLater(std::vector<RequestPtr> done) {
+  if (done.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(complete_mu_);
+    for (auto& r : done) completions_.push_back(std::move(r));
+  }
+  complete_cv_.notify_one();
+}
+
+void Store::Impl::RunCompleter() {
+  std::unique_lock<std::mutex> lock(complete_mu_);
+  for (;;) {
+    complete_cv_.wait(lock, [this] { return completer_stop_ || !completions_.empty(); });
+    if (completions_.empty()) return;  // stopping and drained
+    std::vector<RequestPtr> batch;
+    batch.swap(completions_);
+    lock.unlock();
+    for (auto& r : batch) r->done(*r);
+    lock.lock();
   }
 }
 
@@ -619,6 +752,11 @@ void Store::Impl::Publish(const std::set<std::string>& touched, bool appended) {
   if (appended || !touched.empty()) wait_cv_.notify_all();
 }
 
+void Store::Impl::SubmitFlush() {
+  flusher_->Submit(unflushed_ticket_);
+  unflushed_ticket_ = 0;
+}
+
 void Store::Impl::MarkDurable(uint64_t ticket) {
   std::vector<RequestPtr> done;
   {
@@ -629,8 +767,8 @@ void Store::Impl::MarkDurable(uint64_t ticket) {
       pending_.erase(pending_.begin());
     }
   }
-  for (auto& r : done) r->done(*r);
-  if (!done.empty()) pending_cv_.notify_all();
+  CompleteLater(std::move(done));
+  pending_cv_.notify_all();
 }
 
 void Store::Impl::OnFlushed(uint64_t ticket, int err) {
@@ -652,10 +790,8 @@ void Store::Impl::OnFlushed(uint64_t ticket, int err) {
     }
     pending_.clear();
   }
-  for (auto& r : done) {
-    r->status = failed;
-    r->done(*r);
-  }
+  for (auto& r : done) r->status = failed;
+  CompleteLater(std::move(done));
   pending_cv_.notify_all();
 }
 
