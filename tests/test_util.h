@@ -45,22 +45,22 @@ inline std::unique_ptr<Store> OpenOrDie(const std::string& path, const Options& 
 
 }  // namespace durastore::testing
 
-#define ASSERT_OK(expr)                                   \
-  do {                                                    \
-    const auto& _st = (expr);                             \
+#define ASSERT_OK(expr)                                                      \
+  do {                                                                       \
+    const auto& _st = (expr);                                                \
     ASSERT_TRUE(_st.ok()) << ::durastore::testing::StatusOf(_st).ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                   \
-  do {                                                    \
-    const auto& _st = (expr);                             \
+#define EXPECT_OK(expr)                                                      \
+  do {                                                                       \
+    const auto& _st = (expr);                                                \
     EXPECT_TRUE(_st.ok()) << ::durastore::testing::StatusOf(_st).ToString(); \
   } while (0)
 // Asserts an error Status/Result with the given Code (e.g. kConflict).
-#define EXPECT_CODE(expr, expected_code)                                          \
-  do {                                                                            \
-    const auto& _st = (expr);                                                     \
+#define EXPECT_CODE(expr, expected_code)                                                    \
+  do {                                                                                      \
+    const auto& _st = (expr);                                                               \
     EXPECT_EQ(::durastore::testing::StatusOf(_st).code(), ::durastore::Code::expected_code) \
-        << ::durastore::testing::StatusOf(_st).ToString();                        \
+        << ::durastore::testing::StatusOf(_st).ToString();                                  \
   } while (0)
 
 namespace durastore::testing {

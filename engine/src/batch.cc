@@ -1,8 +1,8 @@
 #include "durastore/batch.h"
 
 #include "batch_rep.h"
-#include "status_macros.h"
 #include "durastore/limits.h"
+#include "status_macros.h"
 
 namespace durastore {
 
@@ -73,8 +73,8 @@ Batch& Batch::ConfigureQueue(std::string_view queue, const queue::QueueOptions& 
 }
 
 namespace {
-internal::SettleOp Settle(internal::SettleKind kind, const queue::LeaseToken& lease,
-                          int64_t ms = 0, bool count_attempt = true) {
+internal::SettleOp Settle(internal::SettleKind kind, const queue::LeaseToken& lease, int64_t ms = 0,
+                          bool count_attempt = true) {
   internal::SettleOp op;
   op.kind = kind;
   op.token = lease;
@@ -109,8 +109,8 @@ Batch& Batch::DeadLetter(const queue::LeaseToken& lease, std::string_view reason
 
 Batch& Batch::DeleteMessages(std::string_view queue, std::string_view attribute_name,
                              std::string_view attribute_value) {
-  rep_->ops.emplace_back(internal::DeleteMessagesOp{
-      std::string(queue), std::string(attribute_name), std::string(attribute_value)});
+  rep_->ops.emplace_back(internal::DeleteMessagesOp{std::string(queue), std::string(attribute_name),
+                                                    std::string(attribute_value)});
   return *this;
 }
 
@@ -151,9 +151,9 @@ Status CheckLength(size_t index, std::string_view what, std::string_view value, 
 
 Status CheckPayload(size_t index, std::string_view what, size_t size, size_t max) {
   if (size > max) {
-    return Status::ResourceExhausted(At(index) + std::string(what) + " of " +
-                                     std::to_string(size) + " bytes exceeds the limit of " +
-                                     std::to_string(max) + " bytes");
+    return Status::ResourceExhausted(At(index) + std::string(what) + " of " + std::to_string(size) +
+                                     " bytes exceeds the limit of " + std::to_string(max) +
+                                     " bytes");
   }
   return Status::OK();
 }
@@ -188,8 +188,7 @@ Status ValidateOp(size_t i, const EnqueueOp& op) {
   for (size_t a = 0; a < op.options.attributes.size(); ++a) {
     const auto& attr = op.options.attributes[a];
     RETURN_IF_ERROR(CheckLength(i, "attribute name", attr.name, 1, limits::kMaxAttributeName));
-    RETURN_IF_ERROR(
-        CheckLength(i, "attribute value", attr.value, 0, limits::kMaxAttributeValue));
+    RETURN_IF_ERROR(CheckLength(i, "attribute value", attr.value, 0, limits::kMaxAttributeValue));
     for (size_t b = 0; b < a; ++b) {
       if (op.options.attributes[b].name == attr.name) {
         return Status::InvalidArgument(At(i) + "attribute '" + attr.name + "' appears twice");
@@ -207,9 +206,8 @@ Status ValidateOp(size_t i, const ConfigureQueueOp& op) {
   if (op.options.lock_duration_ms <= 0) {
     return Status::InvalidArgument(At(i) + "lock_duration_ms must be positive");
   }
-  RETURN_IF_ERROR(
-      CheckLength(i, "dead-letter queue name", op.options.dead_letter_queue, 0,
-                  limits::kMaxQueueName));
+  RETURN_IF_ERROR(CheckLength(i, "dead-letter queue name", op.options.dead_letter_queue, 0,
+                              limits::kMaxQueueName));
   if (op.options.dead_letter_queue == op.queue) {
     return Status::InvalidArgument(At(i) + "a queue cannot be its own dead-letter queue");
   }

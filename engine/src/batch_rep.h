@@ -62,9 +62,9 @@ struct DeleteRangeOp {
   std::string end;
 };
 
-using Op = std::variant<AppendOp, TruncateOp, DeletePartitionOp, DeleteStreamOp, EnqueueOp,
-                        ConfigureQueueOp, SettleOp, DeleteMessagesOp, PutOp, DeleteOp,
-                        DeleteRangeOp>;
+using Op =
+    std::variant<AppendOp, TruncateOp, DeletePartitionOp, DeleteStreamOp, EnqueueOp,
+                 ConfigureQueueOp, SettleOp, DeleteMessagesOp, PutOp, DeleteOp, DeleteRangeOp>;
 
 struct BatchRep {
   std::vector<Op> ops;

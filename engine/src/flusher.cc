@@ -169,7 +169,7 @@ class UringFlusher final : public Flusher {
   const Done done_;
   io_uring ring_{};
   bool ring_ready_ = false;
-  std::mutex mu_;          // guards the submission queue and the fields below
+  std::mutex mu_;  // guards the submission queue and the fields below
   int in_flight_ = 0;
   uint64_t deferred_ = 0;
   std::thread reaper_;

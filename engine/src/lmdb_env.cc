@@ -42,8 +42,7 @@ Status LmdbStatus(int rc, std::string_view what) {
   }
 }
 
-ReadTxn::ReadTxn(ReadTxn&& o) noexcept
-    : env_(o.env_), txn_(o.txn_), lock_(std::move(o.lock_)) {
+ReadTxn::ReadTxn(ReadTxn&& o) noexcept : env_(o.env_), txn_(o.txn_), lock_(std::move(o.lock_)) {
   o.txn_ = nullptr;
 }
 
@@ -93,13 +92,20 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
     const char* name;
     MDB_dbi* dbi;
   } named[] = {
-      {"sys", &t.sys},         {"meta", &t.meta},
-      {"streams", &t.streams}, {"stream_keys", &t.stream_keys},
-      {"partitions", &t.partitions}, {"events", &t.events},
-      {"event_keys", &t.event_keys}, {"positions", &t.positions},
-      {"queues", &t.queues},   {"q_ready", &t.q_ready},
-      {"q_msgs", &t.q_msgs},   {"q_payloads", &t.q_payloads},
-      {"q_groups", &t.q_groups}, {"q_attrs", &t.q_attrs},
+      {"sys", &t.sys},
+      {"meta", &t.meta},
+      {"streams", &t.streams},
+      {"stream_keys", &t.stream_keys},
+      {"partitions", &t.partitions},
+      {"events", &t.events},
+      {"event_keys", &t.event_keys},
+      {"positions", &t.positions},
+      {"queues", &t.queues},
+      {"q_ready", &t.q_ready},
+      {"q_msgs", &t.q_msgs},
+      {"q_payloads", &t.q_payloads},
+      {"q_groups", &t.q_groups},
+      {"q_attrs", &t.q_attrs},
   };
   for (const Named& n : named) {
     rc = mdb_dbi_open(txn.get(), n.name, MDB_CREATE, n.dbi);

@@ -21,9 +21,7 @@ namespace durastore::internal {
 // Maps an LMDB (or errno) return code to a Status. `what` says which operation failed.
 Status LmdbStatus(int rc, std::string_view what);
 
-inline MDB_val Val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+inline MDB_val Val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 inline std::string_view View(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
@@ -53,20 +51,20 @@ inline void PutShortBytes(std::string& out, std::string_view s) {
 
 // The named tables of a store; the grammar of each key and value is in docs/format.md.
 struct Tables {
-  MDB_dbi sys = 0;         // "sys": engine counters and format version
-  MDB_dbi meta = 0;        // "meta": user metadata
-  MDB_dbi streams = 0;     // stream key -> stream id
-  MDB_dbi stream_keys = 0; // stream id -> stream key
-  MDB_dbi partitions = 0;  // stream id | partition -> PartitionRecord
-  MDB_dbi events = 0;      // stream id | partition | sequence -> event record
-  MDB_dbi event_keys = 0;  // stream id | partition | event key -> sequence
-  MDB_dbi positions = 0;   // position -> stream id | partition | sequence
-  MDB_dbi queues = 0;      // queue name -> QueueRecord
-  MDB_dbi q_ready = 0;     // queue id | visible_at | message id -> ""
-  MDB_dbi q_msgs = 0;      // message id -> MessageRecord
-  MDB_dbi q_payloads = 0;  // message id -> payload bytes
-  MDB_dbi q_groups = 0;    // queue id | group | message id -> ""
-  MDB_dbi q_attrs = 0;     // queue id | name | value | message id -> ""
+  MDB_dbi sys = 0;          // "sys": engine counters and format version
+  MDB_dbi meta = 0;         // "meta": user metadata
+  MDB_dbi streams = 0;      // stream key -> stream id
+  MDB_dbi stream_keys = 0;  // stream id -> stream key
+  MDB_dbi partitions = 0;   // stream id | partition -> PartitionRecord
+  MDB_dbi events = 0;       // stream id | partition | sequence -> event record
+  MDB_dbi event_keys = 0;   // stream id | partition | event key -> sequence
+  MDB_dbi positions = 0;    // position -> stream id | partition | sequence
+  MDB_dbi queues = 0;       // queue name -> QueueRecord
+  MDB_dbi q_ready = 0;      // queue id | visible_at | message id -> ""
+  MDB_dbi q_msgs = 0;       // message id -> MessageRecord
+  MDB_dbi q_payloads = 0;   // message id -> payload bytes
+  MDB_dbi q_groups = 0;     // queue id | group | message id -> ""
+  MDB_dbi q_attrs = 0;      // queue id | name | value | message id -> ""
 };
 
 // A write or read transaction that aborts in its destructor unless committed.
@@ -147,7 +145,7 @@ class Env {
   Tables tables_;
   size_t map_size_ = 0;
   size_t max_map_size_ = 0;
-  bool nosync_ = false;  // MDB_NOSYNC currently set (committer thread only)
+  bool nosync_ = false;          // MDB_NOSYNC currently set (committer thread only)
   std::shared_mutex resize_mu_;  // shared: open read txns; exclusive: resize
   std::mutex pool_mu_;
   std::vector<MDB_txn*> pool_;  // guarded by pool_mu_: reset read transactions

@@ -8,10 +8,10 @@
 #define DS_CONCAT(a, b) DS_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define RETURN_IF_ERROR(expr)        \
-  do {                               \
+#define RETURN_IF_ERROR(expr)         \
+  do {                                \
     ::durastore::Status _st = (expr); \
-    if (!_st.ok()) return _st;       \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, ResultExpr)`: binds the value or returns the error.

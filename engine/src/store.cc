@@ -58,8 +58,8 @@ struct Request {
   Kind kind = Kind::kBatch;
   SyncClass sync = SyncClass::kFull;
   Batch batch;
-  std::string queue;                                  // kDequeue
-  const queue::DequeueOptions* dequeue = nullptr;     // kDequeue; the caller blocks on it
+  std::string queue;                               // kDequeue
+  const queue::DequeueOptions* dequeue = nullptr;  // kDequeue; the caller blocks on it
   Status status;
   CommitResult result;
   DequeueAttempt attempt;
@@ -95,7 +95,8 @@ class LockFile {
       close(fd);
       if (err == EWOULDBLOCK) {
         std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
+          holder.pop_back();
         return Status::Busy("store " + dir + " is in use by process " + holder + " (lock file " +
                             path + ")");
       }
@@ -171,7 +172,7 @@ class Store::Impl {
   };
   void Run();
   void RunGroup(std::vector<RequestPtr> group);
-  void CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
+  bool CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
                    std::vector<RequestPtr>& retry);
   bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
                   GroupEffects& fx, std::vector<RequestPtr>& retry);
@@ -219,13 +220,13 @@ class Store::Impl {
   mutable std::mutex pending_mu_;
   std::condition_variable pending_cv_;
   std::map<uint64_t, std::vector<RequestPtr>> pending_;  // guarded by pending_mu_
-  uint64_t durable_ticket_ = 0;                         // guarded by pending_mu_
-  Status sticky_;                                       // guarded by pending_mu_
+  uint64_t durable_ticket_ = 0;                          // guarded by pending_mu_
+  Status sticky_;                                        // guarded by pending_mu_
 
   // Long-poll and tail waiters.
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;
-  uint64_t committed_position_ = 0;                          // guarded by wait_mu_
+  uint64_t committed_position_ = 0;                         // guarded by wait_mu_
   std::unordered_map<std::string, uint64_t> queue_epochs_;  // guarded by wait_mu_
 
   std::atomic<uint64_t> stat_groups_{0}, stat_batches_{0}, stat_failed_{0}, stat_flushes_{0},
@@ -286,9 +287,9 @@ Status Store::Impl::Open(TestHooks hooks) {
   }
   committed_position_ = seqs_.next_position - 1;
 
-  ASSIGN_OR_RETURN(flusher_,
-                   internal::MakeFlusher(env_->fd(), options_.flush_method, std::move(hooks.fdatasync),
-                                         [this](uint64_t t, int err) { OnFlushed(t, err); }));
+  ASSIGN_OR_RETURN(
+      flusher_, internal::MakeFlusher(env_->fd(), options_.flush_method, std::move(hooks.fdatasync),
+                                      [this](uint64_t t, int err) { OnFlushed(t, err); }));
   completer_ = std::thread([this] { RunCompleter(); });
   committer_ = std::thread([this] { Run(); });
   return Status::OK();
@@ -320,9 +321,7 @@ Status Store::Impl::Close() {
     if (rc != 0) result = internal::LmdbStatus(rc, "final flush at close");
   }
   closed_.store(true, std::memory_order_release);
-  {
-    std::lock_guard<std::mutex> lock(wait_mu_);
-  }
+  { std::lock_guard<std::mutex> lock(wait_mu_); }
   wait_cv_.notify_all();
   env_.reset();
   lock_file_.reset();
@@ -516,9 +515,8 @@ Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
 // transaction and replays in nested mode). Nested mode gives each request its own nested
 // transaction, so a failing request is rolled back alone. Requests that hit
 // MDB_MAP_FULL are moved to `retry` (nested mode only).
-bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now,
-                             std::vector<RequestPtr>& group, GroupEffects& fx,
-                             std::vector<RequestPtr>& retry) {
+bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
+                             GroupEffects& fx, std::vector<RequestPtr>& retry) {
   std::lock_guard<std::mutex> lock(leases_.mu);
   for (auto& r : group) {
     if (r == nullptr || r->kind == Request::Kind::kFlush) continue;
@@ -583,8 +581,9 @@ void Store::Impl::UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx,
 }
 
 // Applies and commits the write requests of a group. Sets each request's status;
-// requests to run again after growing the map are moved to `retry`.
-void Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
+// requests to run again after growing the map are moved to `retry`. Returns true when
+// an LMDB commit happened.
+bool Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
                               std::vector<RequestPtr>& retry) {
   const Sequences before = seqs_;
   const int64_t now = clock_->NowMs();
@@ -610,12 +609,12 @@ void Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
     for (auto& r : group) {
       if (r != nullptr) r->status = txn.status();
     }
-    return;
+    return false;
   }
   // The ticket is written every group so a synced group always has dirty pages (and so
   // LMDB's data sync, which also hardens the previous group's meta page, really runs).
-  Status s = internal::Put(txn->get(), env_->tables().sys, kSequencesKey,
-                           EncodeSequences(seqs_, ticket));
+  Status s =
+      internal::Put(txn->get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, ticket));
   int rc = s.ok() ? txn->Commit() : MDB_MAP_FULL;
   if (rc == MDB_MAP_FULL) {
     // Nothing of the group reached the file: undo and run every request again.
@@ -625,7 +624,7 @@ void Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
       if (r != nullptr) retry.push_back(std::move(r));
     }
     group.clear();
-    return;
+    return false;
   }
   if (rc != 0) {
     Status failed = internal::LmdbStatus(rc, "committing group");
@@ -636,20 +635,21 @@ void Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
     for (auto& r : group) {
       if (r != nullptr) r->status = failed;
     }
-    return;
+    return false;
   }
   stat_groups_.fetch_add(1, std::memory_order_relaxed);
   Publish(fx.touched, fx.appended);
   if (!need_sync) unflushed_nosync_ = true;
+  return true;
 }
 
 void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
   {
     Status sticky = health();
     if (!sticky.ok()) {
-      FailAll(group, Status::Unavailable("store " + path_ +
-                                         " failed earlier and must be reopened: " +
-                                         sticky.ToString()));
+      FailAll(group,
+              Status::Unavailable("store " + path_ +
+                                  " failed earlier and must be reopened: " + sticky.ToString()));
       return;
     }
   }
@@ -665,10 +665,10 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
 
   std::vector<RequestPtr> retry;  // hit MDB_MAP_FULL: grow and run again
   const uint64_t ticket = ++ticket_;
-  if (has_writes) CommitGroup(group, need_sync, ticket, retry);
+  bool committed = has_writes && CommitGroup(group, need_sync, ticket, retry);
 
   // Acknowledge: this commit synced its data pages, so every earlier group is durable.
-  if (has_writes && need_sync && health().ok()) {
+  if (committed && need_sync) {
     MarkDurable(ticket - 1);
     unflushed_ticket_ = 0;
   }
@@ -778,9 +778,9 @@ void Store::Impl::OnFlushed(uint64_t ticket, int err) {
     return;
   }
   // The file's state after a failed flush is unknown: refuse every later write.
-  Status failed = Status::IOError(std::string("flush (fdatasync) of ") + path_ +
-                                  " failed: " + strerror(err) +
-                                  "; the store refuses writes until it is reopened");
+  Status failed =
+      Status::IOError(std::string("flush (fdatasync) of ") + path_ + " failed: " + strerror(err) +
+                      "; the store refuses writes until it is reopened");
   std::vector<RequestPtr> done;
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -911,9 +911,7 @@ Result<std::unique_ptr<Store>> StoreInternal::OpenWithHooks(const std::string& p
 
 Result<internal::Env*> StoreInternal::GetEnv(Store& store) { return store.impl_->GetEnv(); }
 internal::LeaseTable& StoreInternal::Leases(Store& store) { return store.impl_->leases_; }
-uint64_t StoreInternal::CommittedPosition(Store& store) {
-  return store.impl_->CommittedPosition();
-}
+uint64_t StoreInternal::CommittedPosition(Store& store) { return store.impl_->CommittedPosition(); }
 void StoreInternal::WaitForAppend(Store& store, uint64_t after, Deadline deadline) {
   store.impl_->WaitForAppend(after, deadline);
 }

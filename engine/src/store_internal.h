@@ -56,8 +56,7 @@ class StoreInternal {
   // A counter that changes whenever a commit may have made messages of `queue` eligible.
   static uint64_t QueueEpoch(Store& store, std::string_view queue);
   // Blocks until QueueEpoch(queue) != epoch, or `deadline`.
-  static void WaitForQueue(Store& store, std::string_view queue, uint64_t epoch,
-                           Deadline deadline);
+  static void WaitForQueue(Store& store, std::string_view queue, uint64_t epoch, Deadline deadline);
 };
 
 }  // namespace durastore

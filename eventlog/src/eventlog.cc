@@ -83,8 +83,8 @@ Result<PartitionState> DecodePartition(std::string_view v) {
 
 std::string EncodePartition(const PartitionState& p) {
   flatbuffers::FlatBufferBuilder b(64);
-  b.Finish(fb::CreatePartitionRecord(b, 1, p.first_sequence, p.last_sequence, p.event_count,
-                                     p.bytes));
+  b.Finish(
+      fb::CreatePartitionRecord(b, 1, p.first_sequence, p.last_sequence, p.event_count, p.bytes));
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
@@ -175,8 +175,7 @@ Status DeleteEvents(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partit
     ASSIGN_OR_RETURN(DecodedEvent ev, DecodeEvent(View(v)));
     RETURN_IF_ERROR(durastore::internal::Del(txn, t.positions, StreamIdKey(ev.position)));
     if (!ev.key.empty()) {
-      RETURN_IF_ERROR(
-          durastore::internal::Del(txn, t.event_keys, prefix + std::string(ev.key)));
+      RETURN_IF_ERROR(durastore::internal::Del(txn, t.event_keys, prefix + std::string(ev.key)));
     }
     p.event_count -= std::min<uint64_t>(p.event_count, 1);
     p.bytes -= std::min<uint64_t>(p.bytes, ev.payload.size());
@@ -221,17 +220,15 @@ Status ApplyAppend(WriteContext& ctx, const durastore::internal::AppendOp& op) {
   } else if (found.status().code() == Code::kNotFound) {
     sid = ctx.seq->next_stream_id++;
     RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.streams, op.stream, StreamIdKey(sid)));
-    RETURN_IF_ERROR(
-        durastore::internal::Put(ctx.txn, t.stream_keys, StreamIdKey(sid), op.stream));
+    RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.stream_keys, StreamIdKey(sid), op.stream));
   } else {
     return found.status();
   }
 
   ASSIGN_OR_RETURN(PartitionState p, LoadPartition(ctx.txn, t, sid, op.partition));
   if (!Matches(op.expected, p)) {
-    return Status::Conflict(Where(op.stream, op.partition) + ": expected " +
-                            Describe(op.expected) + ", actual last sequence " +
-                            std::to_string(p.last_sequence) +
+    return Status::Conflict(Where(op.stream, op.partition) + ": expected " + Describe(op.expected) +
+                            ", actual last sequence " + std::to_string(p.last_sequence) +
                             (p.exists ? "" : " (partition does not exist)"));
   }
 
@@ -264,8 +261,8 @@ Status ApplyAppend(WriteContext& ctx, const durastore::internal::AppendOp& op) {
     std::string ekey = prefix;
     PutU64(ekey, seq);
     RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.events, ekey, value));
-    RETURN_IF_ERROR(durastore::internal::Put(ctx.txn, t.positions, StreamIdKey(pos), ekey,
-                                             MDB_APPEND));
+    RETURN_IF_ERROR(
+        durastore::internal::Put(ctx.txn, t.positions, StreamIdKey(pos), ekey, MDB_APPEND));
     if (p.event_count == 0) p.first_sequence = seq;
     ++p.event_count;
     p.bytes += e.payload.size();
@@ -358,8 +355,8 @@ Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64
 
 }  // namespace
 
-Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream,
-                                         uint64_t partition, const ReadOptions& options) {
+Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
+                                         const ReadOptions& options) {
   RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
   if (options.max_count == 0) return Status::InvalidArgument("ReadOptions.max_count must be >= 1");
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
@@ -411,8 +408,7 @@ Result<std::vector<uint64_t>> ListPartitions(Store& store, std::string_view stre
   return partitions;
 }
 
-Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream,
-                                       uint64_t partition) {
+Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream, uint64_t partition) {
   RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
   ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
@@ -456,8 +452,7 @@ Result<uint64_t> LastPosition(Store& store) {
 
 namespace {
 
-Result<std::vector<PositionedEvent>> ReadAfterOnce(Store& store, uint64_t after,
-                                                   size_t max_count) {
+Result<std::vector<PositionedEvent>> ReadAfterOnce(Store& store, uint64_t after, size_t max_count) {
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
   std::vector<PositionedEvent> out;
   Cursor cur(r.txn.get(), r.t().positions);

@@ -145,7 +145,8 @@ Result<MessageMeta> DecodeMessage(std::string_view v) {
   m.group_key = std::string(Bytes(r->group_key()));
   if (r->attributes() != nullptr) {
     for (const auto* a : *r->attributes()) {
-      m.attributes.push_back(Attribute{std::string(Bytes(a->name())), std::string(Bytes(a->value()))});
+      m.attributes.push_back(
+          Attribute{std::string(Bytes(a->name())), std::string(Bytes(a->value()))});
     }
   }
   return m;
@@ -220,8 +221,8 @@ void SetAttribute(std::vector<Attribute>& attrs, std::string_view name, std::str
 }
 
 // Moves one message to `from`'s dead-letter queue, visible now.
-Status MoveToDeadLetter(WriteContext& ctx, std::string_view from_name, QueueInfo& from,
-                        uint64_t id, MessageMeta m, std::string_view reason) {
+Status MoveToDeadLetter(WriteContext& ctx, std::string_view from_name, QueueInfo& from, uint64_t id,
+                        MessageMeta m, std::string_view reason) {
   std::string dlq_name = from.options.dead_letter_queue.empty()
                              ? std::string(from_name) + ".dead-letter"
                              : from.options.dead_letter_queue;
@@ -658,7 +659,8 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
     if (now >= deadline) return std::optional<Lease>();
     auto wake = deadline;
     if (attempt.next_wake_ms) {
-      auto in = std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - clock.NowMs(), 1));
+      auto in =
+          std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - clock.NowMs(), 1));
       wake = std::min(wake, now + in);
     }
     StoreInternal::WaitForQueue(store, queue, epoch, wake);

@@ -40,7 +40,8 @@ class Batch {
   // Appends `events` (at least one) to stream/partition if `expected` holds; otherwise
   // the whole batch fails with Conflict naming the actual last sequence. A duplicate
   // event key fails it with AlreadyExists.
-  Batch& Append(std::string_view stream, uint64_t partition, std::vector<eventlog::EventData> events,
+  Batch& Append(std::string_view stream, uint64_t partition,
+                std::vector<eventlog::EventData> events,
                 eventlog::ExpectedVersion expected = eventlog::ExpectedVersion::Any());
   // Convenience: one event without a key.
   Batch& Append(std::string_view stream, uint64_t partition, std::string_view payload,
@@ -76,7 +77,7 @@ class Batch {
 
   // --- metadata ---
   Batch& Put(std::string_view key, std::string_view value);
-  Batch& Delete(std::string_view key);  // absent key: not an error
+  Batch& Delete(std::string_view key);                               // absent key: not an error
   Batch& DeleteRange(std::string_view begin, std::string_view end);  // [begin, end)
 
   size_t size() const;  // number of operations

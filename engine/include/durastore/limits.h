@@ -10,19 +10,19 @@
 
 namespace durastore::limits {
 
-inline constexpr size_t kMaxStreamKey = 256;             // bytes, at least 1
-inline constexpr size_t kMaxEventKey = 128;              // bytes; empty = no key
-inline constexpr size_t kMaxPayload = 16u << 20;         // event or message payload
-inline constexpr size_t kMaxQueueName = 200;             // bytes, at least 1
-inline constexpr size_t kMaxGroupKey = 200;              // bytes; empty = no group
-inline constexpr size_t kMaxAttributes = 16;             // per message
-inline constexpr size_t kMaxAttributeName = 64;          // bytes, at least 1
-inline constexpr size_t kMaxAttributeValue = 200;        // bytes
-inline constexpr size_t kMaxMetadataKey = 480;           // bytes, at least 1
-inline constexpr size_t kMaxMetadataValue = 16u << 20;   // bytes
-inline constexpr size_t kMaxBatchBytes = 256u << 20;     // sum of all payloads/values in a batch
-inline constexpr size_t kMaxBatchOps = 100'000;          // operations in one batch
-inline constexpr size_t kMaxDeadLetterReason = 1024;     // bytes
+inline constexpr size_t kMaxStreamKey = 256;            // bytes, at least 1
+inline constexpr size_t kMaxEventKey = 128;             // bytes; empty = no key
+inline constexpr size_t kMaxPayload = 16u << 20;        // event or message payload
+inline constexpr size_t kMaxQueueName = 200;            // bytes, at least 1
+inline constexpr size_t kMaxGroupKey = 200;             // bytes; empty = no group
+inline constexpr size_t kMaxAttributes = 16;            // per message
+inline constexpr size_t kMaxAttributeName = 64;         // bytes, at least 1
+inline constexpr size_t kMaxAttributeValue = 200;       // bytes
+inline constexpr size_t kMaxMetadataKey = 480;          // bytes, at least 1
+inline constexpr size_t kMaxMetadataValue = 16u << 20;  // bytes
+inline constexpr size_t kMaxBatchBytes = 256u << 20;    // sum of all payloads/values in a batch
+inline constexpr size_t kMaxBatchOps = 100'000;         // operations in one batch
+inline constexpr size_t kMaxDeadLetterReason = 1024;    // bytes
 
 }  // namespace durastore::limits
 

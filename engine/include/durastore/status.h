@@ -66,9 +66,7 @@ class [[nodiscard]] Status {
   // True only for Busy and transient IOError: the same call may succeed later without
   // the caller changing anything. Unavailable after a sticky failure is not retryable
   // on the same Store object: the caller must reopen.
-  bool retryable() const {
-    return code_ == Code::kBusy || (code_ == Code::kIOError && transient_);
-  }
+  bool retryable() const { return code_ == Code::kBusy || (code_ == Code::kIOError && transient_); }
 
   // "OK" or "<CodeName>: <message>".
   std::string ToString() const;
@@ -88,7 +86,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     if (status_.ok()) status_ = Status::Unavailable("Result constructed from OK status");
   }

@@ -121,8 +121,9 @@ class Store {
   // --- metadata reads (own read transaction) ---
   Result<std::string> Get(std::string_view key);  // NotFound if absent
   // Keys with `prefix`, ascending, at most `limit`; starting after `start_after` if set.
-  Result<std::vector<std::pair<std::string, std::string>>> Scan(
-      std::string_view prefix, size_t limit = 1000, std::string_view start_after = {});
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view prefix,
+                                                                size_t limit = 1000,
+                                                                std::string_view start_after = {});
 
   PipelineStats GetPipelineStats() const;
   // The sticky error, OK while the store accepts writes.

@@ -79,8 +79,8 @@ struct ReadOptions {
   // Forward: first sequence returned is >= from_sequence (default: the first).
   // Backward: first sequence returned is <= from_sequence (default: the last).
   std::optional<uint64_t> from_sequence;
-  bool backward = false;   // newest first
-  size_t max_count = 1000; // at least 1
+  bool backward = false;    // newest first
+  size_t max_count = 1000;  // at least 1
   // Stop once this many payload bytes were returned (at least one event is always
   // returned when available, whatever its size).
   size_t max_bytes = 64u << 20;
@@ -102,8 +102,8 @@ struct StreamInfo {
 };
 
 // Events of one partition. NotFound if the stream or partition does not exist.
-Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream,
-                                         uint64_t partition, const ReadOptions& options = {});
+Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
+                                         const ReadOptions& options = {});
 
 // Highest partition number of a stream. NotFound if the stream does not exist.
 Result<uint64_t> LatestPartition(Store& store, std::string_view stream);
@@ -111,8 +111,7 @@ Result<uint64_t> LatestPartition(Store& store, std::string_view stream);
 // All partition numbers of a stream, ascending. NotFound if the stream does not exist.
 Result<std::vector<uint64_t>> ListPartitions(Store& store, std::string_view stream);
 
-Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream,
-                                       uint64_t partition);
+Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream, uint64_t partition);
 Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream);
 
 // Position of the most recently committed event (0 if none was ever appended).

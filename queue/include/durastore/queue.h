@@ -128,10 +128,10 @@ struct DequeueOptions {
 };
 
 struct Counters {
-  uint64_t ready = 0;          // visible now and not leased
-  uint64_t delayed = 0;        // visible later
-  uint64_t leased = 0;         // under a live lease
-  uint64_t dead_lettered = 0;  // moved to the dead-letter queue, ever
+  uint64_t ready = 0;               // visible now and not leased
+  uint64_t delayed = 0;             // visible later
+  uint64_t leased = 0;              // under a live lease
+  uint64_t dead_lettered = 0;       // moved to the dead-letter queue, ever
   int64_t oldest_ready_age_ms = 0;  // now - visible_at of the oldest ready message; 0 if none
 };
 
