@@ -1,1 +1,363 @@
-#include <gtest/gtest.h>
+// The partitioned event log: appends with expected versions and event keys, sequences and
+// positions, reads, tail reads, truncation and deletion, validation.
+#include "durastore/eventlog.h"
+
+#include <chrono>
+#include <thread>
+
+#include "durastore/limits.h"
+#include "test_util.h"
+
+namespace durastore {
+namespace {
+
+using eventlog::EventData;
+using eventlog::ExpectedVersion;
+using eventlog::ReadOptions;
+using testing::OpenOrDie;
+using testing::TempDir;
+
+class EventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenOrDie(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+  Result<CommitResult> Append(std::string_view stream, uint64_t partition,
+                              std::vector<std::string> payloads,
+                              ExpectedVersion expected = ExpectedVersion::Any()) {
+    std::vector<EventData> events;
+    for (auto& p : payloads) events.push_back(EventData{std::move(p), ""});
+    return store_->Commit(Batch().Append(stream, partition, std::move(events), expected));
+  }
+  std::vector<std::string> Payloads(std::string_view stream, uint64_t partition,
+                                    ReadOptions options = {}) {
+    auto events = eventlog::ReadPartition(*store_, stream, partition, options);
+    EXPECT_TRUE(events.ok()) << events.status().ToString();
+    std::vector<std::string> out;
+    if (events.ok()) {
+      for (auto& e : *events) out.push_back(e.payload);
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(EventLogTest, SequencesAreGaplessPerPartitionFromOne) {
+  auto a = Append("s", 1, {"a", "b"});
+  ASSERT_OK(a);
+  EXPECT_EQ(a->appends[0].first_sequence, 1u);
+  EXPECT_EQ(a->appends[0].last_sequence, 2u);
+  auto b = Append("s", 1, {"c"});
+  ASSERT_OK(b);
+  EXPECT_EQ(b->appends[0].first_sequence, 3u);
+  auto other = Append("s", 2, {"x"});
+  ASSERT_OK(other);
+  EXPECT_EQ(other->appends[0].first_sequence, 1u);  // partitions are independent
+  auto events = eventlog::ReadPartition(*store_, "s", 1);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*events)[i].sequence, i + 1);
+}
+
+TEST_F(EventLogTest, PositionsIncreaseInCommitOrderAcrossStreams) {
+  uint64_t last = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto r = Append("s" + std::to_string(i % 3), static_cast<uint64_t>(i % 2), {"e", "f"});
+    ASSERT_OK(r);
+    EXPECT_GT(r->appends[0].first_position, last);
+    EXPECT_EQ(r->appends[0].last_position, r->appends[0].first_position + 1);
+    last = r->appends[0].last_position;
+  }
+  auto pos = eventlog::LastPosition(*store_);
+  ASSERT_OK(pos);
+  EXPECT_EQ(*pos, last);
+}
+
+TEST_F(EventLogTest, ExpectedVersionNoStream) {
+  EXPECT_OK(Append("s", 1, {"a"}, ExpectedVersion::NoStream()));
+  auto r = Append("s", 1, {"b"}, ExpectedVersion::NoStream());
+  EXPECT_CODE(r, kConflict);
+  EXPECT_NE(r.status().message().find("actual last sequence 1"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(EventLogTest, ExpectedVersionExists) {
+  auto r = Append("s", 1, {"a"}, ExpectedVersion::Exists());
+  EXPECT_CODE(r, kConflict);
+  EXPECT_NE(r.status().message().find("does not exist"), std::string::npos);
+  EXPECT_OK(Append("s", 1, {"a"}));
+  EXPECT_OK(Append("s", 1, {"b"}, ExpectedVersion::Exists()));
+}
+
+TEST_F(EventLogTest, ExpectedVersionExact) {
+  EXPECT_OK(Append("s", 1, {"a"}, ExpectedVersion::Exact(0)));
+  EXPECT_OK(Append("s", 1, {"b"}, ExpectedVersion::Exact(1)));
+  auto stale = Append("s", 1, {"c"}, ExpectedVersion::Exact(1));
+  EXPECT_CODE(stale, kConflict);
+  EXPECT_NE(stale.status().message().find("actual last sequence 2"), std::string::npos)
+      << stale.status().message();
+  EXPECT_FALSE(stale.status().retryable());
+  EXPECT_EQ(Payloads("s", 1), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(EventLogTest, DuplicateEventKeyFailsTheWholeBatch) {
+  ASSERT_OK(store_->Commit(Batch().Append("s", 1, {EventData{"a", "key-1"}})));
+  Batch b;
+  b.Put("meta", "x");
+  b.Append("t", 1, "other");
+  b.Append("s", 1, {EventData{"b", "key-2"}, EventData{"c", "key-1"}});
+  auto r = store_->Commit(std::move(b));
+  EXPECT_CODE(r, kAlreadyExists);
+  EXPECT_NE(r.status().message().find("key-1"), std::string::npos);
+  EXPECT_CODE(store_->Get("meta"), kNotFound);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "t", 1), kNotFound);
+  EXPECT_EQ(Payloads("s", 1), (std::vector<std::string>{"a"}));
+  // key-2 was rolled back too, so it is still free.
+  EXPECT_OK(store_->Commit(Batch().Append("s", 1, {EventData{"b", "key-2"}})));
+}
+
+TEST_F(EventLogTest, DuplicateKeyWithinOneAppendIsRejected) {
+  auto r = store_->Commit(Batch().Append("s", 1, {EventData{"a", "k"}, EventData{"b", "k"}}));
+  EXPECT_CODE(r, kAlreadyExists);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 1), kNotFound);
+}
+
+TEST_F(EventLogTest, TheSameEventKeyIsFreeInAnotherPartition) {
+  EXPECT_OK(store_->Commit(Batch().Append("s", 1, {EventData{"a", "k"}})));
+  EXPECT_OK(store_->Commit(Batch().Append("s", 2, {EventData{"a", "k"}})));
+  auto events = eventlog::ReadPartition(*store_, "s", 2);
+  ASSERT_OK(events);
+  EXPECT_EQ((*events)[0].key, "k");
+}
+
+TEST_F(EventLogTest, ReadForwardBackwardFromAndMaxCount) {
+  ASSERT_OK(Append("s", 1, {"1", "2", "3", "4", "5"}));
+  ReadOptions o;
+  o.from_sequence = 2;
+  o.max_count = 2;
+  EXPECT_EQ(Payloads("s", 1, o), (std::vector<std::string>{"2", "3"}));
+  o = ReadOptions();
+  o.backward = true;
+  o.max_count = 2;
+  EXPECT_EQ(Payloads("s", 1, o), (std::vector<std::string>{"5", "4"}));
+  o.from_sequence = 3;
+  o.max_count = 10;
+  EXPECT_EQ(Payloads("s", 1, o), (std::vector<std::string>{"3", "2", "1"}));
+  o.from_sequence = 100;  // past the end: starts at the last
+  o.max_count = 1;
+  EXPECT_EQ(Payloads("s", 1, o), (std::vector<std::string>{"5"}));
+  o = ReadOptions();
+  o.from_sequence = 6;
+  EXPECT_TRUE(Payloads("s", 1, o).empty());
+  o.max_count = 0;
+  EXPECT_CODE(eventlog::ReadPartition(*store_, "s", 1, o), kInvalidArgument);
+}
+
+TEST_F(EventLogTest, ReadsAreBoundedByBytesButReturnAtLeastOneEvent) {
+  ASSERT_OK(Append("s", 1, {std::string(100, 'a'), std::string(100, 'b'), "c"}));
+  ReadOptions o;
+  o.max_bytes = 150;
+  EXPECT_EQ(Payloads("s", 1, o).size(), 1u);
+  o.max_bytes = 10;
+  EXPECT_EQ(Payloads("s", 1, o).size(), 1u);  // the first is returned whatever its size
+  o.max_bytes = 201;
+  EXPECT_EQ(Payloads("s", 1, o).size(), 3u);
+}
+
+TEST_F(EventLogTest, PartitionsAndStreamInfo) {
+  ASSERT_OK(Append("s", 3, {"aa", "bbb"}));
+  ASSERT_OK(Append("s", 1, {"c"}));
+  ASSERT_OK(Append("s", 7, {"dddd"}));
+  auto list = eventlog::ListPartitions(*store_, "s");
+  ASSERT_OK(list);
+  EXPECT_EQ(*list, (std::vector<uint64_t>{1, 3, 7}));
+  auto latest = eventlog::LatestPartition(*store_, "s");
+  ASSERT_OK(latest);
+  EXPECT_EQ(*latest, 7u);
+  auto info = eventlog::GetPartitionInfo(*store_, "s", 3);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->first_sequence, 1u);
+  EXPECT_EQ(info->last_sequence, 2u);
+  EXPECT_EQ(info->event_count, 2u);
+  EXPECT_EQ(info->bytes, 5u);
+  auto stream = eventlog::GetStreamInfo(*store_, "s");
+  ASSERT_OK(stream);
+  EXPECT_EQ(stream->partition_count, 3u);
+  EXPECT_EQ(stream->latest_partition, 7u);
+  EXPECT_EQ(stream->event_count, 4u);
+  EXPECT_EQ(stream->bytes, 10u);
+}
+
+TEST_F(EventLogTest, UnknownStreamsAndPartitionsAreNotFound) {
+  ASSERT_OK(Append("s", 1, {"a"}));
+  EXPECT_CODE(eventlog::ReadPartition(*store_, "nope", 1), kNotFound);
+  EXPECT_CODE(eventlog::ReadPartition(*store_, "s", 2), kNotFound);
+  EXPECT_CODE(eventlog::LatestPartition(*store_, "nope"), kNotFound);
+  EXPECT_CODE(eventlog::ListPartitions(*store_, "nope"), kNotFound);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 9), kNotFound);
+  EXPECT_CODE(eventlog::GetStreamInfo(*store_, "nope"), kNotFound);
+}
+
+TEST_F(EventLogTest, TruncateBeforeKeepsTheNumbering) {
+  ASSERT_OK(Append("s", 1, {"1", "2", "3", "4"}));
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 3)));
+  EXPECT_EQ(Payloads("s", 1), (std::vector<std::string>{"3", "4"}));
+  auto info = eventlog::GetPartitionInfo(*store_, "s", 1);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->first_sequence, 3u);
+  EXPECT_EQ(info->last_sequence, 4u);
+  EXPECT_EQ(info->event_count, 2u);
+  EXPECT_EQ(info->bytes, 2u);
+  auto next = Append("s", 1, {"5"}, ExpectedVersion::Exact(4));
+  ASSERT_OK(next);
+  EXPECT_EQ(next->appends[0].first_sequence, 5u);
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 100)));
+  info = eventlog::GetPartitionInfo(*store_, "s", 1);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->event_count, 0u);
+  EXPECT_EQ(info->last_sequence, 5u);  // an emptied partition still exists
+  EXPECT_OK(Append("s", 1, {"6"}, ExpectedVersion::Exists()));
+  // Truncating what does not exist is not an error.
+  EXPECT_OK(store_->Commit(Batch().TruncateBefore("nope", 1, 5)));
+}
+
+TEST_F(EventLogTest, TruncatedEventKeysCanBeReused) {
+  ASSERT_OK(store_->Commit(Batch().Append("s", 1, {EventData{"a", "k"}})));
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 2)));
+  EXPECT_OK(store_->Commit(Batch().Append("s", 1, {EventData{"b", "k"}})));
+}
+
+TEST_F(EventLogTest, DeletePartitionRestartsAtOne) {
+  ASSERT_OK(Append("s", 1, {"a", "b"}));
+  ASSERT_OK(Append("s", 2, {"x"}));
+  ASSERT_OK(store_->Commit(Batch().DeletePartition("s", 1)));
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 1), kNotFound);
+  EXPECT_OK(eventlog::GetPartitionInfo(*store_, "s", 2));
+  auto again = Append("s", 1, {"c"}, ExpectedVersion::NoStream());
+  ASSERT_OK(again);
+  EXPECT_EQ(again->appends[0].first_sequence, 1u);
+}
+
+TEST_F(EventLogTest, DeleteStreamRemovesEveryPartition) {
+  ASSERT_OK(Append("s", 1, {"a"}));
+  ASSERT_OK(Append("s", 2, {"b"}));
+  ASSERT_OK(Append("keep", 1, {"k"}));
+  ASSERT_OK(store_->Commit(Batch().DeleteStream("s")));
+  EXPECT_CODE(eventlog::GetStreamInfo(*store_, "s"), kNotFound);
+  EXPECT_CODE(eventlog::ListPartitions(*store_, "s"), kNotFound);
+  auto tail = eventlog::ReadAfter(*store_, 0, 100);
+  ASSERT_OK(tail);
+  ASSERT_EQ(tail->size(), 1u);  // deleted events leave the position index too
+  EXPECT_EQ((*tail)[0].stream, "keep");
+  EXPECT_OK(store_->Commit(Batch().DeleteStream("never-existed")));
+}
+
+TEST_F(EventLogTest, ReadAfterReturnsEventsInPositionOrder) {
+  ASSERT_OK(Append("a", 1, {"a1"}));
+  ASSERT_OK(Append("b", 5, {"b1", "b2"}));
+  ASSERT_OK(Append("a", 1, {"a2"}));
+  auto all = eventlog::ReadAfter(*store_, 0, 100);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 4u);
+  std::vector<std::string> order;
+  for (auto& e : *all)
+    order.push_back(e.stream + "/" + std::to_string(e.partition) + "/" + e.event.payload);
+  EXPECT_EQ(order, (std::vector<std::string>{"a/1/a1", "b/5/b1", "b/5/b2", "a/1/a2"}));
+  auto rest = eventlog::ReadAfter(*store_, (*all)[1].event.position, 1);
+  ASSERT_OK(rest);
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].event.payload, "b2");
+}
+
+TEST_F(EventLogTest, ReadAfterWaitsForTheNextCommit) {
+  ASSERT_OK(Append("s", 1, {"first"}));
+  auto last = eventlog::LastPosition(*store_);
+  ASSERT_OK(last);
+  std::thread writer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_OK(Append("s", 1, {"second"}));
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto events = eventlog::ReadAfter(*store_, *last, 10, std::chrono::seconds(20));
+  auto waited = std::chrono::steady_clock::now() - start;
+  writer.join();
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].event.payload, "second");
+  EXPECT_LT(waited, std::chrono::seconds(3)) << "the tail read was not woken by the commit";
+}
+
+TEST_F(EventLogTest, ReadAfterTimesOutEmpty) {
+  ASSERT_OK(Append("s", 1, {"a"}));
+  auto start = std::chrono::steady_clock::now();
+  auto events = eventlog::ReadAfter(*store_, 1, 10, std::chrono::milliseconds(200));
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_OK(events);
+  EXPECT_TRUE(events->empty());
+  EXPECT_GE(waited, std::chrono::milliseconds(190));
+}
+
+TEST_F(EventLogTest, PayloadsRoundTripByteExact) {
+  std::string binary("\0\x01\xff\0tail", 8);
+  std::string mib(1 << 20, '\0');
+  for (size_t i = 0; i < mib.size(); ++i) mib[i] = static_cast<char>(i * 31);
+  ASSERT_OK(Append("s", 1, {binary, "", mib}));
+  auto events = eventlog::ReadPartition(*store_, "s", 1);
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0].payload, binary);
+  EXPECT_EQ((*events)[1].payload, "");
+  EXPECT_EQ((*events)[2].payload, mib);
+}
+
+TEST_F(EventLogTest, BinaryStreamKeysWork) {
+  std::string key("\0stream\xff", 8);
+  ASSERT_OK(Append(key, 1, {"a"}));
+  auto info = eventlog::GetStreamInfo(*store_, key);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->event_count, 1u);
+  EXPECT_CODE(eventlog::GetStreamInfo(*store_, std::string("\0stream", 7)), kNotFound);
+}
+
+TEST_F(EventLogTest, InvalidAppendsApplyNothing) {
+  EXPECT_CODE(Append("", 1, {"a"}), kInvalidArgument);
+  EXPECT_CODE(Append(std::string(limits::kMaxStreamKey + 1, 's'), 1, {"a"}), kInvalidArgument);
+  EXPECT_OK(Append(std::string(limits::kMaxStreamKey, 's'), 1, {"a"}));
+  EXPECT_CODE(store_->Commit(Batch().Append("s", 1, std::vector<EventData>{})), kInvalidArgument);
+  EXPECT_CODE(store_->Commit(Batch().Append(
+                  "s", 1, {EventData{"a", std::string(limits::kMaxEventKey + 1, 'k')}})),
+              kInvalidArgument);
+  auto big = store_->Commit(
+      Batch().Put("before", "x").Append("s", 1, std::string(limits::kMaxPayload + 1, 'x')));
+  EXPECT_CODE(big, kResourceExhausted);
+  EXPECT_NE(big.status().message().find(std::to_string(limits::kMaxPayload)), std::string::npos);
+  EXPECT_CODE(store_->Get("before"), kNotFound);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 1), kNotFound);
+  EXPECT_CODE(eventlog::ReadPartition(*store_, "", 1), kInvalidArgument);
+}
+
+TEST_F(EventLogTest, TheMaximumPayloadIsAccepted) {
+  ASSERT_OK(Append("s", 1, {std::string(limits::kMaxPayload, 'x')}));
+  auto info = eventlog::GetPartitionInfo(*store_, "s", 1);
+  ASSERT_OK(info);
+  EXPECT_EQ(info->bytes, limits::kMaxPayload);
+}
+
+TEST_F(EventLogTest, DataAndPositionsSurviveReopen) {
+  auto first = Append("s", 1, {"a", "b"});
+  ASSERT_OK(first);
+  ASSERT_OK(store_->Commit(Batch().DeleteStream("s")));  // positions are never reused
+  store_.reset();
+  store_ = OpenOrDie(dir_.path());
+  ASSERT_NE(store_, nullptr);
+  auto next = Append("s", 1, {"c"});
+  ASSERT_OK(next);
+  EXPECT_EQ(next->appends[0].first_sequence, 1u);
+  EXPECT_GT(next->appends[0].first_position, first->appends[0].last_position);
+}
+
+}  // namespace
+}  // namespace durastore

@@ -1,1 +1,51 @@
+// Compiles against the public headers only (no test_util.h, no internal header) and uses
+// them end to end, so the public surface stays self-sufficient.
+#include <durastore/batch.h>
+#include <durastore/clock.h>
+#include <durastore/eventlog.h>
+#include <durastore/limits.h>
+#include <durastore/queue.h>
+#include <durastore/status.h>
+#include <durastore/store.h>
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+namespace {
+
+TEST(PublicApiTest, AppendEnqueueDequeueAckRoundTrip) {
+  std::string dir = "/tmp/durastore-public-api-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  {
+    durastore::ManualClock clock;
+    durastore::Options options;
+    options.clock = &clock;
+    auto store = durastore::Store::Open(dir, options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    durastore::Batch batch;
+    batch.Append("order-1", 1, "created", durastore::eventlog::ExpectedVersion::NoStream())
+        .Enqueue("emails", "order-1 created")
+        .Put("orders/1", "created");
+    auto committed = (*store)->Commit(std::move(batch));
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+    EXPECT_EQ(committed->appends.at(0).first_sequence, 1u);
+
+    auto lease = durastore::queue::Dequeue(**store, "emails");
+    ASSERT_TRUE(lease.ok() && lease->has_value());
+    durastore::Batch settle;
+    settle.Ack((*lease)->token).Put("orders/1", "emailed");
+    ASSERT_TRUE((*store)->Commit(std::move(settle)).ok());
+
+    auto events = durastore::eventlog::ReadPartition(**store, "order-1", 1);
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ(events->at(0).payload, "created");
+    EXPECT_EQ(*(*store)->Get("orders/1"), "emailed");
+    EXPECT_LE(durastore::limits::kMaxStreamKey, 511u);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace

@@ -1,1 +1,639 @@
-#include <gtest/gtest.h>
+// Peek-lock queues: FIFO, delays, leases and their settlement, group mode, filters,
+// dead letters, long polling, counters, reopen, validation.
+#include "durastore/queue.h"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "durastore/limits.h"
+#include "test_util.h"
+
+namespace durastore {
+namespace {
+
+using queue::Attribute;
+using queue::AttributeMatch;
+using queue::DequeueOptions;
+using queue::EnqueueOptions;
+using queue::Lease;
+using queue::QueueOptions;
+using testing::OpenOrDie;
+using testing::TempDir;
+
+class QueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void Open() {
+    Options options;
+    options.clock = &clock_;
+    store_ = OpenOrDie(dir_.path(), options);
+    ASSERT_NE(store_, nullptr);
+  }
+  void Enqueue(std::string_view q, std::string_view payload, EnqueueOptions options = {}) {
+    ASSERT_OK(store_->Commit(Batch().Enqueue(q, payload, options)));
+  }
+  // Dequeues or fails the test; nullopt when nothing is eligible.
+  std::optional<Lease> Take(std::string_view q, DequeueOptions options = {}) {
+    auto lease = queue::Dequeue(*store_, q, options);
+    EXPECT_TRUE(lease.ok()) << lease.status().ToString();
+    if (!lease.ok()) return std::nullopt;
+    return std::move(lease).value();
+  }
+  void Configure(std::string_view q, QueueOptions options) {
+    ASSERT_OK(store_->Commit(Batch().ConfigureQueue(q, options)));
+  }
+  queue::Counters CountersOf(std::string_view q) {
+    auto c = queue::GetCounters(*store_, q);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? *c : queue::Counters();
+  }
+
+  ManualClock clock_;
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+EnqueueOptions WithAttrs(std::vector<Attribute> attrs) {
+  EnqueueOptions o;
+  o.attributes = std::move(attrs);
+  return o;
+}
+EnqueueOptions WithGroup(std::string group) {
+  EnqueueOptions o;
+  o.group_key = std::move(group);
+  return o;
+}
+
+TEST_F(QueueTest, DequeueReturnsTheMessageWithItsEnvelope) {
+  EnqueueOptions o = WithAttrs({{"tag", "gpu"}, {"session", "s1"}});
+  o.group_key = "g";
+  Enqueue("q", "hello", o);
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_EQ(lease->messages.size(), 1u);
+  const auto& m = lease->messages[0];
+  EXPECT_EQ(m.payload, "hello");
+  EXPECT_EQ(m.group_key, "g");
+  EXPECT_EQ(m.attributes, (std::vector<Attribute>{{"tag", "gpu"}, {"session", "s1"}}));
+  EXPECT_EQ(m.delivery_count, 1u);
+  EXPECT_EQ(m.enqueued_at_ms, clock_.NowMs());
+  EXPECT_EQ(lease->queue, "q");
+  EXPECT_EQ(lease->locked_until_ms, clock_.NowMs() + QueueOptions().lock_duration_ms);
+  EXPECT_EQ(lease->token.ToHex().size(), 32u);
+}
+
+TEST_F(QueueTest, EmptyAndUnknownQueuesReturnNothing) {
+  EXPECT_FALSE(Take("never-created").has_value());
+  Enqueue("q", "a");
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_OK(store_->Commit(Batch().Ack(lease->token)));
+  EXPECT_FALSE(Take("q").has_value());
+}
+
+TEST_F(QueueTest, MessagesComeOutInFifoOrderWithIncreasingIds) {
+  for (int i = 0; i < 5; ++i) Enqueue("q", std::to_string(i));
+  uint64_t last_id = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto lease = Take("q");
+    ASSERT_TRUE(lease.has_value());
+    EXPECT_EQ(lease->messages[0].payload, std::to_string(i));
+    EXPECT_GT(lease->messages[0].id, last_id);
+    last_id = lease->messages[0].id;
+  }
+}
+
+TEST_F(QueueTest, DelayedMessagesBecomeVisibleWithTheClock) {
+  EnqueueOptions later;
+  later.delay_ms = 5000;
+  Enqueue("q", "later", later);
+  Enqueue("q", "now");
+  auto c = CountersOf("q");
+  EXPECT_EQ(c.ready, 1u);
+  EXPECT_EQ(c.delayed, 1u);
+  auto first = Take("q");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->messages[0].payload, "now");
+  EXPECT_FALSE(Take("q").has_value());
+  clock_.Advance(4999);
+  EXPECT_FALSE(Take("q").has_value());
+  clock_.Advance(1);
+  auto second = Take("q");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->messages[0].payload, "later");
+}
+
+TEST_F(QueueTest, AbsoluteVisibilityOrdersBeforeLaterMessages) {
+  EnqueueOptions at;
+  at.visible_at_ms = clock_.NowMs() - 10;  // an old timer fires before newer messages
+  Enqueue("q", "new");
+  Enqueue("q", "old-timer", at);
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->messages[0].payload, "old-timer");
+}
+
+TEST_F(QueueTest, ALeasedMessageIsHiddenUntilTheLockExpires) {
+  Enqueue("q", "m");
+  DequeueOptions o;
+  o.lock_duration_ms = 1000;
+  auto first = Take("q", o);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(Take("q").has_value());
+  clock_.Advance(999);
+  EXPECT_FALSE(Take("q").has_value());
+  clock_.Advance(1);
+  auto again = Take("q");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->messages[0].delivery_count, 2u);
+  EXPECT_NE(again->token, first->token);
+}
+
+TEST_F(QueueTest, AnExpiredLeaseFailsItsWholeBatch) {
+  Enqueue("q", "m");
+  DequeueOptions o;
+  o.lock_duration_ms = 1000;
+  auto lease = Take("q", o);
+  ASSERT_TRUE(lease.has_value());
+  clock_.Advance(1000);
+  Batch b;
+  b.Put("done", "1").Append("s", 1, "e").Ack(lease->token);
+  auto r = store_->Commit(std::move(b));
+  EXPECT_CODE(r, kLockLost);
+  EXPECT_NE(r.status().message().find(lease->token.ToHex()), std::string::npos);
+  EXPECT_NE(r.status().message().find("expired"), std::string::npos);
+  EXPECT_CODE(store_->Get("done"), kNotFound);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 1), kNotFound);
+  EXPECT_EQ(CountersOf("q").ready, 1u);  // the message is still there
+}
+
+TEST_F(QueueTest, ASupersededLeaseIsLostForGood) {
+  Enqueue("q", "m");
+  DequeueOptions o;
+  o.lock_duration_ms = 1000;
+  auto old = Take("q", o);
+  ASSERT_TRUE(old.has_value());
+  clock_.Advance(2000);
+  auto current = Take("q", o);
+  ASSERT_TRUE(current.has_value());
+  EXPECT_CODE(store_->Commit(Batch().Renew(old->token, 5000)), kLockLost);
+  EXPECT_CODE(store_->Commit(Batch().Ack(old->token)), kLockLost);
+  EXPECT_OK(store_->Commit(Batch().Ack(current->token)));
+}
+
+TEST_F(QueueTest, RenewExtendsALiveLease) {
+  Enqueue("q", "m");
+  DequeueOptions o;
+  o.lock_duration_ms = 1000;
+  auto lease = Take("q", o);
+  ASSERT_TRUE(lease.has_value());
+  clock_.Advance(800);
+  ASSERT_OK(store_->Commit(Batch().Renew(lease->token, 1000)));
+  clock_.Advance(800);  // 1600 ms after the dequeue: past the original lock
+  EXPECT_FALSE(Take("q").has_value());
+  EXPECT_EQ(CountersOf("q").leased, 1u);
+  clock_.Advance(200);
+  EXPECT_CODE(store_->Commit(Batch().Renew(lease->token, 1000)), kLockLost);
+}
+
+TEST_F(QueueTest, AckDeletesAndASecondAckIsLockLost) {
+  Enqueue("q", "m");
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_OK(store_->Commit(Batch().Ack(lease->token)));
+  EXPECT_CODE(store_->Commit(Batch().Ack(lease->token)), kLockLost);
+  auto c = CountersOf("q");
+  EXPECT_EQ(c.ready + c.delayed + c.leased, 0u);
+}
+
+TEST_F(QueueTest, AnUnknownTokenIsLockLost) {
+  queue::LeaseToken token;
+  token.bytes.fill(7);
+  auto r = store_->Commit(Batch().Put("x", "1").Ack(token));
+  EXPECT_CODE(r, kLockLost);
+  EXPECT_FALSE(r.status().retryable());
+  EXPECT_CODE(store_->Get("x"), kNotFound);
+}
+
+TEST_F(QueueTest, TokensAreDistinct) {
+  for (int i = 0; i < 1000; ++i) Enqueue("q", "m");
+  std::set<std::string> tokens;
+  for (int i = 0; i < 1000; ++i) {
+    auto lease = Take("q");
+    ASSERT_TRUE(lease.has_value());
+    tokens.insert(lease->token.ToHex());
+  }
+  EXPECT_EQ(tokens.size(), 1000u);
+}
+
+TEST_F(QueueTest, AbandonWithDelayKeepsTheCount) {
+  Enqueue("q", "m");
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_OK(store_->Commit(Batch().Abandon(lease->token, 3000)));
+  EXPECT_FALSE(Take("q").has_value());
+  EXPECT_EQ(CountersOf("q").delayed, 1u);
+  clock_.Advance(3000);
+  auto again = Take("q");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->messages[0].delivery_count, 2u);
+  EXPECT_CODE(store_->Commit(Batch().Ack(lease->token)), kLockLost);
+}
+
+TEST_F(QueueTest, AbandonWithoutCountingUndoesTheIncrement) {
+  Enqueue("q", "m");
+  auto first = Take("q");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_OK(store_->Commit(Batch().Abandon(first->token, 0, /*count_attempt=*/false)));
+  auto second = Take("q");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->messages[0].delivery_count, 1u);
+}
+
+TEST_F(QueueTest, DeadLetterMovesTheMessageWithItsReason) {
+  Enqueue("q", "poison");
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_OK(store_->Commit(Batch().DeadLetter(lease->token, "cannot parse")));
+  EXPECT_FALSE(Take("q").has_value());
+  EXPECT_EQ(CountersOf("q").dead_lettered, 1u);
+  auto dead = Take("q.dead-letter");
+  ASSERT_TRUE(dead.has_value());
+  EXPECT_EQ(dead->messages[0].payload, "poison");
+  bool found = false;
+  for (const auto& a : dead->messages[0].attributes) {
+    if (a.name == "dead-letter-reason") {
+      found = true;
+      EXPECT_EQ(a.value, "cannot parse");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(QueueTest, MaxDeliveriesSendsToTheConfiguredDeadLetterQueue) {
+  QueueOptions options;
+  options.max_deliveries = 2;
+  options.dead_letter_queue = "graveyard";
+  options.lock_duration_ms = 100;
+  Configure("q", options);
+  Enqueue("q", "m");
+  for (uint32_t attempt = 1; attempt <= 2; ++attempt) {
+    auto lease = Take("q");
+    ASSERT_TRUE(lease.has_value());
+    EXPECT_EQ(lease->messages[0].delivery_count, attempt);
+    clock_.Advance(100);
+  }
+  EXPECT_FALSE(Take("q").has_value());  // the third delivery is a dead letter instead
+  EXPECT_EQ(CountersOf("q").dead_lettered, 1u);
+  auto dead = Take("graveyard");
+  ASSERT_TRUE(dead.has_value());
+  EXPECT_EQ(dead->messages[0].payload, "m");
+}
+
+TEST_F(QueueTest, GroupModeLeasesTheWholeGroup) {
+  QueueOptions options;
+  options.group_mode = true;
+  Configure("q", options);
+  Enqueue("q", "a1", WithGroup("A"));
+  Enqueue("q", "b1", WithGroup("B"));
+  Enqueue("q", "a2", WithGroup("A"));
+  auto a = Take("q");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->group_key, "A");
+  ASSERT_EQ(a->messages.size(), 2u);
+  EXPECT_EQ(a->messages[0].payload, "a1");
+  EXPECT_EQ(a->messages[1].payload, "a2");
+  auto b = Take("q");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->group_key, "B");
+  // A message for A arriving during the lease is not handed to anyone else.
+  Enqueue("q", "a3", WithGroup("A"));
+  EXPECT_FALSE(Take("q").has_value());
+  ASSERT_OK(store_->Commit(Batch().Ack(a->token)));
+  auto next = Take("q");
+  ASSERT_TRUE(next.has_value());
+  ASSERT_EQ(next->messages.size(), 1u);
+  EXPECT_EQ(next->messages[0].payload, "a3");  // only the leased messages were deleted
+}
+
+TEST_F(QueueTest, GroupModeTakesOnlyVisibleMessagesOfTheGroup) {
+  QueueOptions options;
+  options.group_mode = true;
+  Configure("q", options);
+  EnqueueOptions timer = WithGroup("A");
+  timer.delay_ms = 1000;
+  Enqueue("q", "timer", timer);
+  Enqueue("q", "now", WithGroup("A"));
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_EQ(lease->messages.size(), 1u);
+  EXPECT_EQ(lease->messages[0].payload, "now");
+  ASSERT_OK(store_->Commit(Batch().Ack(lease->token)));
+  clock_.Advance(1000);
+  auto fired = Take("q");
+  ASSERT_TRUE(fired.has_value());
+  EXPECT_EQ(fired->messages[0].payload, "timer");
+}
+
+TEST_F(QueueTest, GroupLockExpiresLikeAnyLease) {
+  QueueOptions options;
+  options.group_mode = true;
+  options.lock_duration_ms = 500;
+  Configure("q", options);
+  Enqueue("q", "a", WithGroup("A"));
+  auto first = Take("q");
+  ASSERT_TRUE(first.has_value());
+  Enqueue("q", "b", WithGroup("A"));
+  EXPECT_FALSE(Take("q").has_value());
+  clock_.Advance(500);
+  auto second = Take("q");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->messages.size(), 2u);  // both, including the one that carried a stale lock
+  EXPECT_CODE(store_->Commit(Batch().Ack(first->token)), kLockLost);
+  EXPECT_OK(store_->Commit(Batch().Ack(second->token)));
+}
+
+TEST_F(QueueTest, AttributeFiltersSelectBeforeCounting) {
+  Enqueue("q", "untagged");
+  Enqueue("q", "gpu", WithAttrs({{"tag", "gpu"}}));
+  Enqueue("q", "cpu", WithAttrs({{"tag", "cpu"}}));
+  DequeueOptions tagged;
+  tagged.filter = {AttributeMatch{"tag", {"gpu"}, false, false}};
+  auto gpu = Take("q", tagged);
+  ASSERT_TRUE(gpu.has_value());
+  EXPECT_EQ(gpu->messages[0].payload, "gpu");
+  EXPECT_FALSE(Take("q", tagged).has_value());
+
+  DequeueOptions default_only;
+  default_only.filter = {AttributeMatch{"tag", {}, true, false}};
+  auto plain = Take("q", default_only);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(plain->messages[0].payload, "untagged");
+
+  DequeueOptions any_tag;
+  any_tag.filter = {AttributeMatch{"tag", {}, false, true}};
+  auto cpu = Take("q", any_tag);
+  ASSERT_TRUE(cpu.has_value());
+  EXPECT_EQ(cpu->messages[0].payload, "cpu");
+  // Filtered-out messages were never counted as deliveries.
+  EXPECT_EQ(cpu->messages[0].delivery_count, 1u);
+}
+
+TEST_F(QueueTest, DefaultAndSetFilterMatchesBoth) {
+  Enqueue("q", "other", WithAttrs({{"tag", "other"}}));
+  Enqueue("q", "untagged");
+  Enqueue("q", "gpu", WithAttrs({{"tag", "gpu"}}));
+  DequeueOptions o;
+  o.filter = {AttributeMatch{"tag", {"gpu"}, true, false}};
+  std::vector<std::string> got;
+  while (auto lease = Take("q", o)) got.push_back(lease->messages[0].payload);
+  EXPECT_EQ(got, (std::vector<std::string>{"untagged", "gpu"}));
+}
+
+TEST_F(QueueTest, TheAcceptPredicateSkipsWithoutLockingOrCounting) {
+  ASSERT_OK(store_->Commit(Batch().Put("blocked/A", "1")));
+  QueueOptions options;
+  options.group_mode = true;
+  Configure("q", options);
+  Enqueue("q", "a", WithGroup("A"));
+  Enqueue("q", "b", WithGroup("B"));
+  DequeueOptions o;
+  int calls = 0;
+  o.accept = [&calls](const queue::Candidate& c) {
+    ++calls;
+    return !c.GetMetadata("blocked/" + std::string(c.group_key())).ok();
+  };
+  auto lease = Take("q", o);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->group_key, "B");
+  EXPECT_GE(calls, 2);
+  auto a = Take("q");  // A was neither locked nor counted
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->group_key, "A");
+  EXPECT_EQ(a->messages[0].delivery_count, 1u);
+}
+
+TEST_F(QueueTest, DeleteMessagesByAttribute) {
+  Enqueue("q", "a", WithAttrs({{"activity", "1"}}));
+  Enqueue("q", "b", WithAttrs({{"activity", "2"}}));
+  Enqueue("q", "c", WithAttrs({{"activity", "1"}}));
+  auto leased = Take("q");  // "a", activity 1
+  ASSERT_TRUE(leased.has_value());
+  ASSERT_OK(store_->Commit(Batch().DeleteMessages("q", "activity", "1")));
+  auto rest = Take("q");
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_EQ(rest->messages[0].payload, "b");
+  EXPECT_FALSE(Take("q").has_value());
+  auto r = store_->Commit(Batch().Ack(leased->token));
+  EXPECT_CODE(r, kLockLost);
+  EXPECT_NE(r.status().message().find("deleted"), std::string::npos);
+  EXPECT_OK(store_->Commit(Batch().DeleteMessages("q", "activity", "none")));
+  EXPECT_OK(store_->Commit(Batch().DeleteMessages("no-such-queue", "activity", "1")));
+}
+
+TEST_F(QueueTest, CountersAreExact) {
+  QueueOptions options;
+  options.lock_duration_ms = 1000;
+  Configure("q", options);
+  Enqueue("q", "1");
+  clock_.Advance(100);
+  Enqueue("q", "2");
+  Enqueue("q", "3");
+  EnqueueOptions later;
+  later.delay_ms = 10'000;
+  Enqueue("q", "later", later);
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  clock_.Advance(50);
+  auto c = CountersOf("q");
+  EXPECT_EQ(c.ready, 2u);
+  EXPECT_EQ(c.delayed, 1u);
+  EXPECT_EQ(c.leased, 1u);
+  EXPECT_EQ(c.dead_lettered, 0u);
+  EXPECT_EQ(c.oldest_ready_age_ms, 50);
+  EXPECT_CODE(queue::GetCounters(*store_, "unknown"), kNotFound);
+}
+
+TEST_F(QueueTest, QueueOptionsAndListing) {
+  QueueOptions options;
+  options.lock_duration_ms = 1234;
+  options.max_deliveries = 5;
+  options.dead_letter_queue = "dlq";
+  options.group_mode = true;
+  Configure("b-queue", options);
+  Enqueue("a-queue", "m");
+  auto got = queue::GetQueueOptions(*store_, "b-queue");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->lock_duration_ms, 1234);
+  EXPECT_EQ(got->max_deliveries, 5u);
+  EXPECT_EQ(got->dead_letter_queue, "dlq");
+  EXPECT_TRUE(got->group_mode);
+  auto defaults = queue::GetQueueOptions(*store_, "a-queue");
+  ASSERT_OK(defaults);
+  EXPECT_EQ(defaults->lock_duration_ms, QueueOptions().lock_duration_ms);
+  auto names = queue::ListQueues(*store_);
+  ASSERT_OK(names);
+  EXPECT_EQ(*names, (std::vector<std::string>{"a-queue", "b-queue"}));
+  EXPECT_CODE(queue::GetQueueOptions(*store_, "nope"), kNotFound);
+}
+
+TEST_F(QueueTest, ReopenReleasesLeasesAndKeepsDeliveryCounts) {
+  Enqueue("q", "m");
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  store_.reset();  // the consumer "crashes" holding the lease
+  Open();
+  auto again = Take("q");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->messages[0].delivery_count, 2u);
+  EXPECT_CODE(store_->Commit(Batch().Ack(lease->token)), kLockLost);
+}
+
+TEST_F(QueueTest, ValidationErrorsApplyNothing) {
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("", "m")), kInvalidArgument);
+  EXPECT_CODE(store_->Commit(Batch().Enqueue(std::string(limits::kMaxQueueName + 1, 'q'), "m")),
+              kInvalidArgument);
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("q", std::string(limits::kMaxPayload + 1, 'x'))),
+              kResourceExhausted);
+  std::vector<Attribute> many;
+  for (size_t i = 0; i <= limits::kMaxAttributes; ++i)
+    many.push_back({"a" + std::to_string(i), ""});
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("q", "m", WithAttrs(many))), kInvalidArgument);
+  EXPECT_CODE(
+      store_->Commit(Batch().Enqueue(
+          "q", "m", WithAttrs({{"tag", std::string(limits::kMaxAttributeValue + 1, 'v')}}))),
+      kInvalidArgument);
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("q", "m", WithAttrs({{"", "v"}}))), kInvalidArgument);
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("q", "m", WithAttrs({{"a", "1"}, {"a", "2"}}))),
+              kInvalidArgument);
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("q", "m", WithGroup(std::string(201, 'g')))),
+              kInvalidArgument);
+  EnqueueOptions negative;
+  negative.delay_ms = -1;
+  EXPECT_CODE(store_->Commit(Batch().Enqueue("q", "m", negative)), kInvalidArgument);
+  QueueOptions bad;
+  bad.lock_duration_ms = -5;
+  EXPECT_CODE(store_->Commit(Batch().ConfigureQueue("q", bad)), kInvalidArgument);
+  bad = QueueOptions();
+  bad.dead_letter_queue = "q";
+  EXPECT_CODE(store_->Commit(Batch().ConfigureQueue("q", bad)), kInvalidArgument);
+  EXPECT_CODE(queue::Dequeue(*store_, ""), kInvalidArgument);
+  DequeueOptions negative_lock;
+  negative_lock.lock_duration_ms = -1;
+  EXPECT_CODE(queue::Dequeue(*store_, "q", negative_lock), kInvalidArgument);
+  EXPECT_CODE(queue::GetCounters(*store_, "q"), kNotFound);  // nothing was created
+}
+
+// Long polling uses real time.
+class QueueLongPollTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenOrDie(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(QueueLongPollTest, AWaitingDequeueWakesOnTheCommit) {
+  std::thread producer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_OK(store_->Commit(Batch().Enqueue("q", "wake")));
+  });
+  DequeueOptions o;
+  o.wait = std::chrono::seconds(20);
+  auto start = std::chrono::steady_clock::now();
+  auto lease = queue::Dequeue(*store_, "q", o);
+  auto waited = std::chrono::steady_clock::now() - start;
+  producer.join();
+  ASSERT_OK(lease);
+  ASSERT_TRUE(lease->has_value());
+  EXPECT_EQ((*lease)->messages[0].payload, "wake");
+  EXPECT_LT(waited, std::chrono::seconds(3));
+}
+
+TEST_F(QueueLongPollTest, AWaitingDequeueTimesOut) {
+  DequeueOptions o;
+  o.wait = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto lease = queue::Dequeue(*store_, "q", o);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_OK(lease);
+  EXPECT_FALSE(lease->has_value());
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+TEST_F(QueueLongPollTest, AWaitingDequeueWakesAtFutureVisibility) {
+  EnqueueOptions later;
+  later.delay_ms = 500;
+  ASSERT_OK(store_->Commit(Batch().Enqueue("q", "timer", later)));
+  DequeueOptions o;
+  o.wait = std::chrono::seconds(10);
+  auto start = std::chrono::steady_clock::now();
+  auto lease = queue::Dequeue(*store_, "q", o);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_OK(lease);
+  ASSERT_TRUE(lease->has_value());
+  EXPECT_GE(waited, std::chrono::milliseconds(400));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+TEST_F(QueueLongPollTest, AWaitingGroupDequeueWakesWhenTheGroupIsReleased) {
+  QueueOptions options;
+  options.group_mode = true;
+  ASSERT_OK(store_->Commit(Batch().ConfigureQueue("q", options)));
+  ASSERT_OK(store_->Commit(Batch().Enqueue("q", "a", WithGroup("A"))));
+  auto held = queue::Dequeue(*store_, "q");
+  ASSERT_OK(held);
+  ASSERT_TRUE(held->has_value());
+  ASSERT_OK(store_->Commit(Batch().Enqueue("q", "late", WithGroup("A"))));
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_OK(store_->Commit(Batch().Ack((*held)->token)));
+  });
+  DequeueOptions o;
+  o.wait = std::chrono::seconds(20);
+  auto start = std::chrono::steady_clock::now();
+  auto lease = queue::Dequeue(*store_, "q", o);
+  auto waited = std::chrono::steady_clock::now() - start;
+  releaser.join();
+  ASSERT_OK(lease);
+  ASSERT_TRUE(lease->has_value());
+  EXPECT_EQ((*lease)->messages[0].payload, "late");
+  EXPECT_LT(waited, std::chrono::seconds(3));
+}
+
+TEST_F(QueueLongPollTest, ConcurrentConsumersTakeEachMessageOnce) {
+  constexpr int kMessages = 2000, kConsumers = 8;
+  for (int i = 0; i < kMessages; i += 100) {
+    Batch b;
+    for (int j = i; j < i + 100; ++j) b.Enqueue("q", std::to_string(j));
+    ASSERT_OK(store_->Commit(std::move(b)));
+  }
+  std::mutex mu;
+  std::multiset<std::string> seen;
+  std::vector<std::thread> consumers;
+  for (int c = 0; c < kConsumers; ++c) {
+    consumers.emplace_back([&] {
+      DequeueOptions o;
+      o.wait = std::chrono::milliseconds(100);
+      for (;;) {
+        auto lease = queue::Dequeue(*store_, "q", o);
+        if (!lease.ok() || !lease->has_value()) return;
+        if (!store_->Commit(Batch().Ack((*lease)->token)).ok()) continue;
+        std::lock_guard<std::mutex> lock(mu);
+        seen.insert((*lease)->messages[0].payload);
+      }
+    });
+  }
+  for (auto& t : consumers) t.join();
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), static_cast<size_t>(kMessages));
+}
+
+}  // namespace
+}  // namespace durastore

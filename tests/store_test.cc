@@ -1,1 +1,336 @@
-#include <gtest/gtest.h>
+// Store: open/close, the lock file, the commit pipeline (group commit, failure isolation,
+// async completion), durability modes, map growth, limits and the sticky error.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "durastore/eventlog.h"
+#include "durastore/limits.h"
+#include "store_internal.h"
+#include "test_util.h"
+
+namespace durastore {
+namespace {
+
+using eventlog::ExpectedVersion;
+using testing::OpenOrDie;
+using testing::TempDir;
+
+TEST(StoreTest, OpenCreatesTheDirectoryAndReopensAfterClose) {
+  TempDir dir;
+  std::string path = dir.Sub("a/b/store");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+    ASSERT_OK(store->Close());
+  }
+  EXPECT_TRUE(std::filesystem::exists(path + "/data.mdb"));
+  auto store = OpenOrDie(path);
+  ASSERT_NE(store, nullptr);
+  auto v = store->Get("k");
+  ASSERT_OK(v);
+  EXPECT_EQ(*v, "v");
+}
+
+TEST(StoreTest, MissingStoreWithoutCreateIsNotFound) {
+  TempDir dir;
+  Options options;
+  options.create_if_missing = false;
+  EXPECT_CODE(Store::Open(dir.Sub("nope"), options), kNotFound);
+}
+
+TEST(StoreTest, BadOptionsAreInvalidArgument) {
+  TempDir dir;
+  Options options;
+  options.initial_map_size = 1000;
+  EXPECT_CODE(Store::Open(dir.Sub("s"), options), kInvalidArgument);
+  options = Options();
+  options.max_group_size = 0;
+  EXPECT_CODE(Store::Open(dir.Sub("s"), options), kInvalidArgument);
+}
+
+TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyAndNamesThePid) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto second = Store::Open(dir.path());
+  EXPECT_CODE(second, kBusy);
+  EXPECT_NE(second.status().message().find(std::to_string(getpid())), std::string::npos)
+      << second.status().message();
+  EXPECT_TRUE(second.status().retryable());
+}
+
+TEST(StoreTest, SecondOpenerInAnotherProcessIsBusy) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto other = Store::Open(dir.path());
+    bool busy = !other.ok() && other.status().code() == Code::kBusy &&
+                other.status().message().find(std::to_string(getppid())) != std::string::npos;
+    _exit(busy ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child did not get Busy naming this process";
+}
+
+TEST(StoreTest, CommitAfterCloseIsUnavailable) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Close());
+  EXPECT_CODE(store->Commit(Batch().Put("k", "v")), kUnavailable);
+  EXPECT_CODE(store->Get("k"), kUnavailable);
+}
+
+TEST(StoreTest, ConcurrentCommitsAreGrouped) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 32, kPerThread = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Batch b;
+        b.Append("t" + std::to_string(t), 1, std::to_string(i),
+                 ExpectedVersion::Exact(static_cast<uint64_t>(i)));
+        if (!store->Commit(std::move(b)).ok()) failures++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  PipelineStats stats = store->GetPipelineStats();
+  EXPECT_EQ(stats.batches, uint64_t{kThreads * kPerThread});
+  EXPECT_LT(stats.groups, stats.batches) << "no two batches ever shared a commit";
+  for (int t = 0; t < kThreads; ++t) {
+    auto info = eventlog::GetPartitionInfo(*store, "t" + std::to_string(t), 1);
+    ASSERT_OK(info);
+    EXPECT_EQ(info->last_sequence, uint64_t{kPerThread});
+  }
+}
+
+TEST(StoreTest, AFailingBatchRollsBackAloneWhileItsGroupCommits) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Commit(Batch().Append("s", 1, "first")));
+  // Submit many batches at once so they share groups; one carries a stale condition.
+  std::vector<std::future<Result<CommitResult>>> futures;
+  for (int i = 0; i < 40; ++i) {
+    Batch b;
+    b.Put("k" + std::to_string(i), "v");
+    if (i == 20) b.Append("s", 1, "stale", ExpectedVersion::Exact(7));
+    b.Append("other" + std::to_string(i), 1, "x");
+    futures.push_back(store->CommitAsync(std::move(b)));
+  }
+  for (int i = 0; i < 40; ++i) {
+    auto r = futures[static_cast<size_t>(i)].get();
+    if (i == 20) {
+      EXPECT_CODE(r, kConflict);
+      EXPECT_NE(r.status().message().find("actual last sequence 1"), std::string::npos)
+          << r.status().message();
+    } else {
+      EXPECT_OK(r);
+    }
+  }
+  EXPECT_CODE(store->Get("k20"), kNotFound);  // its metadata put rolled back with it
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store, "other20", 1), kNotFound);
+  for (int i : {0, 19, 21, 39}) {
+    EXPECT_OK(store->Get("k" + std::to_string(i)));
+    EXPECT_OK(eventlog::GetPartitionInfo(*store, "other" + std::to_string(i), 1));
+  }
+  EXPECT_EQ(store->GetPipelineStats().failed_batches, 1u);
+}
+
+TEST(StoreTest, PositionsOfARolledBackBatchAreNotSkipped) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto a = store->Commit(Batch().Append("s", 1, "a"));
+  ASSERT_OK(a);
+  EXPECT_CODE(store->Commit(Batch().Append("s", 1, "x", ExpectedVersion::NoStream())), kConflict);
+  auto b = store->Commit(Batch().Append("s", 1, "b"));
+  ASSERT_OK(b);
+  EXPECT_EQ(b->appends[0].first_position, a->appends[0].first_position + 1);
+}
+
+TEST(StoreTest, CommitAsyncCallsTheCallbackOnce) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  std::atomic<int> calls{0};
+  std::promise<Result<CommitResult>> got;
+  store->CommitAsync(Batch().Enqueue("q", "m"), CommitOptions(), [&](Result<CommitResult> r) {
+    calls++;
+    got.set_value(std::move(r));
+  });
+  auto r = got.get_future().get();
+  ASSERT_OK(r);
+  ASSERT_EQ(r->message_ids.size(), 1u);
+  ASSERT_OK(store->Close());
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(StoreTest, InvalidBatchFailsAsyncWithoutReachingTheStore) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  auto r = store->CommitAsync(Batch().Put("", "v")).get();
+  EXPECT_CODE(r, kInvalidArgument);
+  EXPECT_EQ(store->GetPipelineStats().groups, 0u);
+}
+
+TEST(StoreTest, BothDurabilitiesSurviveReopen) {
+  TempDir dir;
+  {
+    auto store = OpenOrDie(dir.path());
+    ASSERT_NE(store, nullptr);
+    CommitOptions nosync;
+    nosync.durability = Durability::kNoSync;
+    ASSERT_OK(store->Commit(Batch().Put("sync", "1")));
+    ASSERT_OK(store->Commit(Batch().Put("nosync", "1"), nosync));
+    ASSERT_OK(store->Flush());
+  }
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_OK(store->Get("sync"));
+  EXPECT_OK(store->Get("nosync"));
+}
+
+TEST(StoreTest, SyncCommitsAreFlushed) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_OK(store->Commit(Batch().Put("k", std::to_string(i))));
+  // One writer, nothing else queued: each kSync commit is hardened by its own flush.
+  EXPECT_GE(store->GetPipelineStats().flushes, 5u);
+  EXPECT_OK(store->Flush());
+}
+
+TEST(StoreTest, TheMapGrowsInsteadOfFailing) {
+  TempDir dir;
+  Options options;
+  options.initial_map_size = 1 << 20;
+  std::string mib(1 << 20, 'x');
+  {
+    auto store = OpenOrDie(dir.path(), options);
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < 40; ++i) ASSERT_OK(store->Commit(Batch().Append("big", 1, mib)));
+    Batch twenty;
+    for (int i = 0; i < 20; ++i) twenty.Append("big", 2, mib);
+    ASSERT_OK(store->Commit(std::move(twenty)));  // one batch bigger than the whole map
+    EXPECT_GT(store->GetPipelineStats().map_resizes, 0u);
+  }
+  auto store = OpenOrDie(dir.path(), options);
+  ASSERT_NE(store, nullptr);
+  auto info = eventlog::GetStreamInfo(*store, "big");
+  ASSERT_OK(info);
+  EXPECT_EQ(info->event_count, 60u);
+  EXPECT_EQ(info->bytes, 60u << 20);
+}
+
+TEST(StoreTest, TheMapStopsAtItsMaximumWithResourceExhausted) {
+  TempDir dir;
+  Options options;
+  options.initial_map_size = 1 << 20;
+  options.max_map_size = 4 << 20;
+  auto store = OpenOrDie(dir.path(), options);
+  ASSERT_NE(store, nullptr);
+  Status last;
+  for (int i = 0; i < 20 && last.ok(); ++i) {
+    last = store->Commit(Batch().Append("big", 1, std::string(1 << 20, 'x'))).status();
+  }
+  EXPECT_EQ(last.code(), Code::kResourceExhausted) << last.ToString();
+  EXPECT_NE(last.message().find("max_map_size"), std::string::npos) << last.message();
+  EXPECT_OK(store->health());  // a full map is not a failure of the store
+  EXPECT_OK(store->Commit(Batch().Put("small", "still works")));
+}
+
+TEST(StoreTest, BatchOverTheByteLimitIsResourceExhausted) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  Batch b;
+  std::string payload(limits::kMaxPayload, 'x');
+  for (size_t i = 0; i <= limits::kMaxBatchBytes / limits::kMaxPayload; ++i) {
+    b.Append("s", 1, payload);
+  }
+  auto r = store->Commit(std::move(b));
+  EXPECT_CODE(r, kResourceExhausted);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store, "s", 1), kNotFound);
+}
+
+TEST(StoreTest, AFailedFlushIsStickyAndLosesNothingAcknowledged) {
+  TempDir dir;
+  std::atomic<bool> fail{false};
+  TestHooks hooks;
+  hooks.fdatasync = [&fail](int fd) { return fail ? EIO : (fdatasync(fd) == 0 ? 0 : errno); };
+  {
+    auto opened = StoreInternal::OpenWithHooks(dir.path(), Options(), hooks);
+    ASSERT_OK(opened);
+    Store& store = **opened;
+    ASSERT_OK(store.Commit(Batch().Put("before", "1")));
+    fail = true;
+    auto failed = store.Commit(Batch().Put("during", "1"));
+    EXPECT_FALSE(failed.ok());
+    EXPECT_TRUE(failed.status().code() == Code::kIOError ||
+                failed.status().code() == Code::kUnavailable)
+        << failed.status().ToString();
+    EXPECT_FALSE(store.health().ok());
+    fail = false;  // even once the disk is fine again, the store stays failed
+    auto after = store.Commit(Batch().Put("after", "1"));
+    EXPECT_CODE(after, kUnavailable);
+    EXPECT_NE(after.status().message().find("reopen"), std::string::npos)
+        << after.status().message();
+    EXPECT_OK(store.Get("before"));  // reads keep working
+  }
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_OK(store->Get("before"));
+  EXPECT_CODE(store->Get("after"), kNotFound);
+  EXPECT_OK(store->Commit(Batch().Put("after-reopen", "1")));
+}
+
+TEST(StoreTest, FlushMethodsAllCommit) {
+  for (FlushMethod method : {FlushMethod::kAuto, FlushMethod::kFdatasync}) {
+    TempDir dir;
+    Options options;
+    options.flush_method = method;
+    auto store = OpenOrDie(dir.path(), options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+    if (method == FlushMethod::kFdatasync) {
+      EXPECT_FALSE(store->GetPipelineStats().using_io_uring);
+    }
+  }
+}
+
+TEST(StoreTest, MetadataAndAppendsShareOneAtomicBatch) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  Batch b;
+  b.Put("a", "1")
+      .Append("s", 1, "e")
+      .Enqueue("q", "m")
+      .Append("s", 1, "dup", ExpectedVersion::NoStream());
+  EXPECT_CODE(store->Commit(std::move(b)), kConflict);
+  EXPECT_CODE(store->Get("a"), kNotFound);
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store, "s", 1), kNotFound);
+  EXPECT_CODE(queue::GetCounters(*store, "q"), kNotFound);
+}
+
+}  // namespace
+}  // namespace durastore
