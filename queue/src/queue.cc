@@ -230,10 +230,11 @@ Status MoveToDeadLetter(WriteContext& ctx, std::string_view from_name, QueueInfo
   RETURN_IF_ERROR(DelIndexes(ctx, id, m));
   m.queue_id = dlq.id;
   m.visible_at_ms = ctx.now_ms;
-  SetAttribute(m.attributes, kReasonAttribute,
-               std::string(reason.substr(0, limits::kMaxAttributeValue)));
-  SetAttribute(m.attributes, kFromAttribute,
-               std::string(from_name.substr(0, limits::kMaxAttributeValue)));
+  // Both fit an attribute value: reasons are validated against kMaxDeadLetterReason
+  // (= kMaxAttributeValue) and queue names against kMaxQueueName (<= it).
+  static_assert(limits::kMaxQueueName <= limits::kMaxAttributeValue);
+  SetAttribute(m.attributes, kReasonAttribute, std::string(reason));
+  SetAttribute(m.attributes, kFromAttribute, std::string(from_name));
   RETURN_IF_ERROR(PutIndexes(ctx, id, m));
   ++from.dead_lettered;
   RETURN_IF_ERROR(Put(ctx.txn, ctx.tables->queues, from_name, EncodeQueue(from)));
@@ -254,8 +255,8 @@ LeaseToken NewToken() {
 
 Status LockLostUnknown(const LeaseToken& token) {
   return Status::LockLost("lease " + token.ToHex() +
-                          " is not held: it was never issued, was already settled, or was "
-                          "superseded after expiring");
+                          " is not held: it was never issued, was already settled, expired and "
+                          "was superseded, or its messages were deleted");
 }
 
 // The live lease for `token`, or LockLost.
@@ -461,7 +462,7 @@ Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op) {
   return Status::OK();
 }
 
-Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable&, const DeleteMessagesOp& op) {
+Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMessagesOp& op) {
   auto q = LoadQueue(ctx.txn, *ctx.tables, op.queue);
   if (!q.ok()) return q.status().code() == Code::kNotFound ? Status::OK() : q.status();
   std::string prefix = AttrPrefix(q->id, op.name, op.value);
@@ -475,10 +476,12 @@ Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable&, const DeleteMessagesO
     }
     if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning attributes");
   }
-  // A deleted message's lease fails on settlement (its message is gone): no lease change.
+  // A lease holding a deleted message is ended: settling it fails with LockLost, and in
+  // group mode the group is released at once instead of staying locked until expiry.
   for (uint64_t id : ids) {
     ASSIGN_OR_RETURN(MessageMeta m, LoadMessage(ctx.txn, *ctx.tables, id));
     RETURN_IF_ERROR(DeleteMessage(ctx, id, m));
+    if (const LeaseState* lease = leases.LeaseOfMessage(id)) leases.Remove(lease->token, ctx.undo);
   }
   if (!ids.empty()) ctx.touched_queues.insert(op.queue);
   return Status::OK();
@@ -667,6 +670,15 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
   }
 }
 
+namespace {
+bool GroupIsLeased(MDB_txn* txn, const internal::Tables& t, const internal::LeaseTable& leases,
+                   uint32_t queue_id, uint64_t id, int64_t now) {
+  auto m = internal::LoadMessage(txn, t, id);
+  return m.ok() && !m->group_key.empty() &&
+         leases.LiveLeaseOfGroup(queue_id, m->group_key, now) != nullptr;
+}
+}  // namespace
+
 Result<Counters> GetCounters(Store& store, std::string_view queue) {
   RETURN_IF_ERROR(internal::ValidateQueueName(queue));
   ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
@@ -689,6 +701,8 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
       ++c.delayed;
     } else if (leases.LiveLeaseOfMessage(id, now) != nullptr) {
       ++c.leased;
+    } else if (q.options.group_mode && GroupIsLeased(txn.get(), t, leases, q.id, id, now)) {
+      ++c.leased;  // arrived for a group under a live lease: not deliverable yet
     } else {
       if (c.ready == 0) c.oldest_ready_age_ms = now - visible_at;
       ++c.ready;

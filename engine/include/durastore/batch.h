@@ -67,11 +67,14 @@ class Batch {
   Batch& Abandon(const queue::LeaseToken& lease, int64_t delay_ms = 0, bool count_attempt = true);
   // Sets locked_until = now + extend_ms. An expired lease cannot be renewed (LockLost).
   Batch& Renew(const queue::LeaseToken& lease, int64_t extend_ms);
-  // Moves the leased messages to the queue's dead-letter queue, recording `reason` as an
-  // attribute "dead-letter-reason".
+  // Moves the leased messages to the queue's dead-letter queue, visible at once, with
+  // their delivery counts, adding the attributes "dead-letter-reason" (`reason`, at most
+  // limits::kMaxDeadLetterReason bytes) and "dead-letter-from" (the queue name); those two
+  // may take a message past limits::kMaxAttributes.
   Batch& DeadLetter(const queue::LeaseToken& lease, std::string_view reason);
   // Deletes every message of `queue` whose attribute `name` equals `value`, leased or
-  // not (their leases then fail with LockLost). Deleting nothing is not an error.
+  // not. A lease holding a deleted message ends (settling it fails with LockLost; in group
+  // mode the group is released). Deleting nothing is not an error.
   Batch& DeleteMessages(std::string_view queue, std::string_view attribute_name,
                         std::string_view attribute_value);
 
