@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "durastore/queue.h"
 #include "durastore/store.h"
 
 namespace durastore::testing {
@@ -34,6 +35,13 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Enqueue options with just a group key.
+inline queue::EnqueueOptions WithGroup(std::string group) {
+  queue::EnqueueOptions o;
+  o.group_key = std::move(group);
+  return o;
+}
 
 // Opens a store or fails the test.
 inline std::unique_ptr<Store> OpenOrDie(const std::string& path, const Options& options = {}) {
