@@ -875,5 +875,36 @@ TEST_F(QueueTest, ValidationErrorsApplyNothing) {
   EXPECT_CODE(queue::GetCounters(*store_, "q"), kNotFound);  // nothing was created
 }
 
+TEST_F(QueueTest, PeekMessagesBrowsesByAttributeInEveryStateWithoutLocking) {
+  Enqueue("q", "ready", WithAttrs({{"i", "x"}}));
+  Enqueue("q", "other", WithAttrs({{"i", "y"}}));
+  EnqueueOptions delayed = WithAttrs({{"i", "x"}});
+  delayed.delay_ms = 60'000;
+  Enqueue("q", "delayed", delayed);
+  Enqueue("q", "longer-value", WithAttrs({{"i", "xx"}}));
+  auto leased = Take("q");  // "ready": delivery count 1
+  ASSERT_TRUE(leased.has_value());
+
+  auto peeked = queue::PeekMessages(*store_, "q", "i", "x");
+  ASSERT_OK(peeked);
+  ASSERT_EQ(peeked->size(), 2u);
+  EXPECT_EQ((*peeked)[0].payload, "ready");
+  EXPECT_EQ((*peeked)[0].delivery_count, 1u);
+  EXPECT_EQ((*peeked)[1].payload, "delayed");
+  EXPECT_EQ((*peeked)[1].delivery_count, 0u);
+  auto limited = queue::PeekMessages(*store_, "q", "i", "x", 1);
+  ASSERT_OK(limited);
+  EXPECT_EQ(limited->size(), 1u);
+  // Peeking neither locked nor counted anything: the lease is still good.
+  EXPECT_EQ(CountersOf("q").leased, 1u);
+  EXPECT_OK(store_->Commit(Batch().Ack(leased->token)));
+
+  auto none = queue::PeekMessages(*store_, "no-such-queue", "i", "x");
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_CODE(queue::PeekMessages(*store_, "q", "", "x"), kInvalidArgument);
+  EXPECT_CODE(queue::PeekMessages(*store_, "q", "i", std::string(300, 'v')), kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace durastore

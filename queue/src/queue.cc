@@ -712,6 +712,42 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
   return c;
 }
 
+Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
+                                          std::string_view attribute_name,
+                                          std::string_view attribute_value, size_t limit) {
+  RETURN_IF_ERROR(internal::ValidateQueueName(queue));
+  if (attribute_name.empty() || attribute_name.size() > limits::kMaxAttributeName ||
+      attribute_value.size() > limits::kMaxAttributeValue) {
+    return Status::InvalidArgument(
+        "peek: attribute name must be 1.." + std::to_string(limits::kMaxAttributeName) +
+        " bytes and value at most " + std::to_string(limits::kMaxAttributeValue));
+  }
+  ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
+  ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+  const internal::Tables& t = env->tables();
+  auto q = internal::LoadQueue(txn.get(), t, queue);
+  if (!q.ok()) {
+    if (q.status().code() == Code::kNotFound) return std::vector<Message>();
+    return q.status();
+  }
+  std::string prefix = internal::AttrPrefix(q->id, attribute_name, attribute_value);
+  std::vector<Message> out;
+  internal::Cursor cur(txn.get(), t.q_attrs);
+  MDB_val k, v;
+  int rc = cur.Seek(prefix, &k, &v);
+  for (; rc == 0 && out.size() < limit && internal::HasPrefix(internal::View(k), prefix);
+       rc = cur.Next(&k, &v)) {
+    if (internal::View(k).size() != prefix.size() + 8) continue;  // a longer value
+    uint64_t id = internal::GetU64(internal::View(k), prefix.size());
+    ASSIGN_OR_RETURN(internal::MessageMeta m, internal::LoadMessage(txn.get(), t, id));
+    ASSIGN_OR_RETURN(auto payload, internal::Get(txn.get(), t.q_payloads, internal::IdKey(id)));
+    out.push_back(Message{id, std::string(payload), std::move(m.group_key), std::move(m.attributes),
+                          m.delivery_count, m.enqueued_at_ms, m.visible_at_ms});
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return internal::LmdbStatus(rc, "peeking messages");
+  return out;
+}
+
 Result<QueueOptions> GetQueueOptions(Store& store, std::string_view queue) {
   RETURN_IF_ERROR(internal::ValidateQueueName(queue));
   ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));

@@ -145,6 +145,13 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
 // index: O(messages)). NotFound for a queue that was never created.
 Result<Counters> GetCounters(Store& store, std::string_view queue);
 
+// Browses, without locking or counting anything, the messages of `queue` that carry the
+// attribute name=value, in any state (ready, delayed or leased), oldest first, at most
+// `limit`. An unknown queue has no messages. Message::delivery_count is the count so far.
+Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
+                                          std::string_view attribute_name,
+                                          std::string_view attribute_value, size_t limit = 1000);
+
 // The options a queue was created or configured with. NotFound if it does not exist.
 Result<QueueOptions> GetQueueOptions(Store& store, std::string_view queue);
 

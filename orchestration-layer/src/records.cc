@@ -1,0 +1,344 @@
+// Keys, records and shared reads of the orchestration layer (see records.h).
+#include "records.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "durastore/eventlog.h"
+#include "orchestration_records_generated.h"
+#include "status_macros.h"
+
+namespace durastore::orchestration {
+
+std::string_view ExecutionStatusName(ExecutionStatus status) {
+  switch (status) {
+    case ExecutionStatus::kRunning:
+      return "Running";
+    case ExecutionStatus::kCompleted:
+      return "Completed";
+    case ExecutionStatus::kFailed:
+      return "Failed";
+    case ExecutionStatus::kContinuedAsNew:
+      return "ContinuedAsNew";
+  }
+  return "Unknown";
+}
+
+namespace internal {
+namespace {
+
+void AppendStr(std::string& out, std::string_view s) {
+  out.push_back(static_cast<char>((s.size() >> 8) & 0xff));
+  out.push_back(static_cast<char>(s.size() & 0xff));
+  out.append(s);
+}
+
+std::string Key(std::string_view tag, std::string_view instance) {
+  std::string k(tag);
+  AppendStr(k, instance);
+  return k;
+}
+
+// FlatBuffers helpers: strings carry arbitrary bytes (CreateString takes a length).
+flatbuffers::Offset<flatbuffers::String> Str(flatbuffers::FlatBufferBuilder& b,
+                                             std::string_view s) {
+  return b.CreateString(s.data(), s.size());
+}
+flatbuffers::Offset<flatbuffers::String> OptStr(flatbuffers::FlatBufferBuilder& b,
+                                                const std::optional<std::string>& s) {
+  return s ? Str(b, *s) : 0;
+}
+std::string View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string() : std::string(s->data(), s->size());
+}
+std::optional<std::string> OptView(const flatbuffers::String* s) {
+  if (s == nullptr) return std::nullopt;
+  return std::string(s->data(), s->size());
+}
+std::string Finish(flatbuffers::FlatBufferBuilder& b) {
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
+template <typename T>
+Result<const T*> Verify(std::string_view bytes, std::string_view what) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!verifier.VerifyBuffer<T>(nullptr)) {
+    return Status::Corruption(std::string(what) + " record fails verification");
+  }
+  return flatbuffers::GetRoot<T>(bytes.data());
+}
+
+}  // namespace
+
+std::string InstanceKey(std::string_view instance) { return Key("o/i/", instance); }
+std::string InstancePrefix() { return "o/i/"; }
+std::string CurrentKey(std::string_view instance) { return Key("o/n/", instance); }
+std::string ExecutionKey(std::string_view instance, uint64_t execution_id) {
+  return ExecutionPrefix(instance) + EncodeU64(execution_id);
+}
+std::string ExecutionPrefix(std::string_view instance) { return Key("o/e/", instance); }
+std::string AllExecutionsPrefix() { return "o/e/"; }
+std::string ChildKey(std::string_view parent, std::string_view child) {
+  std::string k = ChildPrefix(parent);
+  AppendStr(k, child);
+  return k;
+}
+std::string ChildPrefix(std::string_view parent) { return Key("o/c/", parent); }
+std::string CustomStatusKey(std::string_view instance) { return Key("o/u/", instance); }
+std::string KvKey(std::string_view instance, std::string_view key) {
+  return KvPrefix(instance).append(key);
+}
+std::string KvPrefix(std::string_view instance) { return Key("o/k/", instance); }
+std::string DeltaKey(std::string_view instance, std::string_view key) {
+  return DeltaPrefix(instance).append(key);
+}
+std::string DeltaPrefix(std::string_view instance) { return Key("o/d/", instance); }
+std::string ClearedKey(std::string_view instance) { return Key("o/x/", instance); }
+std::string SessionKey(std::string_view session) { return Key("o/s/", session); }
+std::string SessionPrefix() { return "o/s/"; }
+
+std::string PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(end.back());
+    if (last != 0xff) {
+      ++last;
+      return end;
+    }
+    end.pop_back();
+  }
+  return end;  // every key: callers never pass an all-0xff prefix
+}
+
+std::optional<std::string_view> ReadStr(std::string_view key, size_t& pos) {
+  if (key.size() < pos + 2) return std::nullopt;
+  size_t len = (static_cast<uint8_t>(key[pos]) << 8) | static_cast<uint8_t>(key[pos + 1]);
+  if (key.size() < pos + 2 + len) return std::nullopt;
+  std::string_view s = key.substr(pos + 2, len);
+  pos += 2 + len;
+  return s;
+}
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
+  return out;
+}
+
+std::optional<uint64_t> DecodeU64(std::string_view bytes) {
+  if (bytes.size() != 8) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+std::string ActivityAttribute(const ActivityId& id) {
+  std::string out;
+  AppendStr(out, id.instance);
+  out += EncodeU64(id.execution_id);
+  out += EncodeU64(id.activity_id);
+  return out;
+}
+
+std::optional<ActivityId> DecodeActivityAttribute(std::string_view value) {
+  size_t pos = 0;
+  auto instance = ReadStr(value, pos);
+  if (!instance || value.size() != pos + 16) return std::nullopt;
+  ActivityId id;
+  id.instance = std::string(*instance);
+  id.execution_id = *DecodeU64(value.substr(pos, 8));
+  id.activity_id = *DecodeU64(value.substr(pos + 8, 8));
+  return id;
+}
+
+std::string Encode(const InstanceRec& r) {
+  flatbuffers::FlatBufferBuilder b(128);
+  auto name = Str(b, r.name);
+  auto version = Str(b, r.version);
+  auto parent = OptStr(b, r.parent);
+  b.Finish(fb::CreateInstanceRecord(b, name, version, parent, r.created_at_ms, r.updated_at_ms));
+  return Finish(b);
+}
+
+Result<InstanceRec> DecodeInstance(std::string_view bytes) {
+  ASSIGN_OR_RETURN(auto* r, Verify<fb::InstanceRecord>(bytes, "instance"));
+  InstanceRec rec;
+  rec.name = View(r->name());
+  rec.version = View(r->version());
+  rec.parent = OptView(r->parent());
+  rec.created_at_ms = r->created_at_ms();
+  rec.updated_at_ms = r->updated_at_ms();
+  return rec;
+}
+
+std::string Encode(const ExecutionRec& r) {
+  flatbuffers::FlatBufferBuilder b(128);
+  auto output = OptStr(b, r.output);
+  auto pinned = OptStr(b, r.pinned_version);
+  auto name = Str(b, r.name);
+  auto version = Str(b, r.version);
+  b.Finish(fb::CreateExecutionRecord(b, static_cast<uint8_t>(r.status), output, r.started_at_ms,
+                                     r.completed_at_ms, pinned, name, version));
+  return Finish(b);
+}
+
+Result<ExecutionRec> DecodeExecution(std::string_view bytes) {
+  ASSIGN_OR_RETURN(auto* r, Verify<fb::ExecutionRecord>(bytes, "execution"));
+  if (r->status() > static_cast<uint8_t>(ExecutionStatus::kContinuedAsNew)) {
+    return Status::Corruption("execution record has unknown status " + std::to_string(r->status()));
+  }
+  ExecutionRec rec;
+  rec.status = static_cast<ExecutionStatus>(r->status());
+  rec.output = OptView(r->output());
+  rec.started_at_ms = r->started_at_ms();
+  rec.completed_at_ms = r->completed_at_ms();
+  rec.pinned_version = OptView(r->pinned_version());
+  rec.name = View(r->name());
+  rec.version = View(r->version());
+  return rec;
+}
+
+std::string Encode(const CustomStatus& r) {
+  flatbuffers::FlatBufferBuilder b(64);
+  auto status = OptStr(b, r.status);
+  b.Finish(fb::CreateCustomStatusRecord(b, status, r.version));
+  return Finish(b);
+}
+
+Result<CustomStatus> DecodeCustomStatus(std::string_view bytes) {
+  ASSIGN_OR_RETURN(auto* r, Verify<fb::CustomStatusRecord>(bytes, "custom status"));
+  return CustomStatus{OptView(r->status()), r->version()};
+}
+
+std::string Encode(const SessionRec& r) {
+  flatbuffers::FlatBufferBuilder b(64);
+  auto owner = Str(b, r.owner);
+  b.Finish(fb::CreateSessionRecord(b, owner, r.locked_until_ms, r.last_activity_ms));
+  return Finish(b);
+}
+
+Result<SessionRec> DecodeSession(std::string_view bytes) {
+  ASSIGN_OR_RETURN(auto* r, Verify<fb::SessionRecord>(bytes, "session"));
+  return SessionRec{View(r->owner()), r->locked_until_ms(), r->last_activity_ms()};
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ScanAll(Store& store,
+                                                                 std::string_view prefix) {
+  std::vector<std::pair<std::string, std::string>> all;
+  std::string after;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto page, store.Scan(prefix, 1000, after));
+    if (page.empty()) break;
+    after = page.back().first;
+    bool last = page.size() < 1000;
+    std::move(page.begin(), page.end(), std::back_inserter(all));
+    if (last) break;
+  }
+  return all;
+}
+
+Result<std::optional<std::string>> GetOptional(Store& store, std::string_view key) {
+  auto r = store.Get(key);
+  if (r.ok()) return std::optional<std::string>(std::move(r).value());
+  if (r.status().code() == Code::kNotFound) return std::optional<std::string>();
+  return r.status();
+}
+
+Result<std::optional<InstanceRec>> LoadInstance(Store& store, std::string_view instance) {
+  ASSIGN_OR_RETURN(auto bytes, GetOptional(store, InstanceKey(instance)));
+  if (!bytes) return std::optional<InstanceRec>();
+  ASSIGN_OR_RETURN(auto rec, DecodeInstance(*bytes));
+  return std::optional<InstanceRec>(std::move(rec));
+}
+
+Result<std::optional<ExecutionRec>> LoadExecution(Store& store, std::string_view instance,
+                                                  uint64_t execution_id) {
+  ASSIGN_OR_RETURN(auto bytes, GetOptional(store, ExecutionKey(instance, execution_id)));
+  if (!bytes) return std::optional<ExecutionRec>();
+  ASSIGN_OR_RETURN(auto rec, DecodeExecution(*bytes));
+  return std::optional<ExecutionRec>(std::move(rec));
+}
+
+Result<std::optional<uint64_t>> CurrentExecution(Store& store, std::string_view instance) {
+  ASSIGN_OR_RETURN(auto bytes, GetOptional(store, CurrentKey(instance)));
+  if (bytes) {
+    auto id = DecodeU64(*bytes);
+    if (!id) return Status::Corruption("current-execution record of an instance is malformed");
+    return std::optional<uint64_t>(*id);
+  }
+  auto latest = eventlog::LatestPartition(store, instance);
+  if (latest.ok()) return std::optional<uint64_t>(*latest);
+  if (latest.status().code() == Code::kNotFound) return std::optional<uint64_t>();
+  return latest.status();
+}
+
+Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view instance,
+                                              uint64_t execution_id) {
+  std::vector<HistoryEvent> history;
+  eventlog::ReadOptions options;
+  options.max_count = 10'000;
+  for (;;) {
+    auto page = eventlog::ReadPartition(store, instance, execution_id, options);
+    if (!page.ok()) {
+      if (page.status().code() == Code::kNotFound) return history;
+      return page.status();
+    }
+    for (auto& e : *page) {
+      auto id = DecodeU64(e.key);
+      if (!id) {
+        return Status::Corruption("history event " + std::to_string(e.sequence) + " of execution " +
+                                  std::to_string(execution_id) + " has no valid event_id key");
+      }
+      history.push_back(HistoryEvent{*id, std::move(e.payload)});
+    }
+    if (page->size() < options.max_count) return history;
+    options.from_sequence = page->back().sequence + 1;
+  }
+}
+
+Result<std::map<std::string, std::string>> ReadKvStore(Store& store, std::string_view instance) {
+  std::string prefix = KvPrefix(instance);
+  ASSIGN_OR_RETURN(auto pairs, ScanAll(store, prefix));
+  std::map<std::string, std::string> kv;
+  for (auto& [k, v] : pairs) kv.emplace(k.substr(prefix.size()), std::move(v));
+  return kv;
+}
+
+Result<std::map<std::string, std::string>> ReadKvMerged(Store& store, std::string_view instance) {
+  ASSIGN_OR_RETURN(auto cleared, GetOptional(store, ClearedKey(instance)));
+  std::map<std::string, std::string> kv;
+  if (!cleared) {
+    ASSIGN_OR_RETURN(kv, ReadKvStore(store, instance));
+  }
+  std::string prefix = DeltaPrefix(instance);
+  ASSIGN_OR_RETURN(auto delta, ScanAll(store, prefix));
+  for (auto& [k, v] : delta) {
+    std::string key = k.substr(prefix.size());
+    if (v.empty()) return Status::Corruption("KV delta record is empty");
+    if (v[0] == 1) {
+      kv[key] = v.substr(1);
+    } else {
+      kv.erase(key);
+    }
+  }
+  return kv;
+}
+
+Status ValidateInstance(std::string_view instance) {
+  if (instance.empty()) return Status::InvalidArgument("instance id is empty");
+  if (instance.size() > kMaxInstanceId) {
+    return Status::InvalidArgument("instance id is " + std::to_string(instance.size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxInstanceId));
+  }
+  return Status::OK();
+}
+
+Status LockError(std::string_view token, const Status& engine_error) {
+  if (engine_error.code() != Code::kLockLost) return engine_error;
+  return Status::LockLost("lock token " + std::string(token) +
+                          " is no longer valid: " + engine_error.message());
+}
+
+}  // namespace internal
+}  // namespace durastore::orchestration
