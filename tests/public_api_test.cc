@@ -4,6 +4,8 @@
 #include <durastore/clock.h>
 #include <durastore/eventlog.h>
 #include <durastore/limits.h>
+#include <durastore/orchestration/admin.h>
+#include <durastore/orchestration/provider.h>
 #include <durastore/queue.h>
 #include <durastore/status.h>
 #include <durastore/store.h>
@@ -44,6 +46,42 @@ TEST(PublicApiTest, AppendEnqueueDequeueAckRoundTrip) {
     EXPECT_EQ(events->at(0).payload, "created");
     EXPECT_EQ(*(*store)->Get("orders/1"), "emailed");
     EXPECT_LE(durastore::limits::kMaxStreamKey, 511u);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PublicApiTest, OrchestrationTurnThroughProviderAndAdmin) {
+  namespace orch = durastore::orchestration;
+  std::string dir = "/tmp/durastore-public-api-XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  {
+    auto store = durastore::Store::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto provider = orch::Provider::Open(**store);
+    ASSERT_TRUE(provider.ok()) << provider.status().ToString();
+    orch::OrchestratorItem start;
+    start.instance = "order-1";
+    start.kind = orch::OrchestratorItem::Kind::kStart;
+    start.orchestration_name = "ProcessOrder";
+    start.version = "1.0.0";
+    ASSERT_TRUE((*provider)->EnqueueForOrchestrator(start).ok());
+    auto fetched = (*provider)->FetchOrchestrationItem(5000, std::chrono::milliseconds(0));
+    ASSERT_TRUE(fetched.ok() && fetched->has_value());
+    orch::OrchestrationAck ack;
+    ack.execution_id = (*fetched)->item.execution_id;
+    ack.history_delta = {{1, "started"}, {2, "completed"}};
+    ack.metadata.orchestration_name = "ProcessOrder";
+    ack.metadata.version = "1.0.0";
+    ack.metadata.status = orch::ExecutionStatus::kCompleted;
+    ASSERT_TRUE((*provider)->AckOrchestrationItem((*fetched)->lock_token, ack).ok());
+
+    orch::Admin admin(**store);
+    auto info = admin.GetInstanceInfo("order-1");
+    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    EXPECT_EQ(info->status, orch::ExecutionStatus::kCompleted);
+    auto history = (*provider)->Read("order-1");
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->size(), 2u);
   }
   std::filesystem::remove_all(dir);
 }
