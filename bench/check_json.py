@@ -16,6 +16,8 @@ REQUIRED = {
 }
 DURASTORE_ONLY = {"flushes_per_sec": (int, float), "avg_group_size": (int, float),
                   "io_uring": bool}
+# turn and activity: the fetch half of each op, measured on its own.
+ORCHESTRATION = {"fetch_p50_us": int, "fetch_p99_us": int, "empty_fetches": int}
 
 
 def main(argv):
@@ -36,6 +38,8 @@ def main(argv):
     fields = dict(REQUIRED)
     if result.get("engine") == "durastore":
         fields.update(DURASTORE_ONLY)
+    if result.get("workload") in ("turn", "activity"):
+        fields.update(ORCHESTRATION)
     for name, kind in fields.items():
         if name not in result or not isinstance(result[name], kind):
             print(f"field {name!r} missing or not {kind}: {result}")
@@ -45,6 +49,10 @@ def main(argv):
         return 1
     if not result["p50_us"] <= result["p99_us"] <= result["p999_us"] <= result["max_us"]:
         print(f"percentiles out of order: {result}")
+        return 1
+    if "fetch_p50_us" in result and not (
+            result["fetch_p50_us"] <= result["fetch_p99_us"] <= result["max_us"]):
+        print(f"fetch percentiles out of order: {result}")
         return 1
     print(proc.stdout)
     return 0

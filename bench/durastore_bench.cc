@@ -1,12 +1,19 @@
-// durastore-bench: load tests of the commit path, durastore and SQLite side by side.
+// durastore-bench: load tests of the commit path, durastore and SQLite side by side, and
+// of the orchestration layer's Duroxide-shaped hot path.
 //
-//   durastore-bench commit [--writers N] [--duration S] [--durability sync|nosync]
-//                          [--payload BYTES] [--engine durastore|sqlite] [--path DIR]
-//                          [--keep] [--json]
-//   durastore-bench demo   [--path DIR]
+//   durastore-bench commit   [--writers N] [--duration S] [--durability sync|nosync]
+//                            [--payload BYTES] [--engine durastore|sqlite] [--path DIR]
+//                            [--keep] [--json]
+//   durastore-bench turn     (the same flags) [--instances N] [--history EVENTS]
+//                            [--turns-per-execution N]
+//   durastore-bench activity (the same flags)
+//   durastore-bench demo     [--path DIR]
 //
 // One `commit` operation = one atomic batch appending one event to the writer's own
-// stream and putting one metadata key. Closed loop: each writer commits as fast as it can.
+// stream and putting one metadata key. One `turn` = fetch an instance with its history,
+// ack appending 2 events, enqueueing 1 activity and 1 message for the instance. One
+// `activity` = fetch a work item, ack it with a completion (orchestration_workloads.h).
+// Closed loop: each writer (dispatcher) does ops as fast as it can.
 // With --json the last line of stdout is one JSON object (fields in docs/performance.md).
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -20,12 +27,14 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
 
 #include "engines.h"
 #include "histogram.h"
+#include "orchestration_workloads.h"
 
 namespace durastore::bench {
 namespace {
@@ -33,6 +42,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Config {
+  std::string workload = "commit";  // commit, turn or activity
   int writers = 16;
   double duration_s = 5;
   std::string durability = "sync";
@@ -42,13 +52,21 @@ struct Config {
   std::string path;            // parent directory; empty = the system temp directory
   bool keep = false;
   bool json = false;
+  int instances = 0;             // turn: 0 = writers * 4
+  int history = 0;               // turn: events pre-loaded per execution
+  int turns_per_execution = 10;  // turn: then continue-as-new
 };
+
+int Instances(const Config& c) { return c.instances > 0 ? c.instances : c.writers * 4; }
 
 struct Outcome {
   Config config;
   uint64_t ops = 0;
   double elapsed_s = 0;
   Histogram latency_us;
+  bool has_fetch = false;  // turn and activity: the fetch part of each op
+  Histogram fetch_us;
+  OrchestrationStats orchestration;
   double fdatasync_us = 0;
   bool has_pipeline = false;
   PipelineStats pipeline;
@@ -125,33 +143,35 @@ void PrintEnvironment(const std::string& dir) {
 #endif
 }
 
+FlushMethod FlushOf(const Config& c) {
+  return c.flush == "io_uring"    ? FlushMethod::kIoUring
+         : c.flush == "fdatasync" ? FlushMethod::kFdatasync
+                                  : FlushMethod::kAuto;
+}
+
 Result<std::unique_ptr<Engine>> OpenEngine(const Config& c, const std::string& dir) {
   bool sync = c.durability == "sync";
-  if (c.engine == "durastore") {
-    FlushMethod flush = c.flush == "io_uring"    ? FlushMethod::kIoUring
-                        : c.flush == "fdatasync" ? FlushMethod::kFdatasync
-                                                 : FlushMethod::kAuto;
-    return OpenDurastore(dir, sync, flush);
-  }
+  if (c.engine == "durastore") return OpenDurastore(dir, sync, FlushOf(c));
   return OpenSqlite(dir, sync, c.writers);
 }
 
-Result<Outcome> RunCommit(const Config& c) {
-  // Start from a quiet disk: write back what earlier runs (or other programs) left dirty,
-  // so one run's writeback does not land in the next run's figures.
-  ::sync();
-  RunDir dir(c.path, c.keep);
-  Outcome out;
-  out.config = c;
-  out.fdatasync_us = MeasureFdatasyncUs(dir.path());
-  auto engine = OpenEngine(c, dir.path());
-  if (!engine.ok()) return engine.status();
+// What a run's threads drive: per-thread setup, then ops until `stop`.
+struct Driver {
+  std::function<Status(int writer)> start;
+  // Writer `writer`'s n-th op; false = `stop` came before an op was done.
+  std::function<Result<bool>(int writer, uint64_t n, const std::atomic<bool>& stop,
+                             Histogram& fetch_us)>
+      op;
+};
 
+// Runs c.writers closed-loop threads over `driver` for c.duration_s and fills the
+// latency, elapsed-time and resource fields of `out`.
+Status RunLoop(const Config& c, const Driver& driver, Outcome& out) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> done{0};
-  std::vector<Histogram> histograms(static_cast<size_t>(c.writers));
-  std::vector<Status> errors(static_cast<size_t>(c.writers));
-  const std::string payload(c.payload, 'p');
+  const auto writers = static_cast<size_t>(c.writers);
+  std::vector<Histogram> histograms(writers), fetch_histograms(writers);
+  std::vector<Status> errors(writers);
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   auto start = Clock::now();
@@ -159,10 +179,13 @@ Result<Outcome> RunCommit(const Config& c) {
   for (int w = 0; w < c.writers; ++w) {
     threads.emplace_back([&, w] {
       auto& h = histograms[static_cast<size_t>(w)];
-      Status s = (*engine)->StartWriter(w);
+      auto& fetch = fetch_histograms[static_cast<size_t>(w)];
+      Status s = driver.start(w);
       for (uint64_t n = 1; s.ok() && !stop.load(std::memory_order_relaxed); ++n) {
         auto t0 = Clock::now();
-        s = (*engine)->CommitOp(w, n, payload);
+        auto did = driver.op(w, n, stop, fetch);
+        if (!did.ok()) s = did.status();
+        if (!did.ok() || !*did) break;
         h.Record(static_cast<uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()));
         done.fetch_add(1, std::memory_order_relaxed);
@@ -177,8 +200,8 @@ Result<Outcome> RunCommit(const Config& c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 1000 : 50));
     if (tty) {
       double el = std::chrono::duration<double>(Clock::now() - start).count();
-      std::fprintf(stderr, "\r%s: %.0f ops/s  %.1f / %.0f s   ", c.engine.c_str(),
-                   static_cast<double>(done.load()) / el, el, c.duration_s);
+      std::fprintf(stderr, "\r%s %s: %.0f ops/s  %.1f / %.0f s   ", c.engine.c_str(),
+                   c.workload.c_str(), static_cast<double>(done.load()) / el, el, c.duration_s);
     }
   }
   stop = true;
@@ -189,21 +212,80 @@ Result<Outcome> RunCommit(const Config& c) {
     if (!s.ok()) return s;
   }
   for (auto& h : histograms) out.latency_us.Merge(h);
+  for (auto& h : fetch_histograms) out.fetch_us.Merge(h);
   out.ops = out.latency_us.count();
-  out.has_pipeline = (*engine)->Pipeline(&out.pipeline);
   rusage after{};
   getrusage(RUSAGE_SELF, &after);
   auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   out.cpu_s =
       secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
   out.peak_rss_kb = after.ru_maxrss;
+  return Status::OK();
+}
+
+Status RunCommitLoop(const Config& c, const std::string& dir, Outcome& out) {
+  auto engine = OpenEngine(c, dir);
+  if (!engine.ok()) return engine.status();
+  const std::string payload(c.payload, 'p');
+  Driver driver;
+  driver.start = [&](int w) { return (*engine)->StartWriter(w); };
+  driver.op = [&](int w, uint64_t n, const std::atomic<bool>&, Histogram&) -> Result<bool> {
+    Status s = (*engine)->CommitOp(w, n, payload);
+    if (!s.ok()) return s;
+    return true;
+  };
+  Status s = RunLoop(c, driver, out);
+  if (!s.ok()) return s;
+  out.has_pipeline = (*engine)->Pipeline(&out.pipeline);
+  return Status::OK();
+}
+
+Status RunOrchestrationLoop(const Config& c, const std::string& dir, Outcome& out) {
+  OrchestrationShape shape;
+  shape.workers = c.writers;
+  shape.payload_bytes = c.payload;
+  shape.instances = Instances(c);
+  shape.history_events = c.history;
+  shape.turns_per_execution = c.turns_per_execution;
+  shape.sync = c.durability == "sync";
+  shape.flush = FlushOf(c);
+  auto workload =
+      c.workload == "turn" ? OpenTurnWorkload(dir, shape) : OpenActivityWorkload(dir, shape);
+  if (!workload.ok()) return workload.status();
+  OrchestrationWorkload& wl = **workload;
+  Driver driver;
+  driver.start = [](int) { return Status::OK(); };
+  driver.op = [&](int w, uint64_t, const std::atomic<bool>& stop, Histogram& fetch_us) {
+    return wl.Op(w, stop, fetch_us);
+  };
+  Status s = RunLoop(c, driver, out);
+  wl.Stop();
+  if (!s.ok()) return s;
+  out.has_fetch = true;
+  out.orchestration = wl.Stats();
+  out.pipeline = wl.Pipeline();
+  out.has_pipeline = true;
+  return Status::OK();
+}
+
+Result<Outcome> RunWorkload(const Config& c) {
+  // Start from a quiet disk: write back what earlier runs (or other programs) left dirty,
+  // so one run's writeback does not land in the next run's figures.
+  ::sync();
+  RunDir dir(c.path, c.keep);
+  Outcome out;
+  out.config = c;
+  out.fdatasync_us = MeasureFdatasyncUs(dir.path());
+  Status s = c.workload == "commit" ? RunCommitLoop(c, dir.path(), out)
+                                    : RunOrchestrationLoop(c, dir.path(), out);
+  if (!s.ok()) return s;
   return out;
 }
 
 nlohmann::json ToJson(const Outcome& o) {
   const Histogram& h = o.latency_us;
   nlohmann::json j = {
-      {"workload", "commit"},
+      {"workload", o.config.workload},
       {"engine", o.config.engine},
       {"writers", o.config.writers},
       {"duration_s", o.elapsed_s},
@@ -227,16 +309,29 @@ nlohmann::json ToJson(const Outcome& o) {
                                                        static_cast<double>(o.pipeline.groups);
     j["io_uring"] = o.pipeline.using_io_uring;
   }
+  if (o.has_fetch) {
+    j["fetch_p50_us"] = o.fetch_us.Percentile(0.50);
+    j["fetch_p99_us"] = o.fetch_us.Percentile(0.99);
+    j["empty_fetches"] = o.orchestration.empty_fetches;
+  }
+  if (o.config.workload == "turn") {
+    j["instances"] = Instances(o.config);
+    j["history_preload"] = o.config.history;
+    j["mean_history_at_fetch"] = o.orchestration.mean_history_at_fetch;
+  } else if (o.config.workload == "activity") {
+    j["feeder_turns"] = o.orchestration.feeder_turns;
+  }
   return j;
 }
 
 void PrintOutcome(const Outcome& o) {
   const Histogram& h = o.latency_us;
   std::printf(
-      "%-9s commit  writers=%d durability=%s payload=%zuB: %.0f commits/s over %.1f s\n"
+      "%-9s %-8s writers=%d durability=%s payload=%zuB: %.0f ops/s over %.1f s\n"
       "          latency us: p50 %llu  p90 %llu  p99 %llu  p999 %llu  max %llu\n",
-      o.config.engine.c_str(), o.config.writers, o.config.durability.c_str(), o.config.payload,
-      o.ops_per_sec(), o.elapsed_s, static_cast<unsigned long long>(h.Percentile(0.5)),
+      o.config.engine.c_str(), o.config.workload.c_str(), o.config.writers,
+      o.config.durability.c_str(), o.config.payload, o.ops_per_sec(), o.elapsed_s,
+      static_cast<unsigned long long>(h.Percentile(0.5)),
       static_cast<unsigned long long>(h.Percentile(0.9)),
       static_cast<unsigned long long>(h.Percentile(0.99)),
       static_cast<unsigned long long>(h.Percentile(0.999)),
@@ -247,12 +342,26 @@ void PrintOutcome(const Outcome& o) {
                 static_cast<double>(o.pipeline.batches) / static_cast<double>(o.pipeline.groups),
                 o.pipeline.using_io_uring ? "io_uring" : "fdatasync thread");
   }
+  if (o.has_fetch) {
+    std::printf("          fetch us: p50 %llu  p99 %llu; %llu empty fetches",
+                static_cast<unsigned long long>(o.fetch_us.Percentile(0.5)),
+                static_cast<unsigned long long>(o.fetch_us.Percentile(0.99)),
+                static_cast<unsigned long long>(o.orchestration.empty_fetches));
+    if (o.config.workload == "turn") {
+      std::printf("; %d instances, %.1f history events per fetch", Instances(o.config),
+                  o.orchestration.mean_history_at_fetch);
+    } else {
+      std::printf("; %llu feeder turns",
+                  static_cast<unsigned long long>(o.orchestration.feeder_turns));
+    }
+    std::printf("\n");
+  }
   std::printf("          fdatasync %.0f us (4 KiB, median of 200); cpu %.2f s; peak rss %ld KiB\n",
               o.fdatasync_us, o.cpu_s, o.peak_rss_kb);
 }
 
-int Commit(const Config& c) {
-  auto out = RunCommit(c);
+int Run(const Config& c) {
+  auto out = RunWorkload(c);
   if (!out.ok()) {
     std::fprintf(stderr, "durastore-bench: %s\n", out.status().ToString().c_str());
     return 1;
@@ -271,7 +380,7 @@ int Demo(Config c) {
   std::vector<Outcome> results;
   for (const char* engine : {"durastore", "sqlite"}) {
     c.engine = engine;
-    auto out = RunCommit(c);
+    auto out = RunWorkload(c);
     if (!out.ok()) {
       std::fprintf(stderr, "durastore-bench: %s\n", out.status().ToString().c_str());
       return 1;
@@ -290,7 +399,7 @@ int Demo(Config c) {
 
 int main(int argc, char** argv) {
   using durastore::bench::Config;
-  CLI::App app{"durastore-bench: load tests of durastore's commit path"};
+  CLI::App app{"durastore-bench: load tests of durastore's commit path and orchestration layer"};
   app.require_subcommand(1);
   Config c;
   auto add_common = [&c](CLI::App* sub) {
@@ -298,19 +407,34 @@ int main(int argc, char** argv) {
     sub->add_option("--payload", c.payload, "Event payload bytes")
         ->check(CLI::Range(size_t{0}, size_t{16} << 20));
   };
-  CLI::App* commit = app.add_subcommand("commit", "Closed-loop writers committing batches");
-  add_common(commit);
-  commit->add_option("--writers", c.writers, "Concurrent writers")->check(CLI::Range(1, 4096));
-  commit->add_option("--duration", c.duration_s, "Seconds to run")
-      ->check(CLI::Range(0.001, 86400.0));
-  commit->add_option("--durability", c.durability, "sync or nosync")
-      ->check(CLI::IsMember({"sync", "nosync"}));
-  commit->add_option("--engine", c.engine, "durastore or sqlite")
-      ->check(CLI::IsMember({"durastore", "sqlite"}));
-  commit->add_option("--flush", c.flush, "durastore flush path: auto, io_uring or fdatasync")
-      ->check(CLI::IsMember({"auto", "io_uring", "fdatasync"}));
-  commit->add_flag("--keep", c.keep, "Keep the store directory");
-  commit->add_flag("--json", c.json, "Print one JSON object as the last line");
+  auto add_run = [&](const char* name, const char* about) {
+    CLI::App* sub = app.add_subcommand(name, about);
+    add_common(sub);
+    sub->add_option("--writers", c.writers, "Concurrent writers (dispatchers)")
+        ->check(CLI::Range(1, 4096));
+    sub->add_option("--duration", c.duration_s, "Seconds to run")
+        ->check(CLI::Range(0.001, 86400.0));
+    sub->add_option("--durability", c.durability, "sync or nosync")
+        ->check(CLI::IsMember({"sync", "nosync"}));
+    sub->add_option("--engine", c.engine, "durastore or sqlite")
+        ->check(CLI::IsMember({"durastore", "sqlite"}));
+    sub->add_option("--flush", c.flush, "durastore flush path: auto, io_uring or fdatasync")
+        ->check(CLI::IsMember({"auto", "io_uring", "fdatasync"}));
+    sub->add_flag("--keep", c.keep, "Keep the store directory");
+    sub->add_flag("--json", c.json, "Print one JSON object as the last line");
+    sub->callback([&c, name] { c.workload = name; });
+    return sub;
+  };
+  add_run("commit", "Closed-loop writers committing batches");
+  CLI::App* turn = add_run("turn", "Dispatchers doing orchestration turns (fetch + ack)");
+  turn->add_option("--instances", c.instances, "Instances in the loop (default writers * 4)")
+      ->check(CLI::Range(1, 1'000'000));
+  turn->add_option("--history", c.history, "History events pre-loaded per execution")
+      ->check(CLI::Range(0, 100'000));
+  turn->add_option("--turns-per-execution", c.turns_per_execution,
+                   "Turns before an execution continues as new (default 10)")
+      ->check(CLI::Range(1, 1'000'000));
+  add_run("activity", "Workers fetching and acking activities with a completion");
   CLI::App* demo = app.add_subcommand("demo", "64 durable writers, durastore vs SQLite, 3 s each");
   add_common(demo);
   try {
@@ -319,10 +443,16 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  if (c.workload != "commit" && !*demo && c.engine == "sqlite") {
+    std::fprintf(stderr,
+                 "durastore-bench: turn/activity: --engine sqlite is not implemented yet "
+                 "(issue #4)\n");
+    return 2;
+  }
   std::string env_dir = c.path.empty() ? std::filesystem::temp_directory_path().string() : c.path;
   std::error_code ec;
   std::filesystem::create_directories(env_dir, ec);
   durastore::bench::PrintEnvironment(env_dir);
-  if (*commit) return durastore::bench::Commit(c);
-  return durastore::bench::Demo(c);
+  if (*demo) return durastore::bench::Demo(c);
+  return durastore::bench::Run(c);
 }
