@@ -1,20 +1,16 @@
-// Provider: the Duroxide hot path over one Store (mapping in records.h and
-// docs/orchestration.md).
-#include "durastore/orchestration/provider.h"
-
+// Provider: orchestrations, history, enqueue and client reads (work items and sessions
+// are in work_items.cc). The mapping onto the engine is in records.h and
+// docs/orchestration.md.
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <mutex>
+#include <functional>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
-#include "durastore/batch.h"
 #include "durastore/limits.h"
-#include "durastore/queue.h"
-#include "records.h"
-#include "status_macros.h"
+#include "durastore/orchestration/provider.h"
+#include "provider_internal.h"
 
 namespace durastore::orchestration {
 
@@ -29,70 +25,6 @@ constexpr std::array<std::pair<Kind, char>, 4> kKindCodes = {{{Kind::kOther, 'o'
                                                               {Kind::kStart, 's'},
                                                               {Kind::kContinueAsNew, 'c'},
                                                               {Kind::kQueueMessage, 'q'}}};
-
-// Session records are read-modify-written by fetch (claim), ack (activity time), renew and
-// cleanup; one mutex per process serializes those (a Store has one process).
-std::mutex& SessionMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
-Status ValidateName(std::string_view what, std::string_view value) {
-  if (value.size() > kMaxName) {
-    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(value.size()) +
-                                   " bytes; the limit is " + std::to_string(kMaxName));
-  }
-  return Status::OK();
-}
-
-Status ValidatePositive(std::string_view what, int64_t ms) {
-  if (ms <= 0) return Status::InvalidArgument(std::string(what) + " must be positive");
-  return Status::OK();
-}
-
-Status ValidateDelay(std::optional<int64_t> delay_ms) {
-  if (delay_ms && *delay_ms < 0) return Status::InvalidArgument("delay must not be negative");
-  return Status::OK();
-}
-
-const std::string* FindAttribute(const std::vector<queue::Attribute>& attrs,
-                                 std::string_view name) {
-  for (const auto& a : attrs) {
-    if (a.name == name) return &a.value;
-  }
-  return nullptr;
-}
-
-// ---- orchestrator items <-> queue messages ----
-
-Status AddOrchestratorEnqueue(Batch& batch, const OrchestratorItem& item, int64_t now_ms,
-                              std::optional<int64_t> delay_ms) {
-  RETURN_IF_ERROR(ValidateInstance(item.instance));
-  RETURN_IF_ERROR(ValidateDelay(delay_ms));
-  RETURN_IF_ERROR(ValidateName("orchestration name", item.orchestration_name));
-  RETURN_IF_ERROR(ValidateName("version", item.version));
-  auto code = std::find_if(kKindCodes.begin(), kKindCodes.end(),
-                           [&](const auto& kc) { return kc.first == item.kind; });
-  if (code == kKindCodes.end()) {
-    return Status::InvalidArgument(
-        "activity-execute items belong to the worker queue (use EnqueueForWorker)");
-  }
-  queue::EnqueueOptions options;
-  options.group_key = item.instance;
-  options.visible_at_ms = now_ms + delay_ms.value_or(0);
-  options.attributes.push_back({"i", item.instance});
-  options.attributes.push_back({"k", std::string(1, code->second)});
-  if (item.kind == Kind::kStart || item.kind == Kind::kContinueAsNew) {
-    options.attributes.push_back({"n", item.orchestration_name});
-    options.attributes.push_back({"v", item.version});
-  }
-  if (item.visible_at_ms) {
-    options.visible_at_ms = std::max(*options.visible_at_ms, *item.visible_at_ms);
-    options.attributes.push_back({"at", std::to_string(*item.visible_at_ms)});
-  }
-  batch.Enqueue(kOrchestratorQueue, item.payload, options);
-  return Status::OK();
-}
 
 Result<OrchestratorItem> DecodeOrchestratorMessage(queue::Message& m) {
   OrchestratorItem item;
@@ -119,40 +51,6 @@ Result<OrchestratorItem> DecodeOrchestratorMessage(queue::Message& m) {
   }
   return item;
 }
-
-// ---- worker items <-> queue messages ----
-
-Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item) {
-  RETURN_IF_ERROR(ValidateInstance(item.identity.instance));
-  if (item.session_id) {
-    if (item.session_id->empty()) return Status::InvalidArgument("session id is empty");
-    RETURN_IF_ERROR(ValidateName("session id", *item.session_id));
-  }
-  if (item.tag) RETURN_IF_ERROR(ValidateName("tag", *item.tag));
-  queue::EnqueueOptions options;
-  options.attributes.push_back({"i", item.identity.instance});
-  options.attributes.push_back({"a", ActivityAttribute(item.identity)});
-  if (item.session_id) options.attributes.push_back({"s", *item.session_id});
-  if (item.tag) options.attributes.push_back({"t", *item.tag});
-  batch.Enqueue(kWorkerQueue, item.payload, options);
-  return Status::OK();
-}
-
-Result<WorkerItem> DecodeWorkerMessage(queue::Message& m) {
-  WorkerItem item;
-  const std::string* a = FindAttribute(m.attributes, "a");
-  auto identity = a ? DecodeActivityAttribute(*a) : std::nullopt;
-  if (!identity) {
-    return Status::Corruption("worker message " + std::to_string(m.id) +
-                              " has no activity identity");
-  }
-  item.identity = std::move(*identity);
-  item.payload = std::move(m.payload);
-  if (const auto* s = FindAttribute(m.attributes, "s")) item.session_id = *s;
-  if (const auto* t = FindAttribute(m.attributes, "t")) item.tag = *t;
-  return item;
-}
-
 // ---- history ----
 
 Status AddHistoryAppend(Batch& batch, std::string_view instance, uint64_t execution_id,
@@ -211,51 +109,229 @@ std::function<bool(const queue::Candidate&)> VersionPredicate(std::array<uint64_
     return pinned && *pinned >= min && *pinned <= max;
   };
 }
+// The item for a fresh lease: its messages, the current execution, its history (or the
+// reason it cannot be read) and the KV snapshot. nullopt when the batch is only queue
+// messages for an instance that does not exist (the caller discards them).
+Result<std::optional<FetchedOrchestration>> LoadItem(Store& store, queue::Lease& lease) {
+  FetchedOrchestration out;
+  OrchestrationItem& item = out.item;
+  item.instance = lease.group_key;
+  for (auto& m : lease.messages) {
+    out.attempt_count = std::max(out.attempt_count, m.delivery_count);
+    ASSIGN_OR_RETURN(auto decoded, DecodeOrchestratorMessage(m));
+    item.messages.push_back(std::move(decoded));
+  }
+  ASSIGN_OR_RETURN(auto instance, LoadInstance(store, item.instance));
+  ASSIGN_OR_RETURN(auto current, CurrentExecution(store, item.instance));
+  if (!instance && !current &&
+      std::all_of(item.messages.begin(), item.messages.end(),
+                  [](const auto& m) { return m.kind == Kind::kQueueMessage; })) {
+    return std::optional<FetchedOrchestration>();
+  }
+  item.execution_id = current.value_or(1);
+  ASSIGN_OR_RETURN(auto execution, LoadExecution(store, item.instance, item.execution_id));
+  if (execution && !execution->name.empty()) {
+    item.orchestration_name = execution->name;
+    item.version = execution->version;
+  } else if (instance) {
+    item.orchestration_name = instance->name;
+    item.version = instance->version;
+  } else {
+    auto start = std::find_if(item.messages.begin(), item.messages.end(), [](const auto& m) {
+      return m.kind == Kind::kStart || m.kind == Kind::kContinueAsNew;
+    });
+    if (start != item.messages.end()) {
+      item.orchestration_name = start->orchestration_name;
+      item.version = start->version;
+    }
+  }
+  if (item.version.empty()) item.version = "unknown";
+  auto history = ReadHistory(store, item.instance, item.execution_id);
+  if (history.ok()) {
+    item.history = std::move(history).value();
+  } else if (history.status().code() == Code::kCorruption) {
+    item.history_error = history.status().message();
+  } else {
+    return history.status();
+  }
+  ASSIGN_OR_RETURN(item.kv_snapshot, ReadKvStore(store, item.instance));
+  out.lock_token = lease.token.ToHex();
+  return std::optional<FetchedOrchestration>(std::move(out));
+}
+
+// Execution bookkeeping of an ack: current execution, execution record, instance record
+// and children index. The instance lock makes these read-modify-writes safe: only the
+// lock holder writes an instance's records (a delete ends the lock, failing the ack).
+Status AddExecutionRecords(Store& store, Batch& batch, const OrchLock& lock,
+                           const OrchestrationAck& ack, int64_t now) {
+  const std::string& instance = lock.instance;
+  const ExecutionMetadata& meta = ack.metadata;
+  if (meta.orchestration_name) {
+    RETURN_IF_ERROR(ValidateName("orchestration name", *meta.orchestration_name));
+  }
+  if (meta.version) RETURN_IF_ERROR(ValidateName("version", *meta.version));
+  if (meta.pinned_version) RETURN_IF_ERROR(ValidateName("pinned version", *meta.pinned_version));
+  if (meta.parent_instance) RETURN_IF_ERROR(ValidateInstance(*meta.parent_instance));
+
+  ASSIGN_OR_RETURN(auto current, CurrentExecution(store, instance));
+  if (!current || *current < ack.execution_id) {
+    batch.Put(CurrentKey(instance), EncodeU64(ack.execution_id));
+  }
+  ASSIGN_OR_RETURN(auto loaded, LoadExecution(store, instance, ack.execution_id));
+  ExecutionRec exec = loaded.value_or(ExecutionRec{});
+  if (!loaded) {
+    exec.started_at_ms = now;
+    exec.name = meta.orchestration_name.value_or(lock.name);
+    exec.version = meta.version.value_or(lock.version);
+  }
+  if (meta.status) {
+    exec.status = *meta.status;
+    exec.completed_at_ms = IsTerminal(*meta.status) ? std::optional<int64_t>(now) : std::nullopt;
+  }
+  if (meta.output) exec.output = meta.output;
+  if (meta.pinned_version) exec.pinned_version = meta.pinned_version;
+  batch.Put(ExecutionKey(instance, ack.execution_id), Encode(exec));
+
+  ASSIGN_OR_RETURN(auto inst, LoadInstance(store, instance));
+  if (meta.orchestration_name && meta.version) {
+    InstanceRec rec = inst.value_or(InstanceRec{});
+    if (!inst) rec.created_at_ms = now;
+    rec.name = *meta.orchestration_name;
+    rec.version = *meta.version;
+    if (!rec.parent && meta.parent_instance) {
+      rec.parent = meta.parent_instance;
+      batch.Put(ChildKey(*rec.parent, instance), "");
+    }
+    inst = std::move(rec);
+  }
+  if (inst) {
+    inst->updated_at_ms = now;
+    batch.Put(InstanceKey(instance), Encode(*inst));
+  }
+  return Status::OK();
+}
+
+Status AddCustomStatus(Store& store, Batch& batch, std::string_view instance,
+                       const std::optional<std::string>& status) {
+  if (status && status->size() > limits::kMaxPayload) {
+    return Status::InvalidArgument("custom status exceeds " + std::to_string(limits::kMaxPayload) +
+                                   " bytes");
+  }
+  ASSIGN_OR_RETURN(auto old, GetOptional(store, CustomStatusKey(instance)));
+  CustomStatus cs;
+  if (old) {
+    ASSIGN_OR_RETURN(cs, DecodeCustomStatus(*old));
+  }
+  cs.status = status;
+  ++cs.version;
+  batch.Put(CustomStatusKey(instance), Encode(cs));
+  return Status::OK();
+}
+
+// KV changes go to the delta layer; a terminal status merges store ⊕ delta ⊕ these
+// changes into the store layer and empties the delta.
+Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
+                    const std::vector<KvChange>& changes, bool terminal) {
+  for (const auto& c : changes) {
+    if (c.kind == KvChange::Kind::kClearAll) continue;
+    if (c.key.empty() || c.key.size() > kMaxKvKey) {
+      return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
+    }
+    if (c.value.size() + 1 > limits::kMaxMetadataValue) {
+      return Status::InvalidArgument("KV value of key \"" + c.key + "\" is too large");
+    }
+  }
+  const std::string delta_prefix = DeltaPrefix(instance);
+  if (terminal) {
+    ASSIGN_OR_RETURN(auto merged, ReadKvMerged(store, instance));
+    for (const auto& c : changes) {
+      if (c.kind == KvChange::Kind::kSet) merged[c.key] = c.value;
+      if (c.kind == KvChange::Kind::kClear) merged.erase(c.key);
+      if (c.kind == KvChange::Kind::kClearAll) merged.clear();
+    }
+    batch.DeleteRange(KvPrefix(instance), PrefixEnd(KvPrefix(instance)));
+    batch.DeleteRange(delta_prefix, PrefixEnd(delta_prefix));
+    batch.Delete(ClearedKey(instance));
+    for (const auto& [k, v] : merged) batch.Put(KvKey(instance, k), v);
+    return Status::OK();
+  }
+  for (const auto& c : changes) {
+    switch (c.kind) {
+      case KvChange::Kind::kSet:
+        batch.Put(DeltaKey(instance, c.key), std::string(1, '\1') + c.value);
+        break;
+      case KvChange::Kind::kClear:
+        batch.Put(DeltaKey(instance, c.key), std::string(1, '\0'));
+        break;
+      case KvChange::Kind::kClearAll:
+        batch.DeleteRange(delta_prefix, PrefixEnd(delta_prefix));
+        batch.Put(ClearedKey(instance), "");
+        break;
+    }
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
-// ---- locks held by this Provider ----
+namespace internal {
 
-struct OrchLock {
-  queue::LeaseToken lease;
-  std::string instance;
-  uint64_t execution_id = 0;
-  std::string name;
-  std::string version;
-  int64_t locked_until_ms = 0;
-};
-
-struct WorkLock {
-  queue::LeaseToken lease;
-  std::optional<std::string> session;
-  int64_t locked_until_ms = 0;
-};
-
-struct Provider::State {
-  std::mutex mu;
-  std::unordered_map<std::string, OrchLock> orch;
-  std::unordered_map<std::string, WorkLock> work;
-  size_t inserts_since_sweep = 0;
-
-  // Drops locks that expired (they can no longer be settled) every so often, so a
-  // runtime that lets locks lapse does not grow the maps.
-  void MaybeSweep(int64_t now_ms) {
-    if (++inserts_since_sweep < 1024) return;
-    inserts_since_sweep = 0;
-    std::erase_if(orch, [&](const auto& kv) { return kv.second.locked_until_ms <= now_ms; });
-    std::erase_if(work, [&](const auto& kv) { return kv.second.locked_until_ms <= now_ms; });
+Status ValidateName(std::string_view what, std::string_view value) {
+  if (value.size() > kMaxName) {
+    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(value.size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxName));
   }
+  return Status::OK();
+}
 
-  template <typename Map>
-  static Result<typename Map::mapped_type> Find(Map& map, std::string_view token) {
-    auto it = map.find(std::string(token));
-    if (it == map.end()) {
-      return Status::LockLost("lock token " + std::string(token) +
-                              " is unknown, expired or already settled");
-    }
-    return it->second;
+Status ValidatePositive(std::string_view what, int64_t ms) {
+  if (ms <= 0) return Status::InvalidArgument(std::string(what) + " must be positive");
+  return Status::OK();
+}
+
+Status ValidateDelay(std::optional<int64_t> delay_ms) {
+  if (delay_ms && *delay_ms < 0) return Status::InvalidArgument("delay must not be negative");
+  return Status::OK();
+}
+
+const std::string* FindAttribute(const std::vector<queue::Attribute>& attrs,
+                                 std::string_view name) {
+  for (const auto& a : attrs) {
+    if (a.name == name) return &a.value;
   }
-};
+  return nullptr;
+}
+
+Status AddOrchestratorEnqueue(Batch& batch, const OrchestratorItem& item, int64_t now_ms,
+                              std::optional<int64_t> delay_ms) {
+  RETURN_IF_ERROR(ValidateInstance(item.instance));
+  RETURN_IF_ERROR(ValidateDelay(delay_ms));
+  RETURN_IF_ERROR(ValidateName("orchestration name", item.orchestration_name));
+  RETURN_IF_ERROR(ValidateName("version", item.version));
+  auto code = std::find_if(kKindCodes.begin(), kKindCodes.end(),
+                           [&](const auto& kc) { return kc.first == item.kind; });
+  if (code == kKindCodes.end()) {
+    return Status::InvalidArgument(
+        "activity-execute items belong to the worker queue (use EnqueueForWorker)");
+  }
+  queue::EnqueueOptions options;
+  options.group_key = item.instance;
+  options.visible_at_ms = now_ms + delay_ms.value_or(0);
+  options.attributes.push_back({"i", item.instance});
+  options.attributes.push_back({"k", std::string(1, code->second)});
+  if (item.kind == Kind::kStart || item.kind == Kind::kContinueAsNew) {
+    options.attributes.push_back({"n", item.orchestration_name});
+    options.attributes.push_back({"v", item.version});
+  }
+  if (item.visible_at_ms) {
+    options.visible_at_ms = std::max(*options.visible_at_ms, *item.visible_at_ms);
+    options.attributes.push_back({"at", std::to_string(*item.visible_at_ms)});
+  }
+  batch.Enqueue(kOrchestratorQueue, item.payload, options);
+  return Status::OK();
+}
+
+}  // namespace internal
 
 Provider::Provider(Store& store, std::unique_ptr<State> state)
     : store_(store), state_(std::move(state)) {}
@@ -297,96 +373,36 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
     ASSIGN_OR_RETURN(auto lease, queue::Dequeue(store_, kOrchestratorQueue, options));
     if (!lease) return std::optional<FetchedOrchestration>();
-
-    auto built = [&]() -> Result<std::optional<FetchedOrchestration>> {
-      FetchedOrchestration out;
-      OrchestrationItem& item = out.item;
-      item.instance = lease->group_key;
-      for (auto& m : lease->messages) {
-        out.attempt_count = std::max(out.attempt_count, m.delivery_count);
-        ASSIGN_OR_RETURN(auto decoded, DecodeOrchestratorMessage(m));
-        item.messages.push_back(std::move(decoded));
-      }
-      ASSIGN_OR_RETURN(auto instance, LoadInstance(store_, item.instance));
-      ASSIGN_OR_RETURN(auto current, CurrentExecution(store_, item.instance));
-      if (!instance && !current &&
-          std::all_of(item.messages.begin(), item.messages.end(),
-                      [](const auto& m) { return m.kind == Kind::kQueueMessage; })) {
-        return std::optional<FetchedOrchestration>();  // queue messages for no instance
-      }
-      item.execution_id = current.value_or(1);
-      ASSIGN_OR_RETURN(auto execution, LoadExecution(store_, item.instance, item.execution_id));
-      if (execution && !execution->name.empty()) {
-        item.orchestration_name = execution->name;
-        item.version = execution->version;
-      } else if (instance) {
-        item.orchestration_name = instance->name;
-        item.version = instance->version;
-      } else {
-        for (const auto& m : item.messages) {
-          if (m.kind == Kind::kStart || m.kind == Kind::kContinueAsNew) {
-            item.orchestration_name = m.orchestration_name;
-            item.version = m.version;
-            break;
-          }
-        }
-      }
-      if (item.version.empty()) item.version = "unknown";
-      auto history = ReadHistory(store_, item.instance, item.execution_id);
-      if (history.ok()) {
-        item.history = std::move(history).value();
-      } else if (history.status().code() == Code::kCorruption) {
-        item.history_error = history.status().message();
-      } else {
-        return history.status();
-      }
-      ASSIGN_OR_RETURN(item.kv_snapshot, ReadKvStore(store_, item.instance));
-      out.lock_token = lease->token.ToHex();
-      return std::optional<FetchedOrchestration>(std::move(out));
-    }();
-
-    if (built.ok() && !built->has_value()) {
-      // Discard the orphaned queue messages and look again.
+    auto loaded = LoadItem(store_, *lease);
+    if (!loaded.ok()) {
+      Batch release;  // best effort: the error is what the caller must see
+      release.Abandon(lease->token, 0, /*count_attempt=*/false);
+      (void)store_.Commit(std::move(release));
+      return loaded.status();
+    }
+    if (!loaded->has_value()) {
+      // Queue messages for an instance that does not exist: discard them, look again.
       Batch discard;
       discard.Ack(lease->token);
       RETURN_IF_ERROR(store_.Commit(std::move(discard)).status());
       continue;
     }
-    if (!built.ok()) {
-      Batch release;  // best effort: the error is what the caller must see
-      release.Abandon(lease->token, 0, /*count_attempt=*/false);
-      (void)store_.Commit(std::move(release));
-      return built.status();
-    }
-    const OrchestrationItem& item = (*built)->item;
+    const OrchestrationItem& item = (*loaded)->item;
     std::lock_guard lock(state_->mu);
     state_->MaybeSweep(store_.clock().NowMs());
-    state_->orch.emplace((*built)->lock_token,
+    state_->orch.emplace((*loaded)->lock_token,
                          OrchLock{lease->token, item.instance, item.execution_id,
                                   item.orchestration_name, item.version, lease->locked_until_ms});
-    return built;
+    return loaded;
   }
 }
 
 Status Provider::AckOrchestrationItem(std::string_view lock_token, const OrchestrationAck& ack) {
-  OrchLock lock;
-  {
-    std::lock_guard guard(state_->mu);
-    ASSIGN_OR_RETURN(lock, State::Find(state_->orch, lock_token));
-  }
-  const std::string& instance = lock.instance;
-  const uint64_t exec_id = ack.execution_id;
-  const ExecutionMetadata& meta = ack.metadata;
+  ASSIGN_OR_RETURN(OrchLock lock, state_->Find(state_->orch, lock_token));
   const int64_t now = store_.clock().NowMs();
-  if (meta.orchestration_name)
-    RETURN_IF_ERROR(ValidateName("orchestration name", *meta.orchestration_name));
-  if (meta.version) RETURN_IF_ERROR(ValidateName("version", *meta.version));
-  if (meta.pinned_version) RETURN_IF_ERROR(ValidateName("pinned version", *meta.pinned_version));
-  if (meta.parent_instance) RETURN_IF_ERROR(ValidateInstance(*meta.parent_instance));
-
   Batch batch;
   batch.Ack(lock.lease);
-  RETURN_IF_ERROR(AddHistoryAppend(batch, instance, exec_id, ack.history_delta));
+  RETURN_IF_ERROR(AddHistoryAppend(batch, lock.instance, ack.execution_id, ack.history_delta));
   // Worker items go in before the cancellations so that an activity scheduled and
   // cancelled in the same turn ends up absent.
   for (const auto& w : ack.worker_items) RETURN_IF_ERROR(AddWorkerEnqueue(batch, w));
@@ -396,137 +412,26 @@ Status Provider::AckOrchestrationItem(std::string_view lock_token, const Orchest
   for (const auto& o : ack.orchestrator_items) {
     RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, o, now, std::nullopt));
   }
-
-  // Execution bookkeeping. The instance lock makes these read-modify-writes safe: only
-  // the lock holder writes an instance's records (a delete ends the lock, failing the ack).
-  ASSIGN_OR_RETURN(auto current, CurrentExecution(store_, instance));
-  if (!current || *current < exec_id) batch.Put(CurrentKey(instance), EncodeU64(exec_id));
-  ASSIGN_OR_RETURN(auto loaded, LoadExecution(store_, instance, exec_id));
-  ExecutionRec exec = loaded.value_or(ExecutionRec{});
-  if (!loaded) {
-    exec.started_at_ms = now;
-    exec.name = meta.orchestration_name.value_or(lock.name);
-    exec.version = meta.version.value_or(lock.version);
-  }
-  if (meta.status) {
-    exec.status = *meta.status;
-    exec.completed_at_ms = IsTerminal(*meta.status) ? std::optional<int64_t>(now) : std::nullopt;
-  }
-  if (meta.output) exec.output = meta.output;
-  if (meta.pinned_version) exec.pinned_version = meta.pinned_version;
-  batch.Put(ExecutionKey(instance, exec_id), Encode(exec));
-
-  ASSIGN_OR_RETURN(auto inst, LoadInstance(store_, instance));
-  if (meta.orchestration_name && meta.version) {
-    InstanceRec rec = inst.value_or(InstanceRec{});
-    if (!inst) rec.created_at_ms = now;
-    rec.name = *meta.orchestration_name;
-    rec.version = *meta.version;
-    if (!rec.parent && meta.parent_instance) {
-      rec.parent = meta.parent_instance;
-      batch.Put(ChildKey(*rec.parent, instance), "");
-    }
-    inst = std::move(rec);
-  }
-  if (inst) {
-    inst->updated_at_ms = now;
-    batch.Put(InstanceKey(instance), Encode(*inst));
-  }
-
+  RETURN_IF_ERROR(AddExecutionRecords(store_, batch, lock, ack, now));
   if (ack.custom_status) {
-    ASSIGN_OR_RETURN(auto old, GetOptional(store_, CustomStatusKey(instance)));
-    CustomStatus cs;
-    if (old) {
-      ASSIGN_OR_RETURN(cs, DecodeCustomStatus(*old));
-    }
-    if (ack.custom_status->has_value() && (*ack.custom_status)->size() > limits::kMaxPayload) {
-      return Status::InvalidArgument("custom status exceeds " +
-                                     std::to_string(limits::kMaxPayload) + " bytes");
-    }
-    cs.status = *ack.custom_status;
-    ++cs.version;
-    batch.Put(CustomStatusKey(instance), Encode(cs));
+    RETURN_IF_ERROR(AddCustomStatus(store_, batch, lock.instance, *ack.custom_status));
   }
-
-  for (const auto& c : ack.kv_changes) {
-    if (c.kind == KvChange::Kind::kClearAll) continue;
-    if (c.key.empty() || c.key.size() > kMaxKvKey) {
-      return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
-    }
-    if (c.value.size() + 1 > limits::kMaxMetadataValue) {
-      return Status::InvalidArgument("KV value of key \"" + c.key + "\" is too large");
-    }
-  }
-  if (meta.status && IsTerminal(*meta.status)) {
-    // Merge store ⊕ delta ⊕ this ack into the store layer; the delta ends empty.
-    ASSIGN_OR_RETURN(auto merged, ReadKvMerged(store_, instance));
-    for (const auto& c : ack.kv_changes) {
-      if (c.kind == KvChange::Kind::kSet) merged[c.key] = c.value;
-      if (c.kind == KvChange::Kind::kClear) merged.erase(c.key);
-      if (c.kind == KvChange::Kind::kClearAll) merged.clear();
-    }
-    batch.DeleteRange(KvPrefix(instance), PrefixEnd(KvPrefix(instance)));
-    batch.DeleteRange(DeltaPrefix(instance), PrefixEnd(DeltaPrefix(instance)));
-    batch.Delete(ClearedKey(instance));
-    for (const auto& [k, v] : merged) batch.Put(KvKey(instance, k), v);
-  } else {
-    for (const auto& c : ack.kv_changes) {
-      switch (c.kind) {
-        case KvChange::Kind::kSet:
-          batch.Put(DeltaKey(instance, c.key), std::string(1, '\1') + c.value);
-          break;
-        case KvChange::Kind::kClear:
-          batch.Put(DeltaKey(instance, c.key), std::string(1, '\0'));
-          break;
-        case KvChange::Kind::kClearAll:
-          batch.DeleteRange(DeltaPrefix(instance), PrefixEnd(DeltaPrefix(instance)));
-          batch.Put(ClearedKey(instance), "");
-          break;
-      }
-    }
-  }
+  const bool terminal = ack.metadata.status && IsTerminal(*ack.metadata.status);
+  RETURN_IF_ERROR(AddKvChanges(store_, batch, lock.instance, ack.kv_changes, terminal));
 
   auto committed = store_.Commit(std::move(batch));
   if (!committed.ok()) return LockError(lock_token, committed.status());
-  std::lock_guard guard(state_->mu);
-  state_->orch.erase(std::string(lock_token));
+  state_->Forget(state_->orch, lock_token);
   return Status::OK();
 }
 
 Status Provider::AbandonOrchestrationItem(std::string_view lock_token,
                                           std::optional<int64_t> delay_ms, bool ignore_attempt) {
-  RETURN_IF_ERROR(ValidateDelay(delay_ms));
-  OrchLock lock;
-  {
-    std::lock_guard guard(state_->mu);
-    ASSIGN_OR_RETURN(lock, State::Find(state_->orch, lock_token));
-  }
-  Batch batch;
-  batch.Abandon(lock.lease, delay_ms.value_or(0), !ignore_attempt);
-  auto committed = store_.Commit(std::move(batch));
-  if (!committed.ok()) return LockError(lock_token, committed.status());
-  std::lock_guard guard(state_->mu);
-  state_->orch.erase(std::string(lock_token));
-  return Status::OK();
+  return state_->Abandon(store_, state_->orch, lock_token, delay_ms, ignore_attempt);
 }
 
 Status Provider::RenewOrchestrationItemLock(std::string_view lock_token, int64_t extend_ms) {
-  RETURN_IF_ERROR(ValidatePositive("lock extension", extend_ms));
-  OrchLock lock;
-  {
-    std::lock_guard guard(state_->mu);
-    ASSIGN_OR_RETURN(lock, State::Find(state_->orch, lock_token));
-  }
-  Batch batch;
-  batch.Renew(lock.lease, extend_ms);
-  const int64_t until = store_.clock().NowMs() + extend_ms;
-  auto committed = store_.Commit(std::move(batch));
-  if (!committed.ok()) return LockError(lock_token, committed.status());
-  std::lock_guard guard(state_->mu);
-  if (auto it = state_->orch.find(std::string(lock_token)); it != state_->orch.end()) {
-    it->second.locked_until_ms = std::max(it->second.locked_until_ms, until);
-  }
-  return Status::OK();
+  return state_->Renew(store_, state_->orch, lock_token, extend_ms);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -562,225 +467,6 @@ Status Provider::EnqueueForOrchestrator(const OrchestratorItem& item,
   Batch batch;
   RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, item, store_.clock().NowMs(), delay_ms));
   return store_.Commit(std::move(batch)).status();
-}
-
-Status Provider::EnqueueForWorker(const WorkerItem& item) {
-  Batch batch;
-  RETURN_IF_ERROR(AddWorkerEnqueue(batch, item));
-  return store_.Commit(std::move(batch)).status();
-}
-
-// ---------------------------------------------------------------------------------------
-// Work items
-
-Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
-    int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
-    const std::optional<SessionConfig>& session, const TagFilter& tags) {
-  RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
-  if (session) {
-    if (session->owner_id.empty()) return Status::InvalidArgument("session owner id is empty");
-    RETURN_IF_ERROR(ValidateName("session owner id", session->owner_id));
-    RETURN_IF_ERROR(ValidatePositive("session lock timeout", session->session_lock_timeout_ms));
-  }
-  for (const auto& t : tags.tags) RETURN_IF_ERROR(ValidateName("tag", t));
-  queue::DequeueOptions options;
-  options.lock_duration_ms = lock_timeout_ms;
-  options.wait = poll_timeout;
-  switch (tags.mode) {
-    case TagFilter::Mode::kNone:
-      return std::optional<FetchedWork>();
-    case TagFilter::Mode::kDefaultOnly:
-      options.filter.push_back({"t", {}, /*match_absent=*/true, false});
-      break;
-    case TagFilter::Mode::kTags:
-      if (tags.tags.empty()) return std::optional<FetchedWork>();
-      options.filter.push_back({"t", tags.tags, false, false});
-      break;
-    case TagFilter::Mode::kDefaultAndTags:
-      options.filter.push_back({"t", tags.tags, /*match_absent=*/true, false});
-      break;
-    case TagFilter::Mode::kAny:
-      break;
-  }
-  const Clock* clock = &store_.clock();
-  if (!session) {
-    options.filter.push_back({"s", {}, /*match_absent=*/true, false});
-  } else {
-    options.accept = [owner = session->owner_id, clock](const queue::Candidate& c) {
-      const std::string* s = FindAttribute(c.attributes(), "s");
-      if (s == nullptr) return true;
-      auto bytes = c.GetMetadata(SessionKey(*s));
-      if (!bytes.ok()) return bytes.status().code() == Code::kNotFound;
-      auto rec = DecodeSession(*bytes);
-      return rec.ok() && (rec->owner == owner || rec->locked_until_ms <= clock->NowMs());
-    };
-  }
-  ASSIGN_OR_RETURN(auto lease, queue::Dequeue(store_, kWorkerQueue, options));
-  if (!lease) return std::optional<FetchedWork>();
-  queue::Message& m = lease->messages.front();
-  FetchedWork out;
-  out.attempt_count = m.delivery_count;
-  auto decoded = DecodeWorkerMessage(m);
-  Status claimed = decoded.status();
-  if (decoded.ok() && decoded->session_id) {
-    // Claim the session; another owner may have claimed it since the selection.
-    std::lock_guard guard(SessionMutex());
-    const std::string key = SessionKey(*decoded->session_id);
-    auto bytes = GetOptional(store_, key);
-    claimed = bytes.status();
-    if (bytes.ok()) {
-      const int64_t now = clock->NowMs();
-      SessionRec rec;
-      if (*bytes) {
-        auto old = DecodeSession(**bytes);
-        claimed = old.status();
-        if (old.ok()) rec = *old;
-      }
-      if (claimed.ok() && *bytes && rec.owner != session->owner_id && rec.locked_until_ms > now) {
-        Batch release;  // lost the race: nothing was delivered
-        release.Abandon(lease->token, 0, /*count_attempt=*/false);
-        RETURN_IF_ERROR(store_.Commit(std::move(release)).status());
-        return std::optional<FetchedWork>();
-      }
-      if (claimed.ok()) {
-        rec.owner = session->owner_id;
-        rec.locked_until_ms = now + session->session_lock_timeout_ms;
-        rec.last_activity_ms = now;
-        Batch claim;
-        claim.Put(key, Encode(rec));
-        claimed = store_.Commit(std::move(claim)).status();
-      }
-    }
-  }
-  if (!claimed.ok()) {
-    Batch release;
-    release.Abandon(lease->token, 0, /*count_attempt=*/false);
-    (void)store_.Commit(std::move(release));
-    return claimed;
-  }
-  out.item = std::move(decoded).value();
-  out.lock_token = lease->token.ToHex();
-  std::lock_guard guard(state_->mu);
-  state_->MaybeSweep(clock->NowMs());
-  state_->work.emplace(out.lock_token,
-                       WorkLock{lease->token, out.item.session_id, lease->locked_until_ms});
-  return std::optional<FetchedWork>(std::move(out));
-}
-
-Status Provider::AckWorkItem(std::string_view lock_token,
-                             const std::optional<OrchestratorItem>& completion) {
-  WorkLock lock;
-  {
-    std::lock_guard guard(state_->mu);
-    ASSIGN_OR_RETURN(lock, State::Find(state_->work, lock_token));
-  }
-  const int64_t now = store_.clock().NowMs();
-  Batch batch;
-  batch.Ack(lock.lease);
-  if (completion) RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, *completion, now, std::nullopt));
-  std::unique_lock<std::mutex> session_guard;
-  if (lock.session) {
-    // Touch the session's last activity (only while this owner's record is there).
-    session_guard = std::unique_lock(SessionMutex());
-    const std::string key = SessionKey(*lock.session);
-    ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
-    if (bytes) {
-      ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
-      rec.last_activity_ms = now;
-      batch.Put(key, Encode(rec));
-    }
-  }
-  auto committed = store_.Commit(std::move(batch));
-  if (!committed.ok()) return LockError(lock_token, committed.status());
-  std::lock_guard guard(state_->mu);
-  state_->work.erase(std::string(lock_token));
-  return Status::OK();
-}
-
-Status Provider::RenewWorkItemLock(std::string_view lock_token, int64_t extend_ms) {
-  RETURN_IF_ERROR(ValidatePositive("lock extension", extend_ms));
-  WorkLock lock;
-  {
-    std::lock_guard guard(state_->mu);
-    ASSIGN_OR_RETURN(lock, State::Find(state_->work, lock_token));
-  }
-  Batch batch;
-  batch.Renew(lock.lease, extend_ms);
-  const int64_t until = store_.clock().NowMs() + extend_ms;
-  auto committed = store_.Commit(std::move(batch));
-  if (!committed.ok()) return LockError(lock_token, committed.status());
-  std::lock_guard guard(state_->mu);
-  if (auto it = state_->work.find(std::string(lock_token)); it != state_->work.end()) {
-    it->second.locked_until_ms = std::max(it->second.locked_until_ms, until);
-  }
-  return Status::OK();
-}
-
-Status Provider::AbandonWorkItem(std::string_view lock_token, std::optional<int64_t> delay_ms,
-                                 bool ignore_attempt) {
-  RETURN_IF_ERROR(ValidateDelay(delay_ms));
-  WorkLock lock;
-  {
-    std::lock_guard guard(state_->mu);
-    ASSIGN_OR_RETURN(lock, State::Find(state_->work, lock_token));
-  }
-  Batch batch;
-  batch.Abandon(lock.lease, delay_ms.value_or(0), !ignore_attempt);
-  auto committed = store_.Commit(std::move(batch));
-  if (!committed.ok()) return LockError(lock_token, committed.status());
-  std::lock_guard guard(state_->mu);
-  state_->work.erase(std::string(lock_token));
-  return Status::OK();
-}
-
-// ---------------------------------------------------------------------------------------
-// Sessions
-
-Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owner_ids,
-                                            int64_t extend_ms, int64_t idle_timeout_ms) {
-  RETURN_IF_ERROR(ValidatePositive("session lock extension", extend_ms));
-  RETURN_IF_ERROR(ValidatePositive("idle timeout", idle_timeout_ms));
-  std::lock_guard guard(SessionMutex());
-  const int64_t now = store_.clock().NowMs();
-  ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
-  Batch batch;
-  uint64_t renewed = 0;
-  for (const auto& [key, bytes] : sessions) {
-    ASSIGN_OR_RETURN(auto rec, DecodeSession(bytes));
-    bool owned = std::find(owner_ids.begin(), owner_ids.end(), rec.owner) != owner_ids.end();
-    if (!owned || rec.locked_until_ms <= now || now - rec.last_activity_ms >= idle_timeout_ms) {
-      continue;
-    }
-    rec.locked_until_ms = now + extend_ms;
-    batch.Put(key, Encode(rec));
-    ++renewed;
-  }
-  if (!batch.empty()) RETURN_IF_ERROR(store_.Commit(std::move(batch)).status());
-  return renewed;
-}
-
-Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
-  if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
-  std::lock_guard guard(SessionMutex());
-  const int64_t now = store_.clock().NowMs();
-  ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
-  Batch batch;
-  uint64_t removed = 0;
-  for (const auto& [key, bytes] : sessions) {
-    ASSIGN_OR_RETURN(auto rec, DecodeSession(bytes));
-    // Orphaned: its lock expired, it has been idle for idle_timeout, and no queued worker
-    // item (in any state) refers to it.
-    if (rec.locked_until_ms > now || now - rec.last_activity_ms < idle_timeout_ms) continue;
-    size_t pos = SessionPrefix().size();
-    auto id = ReadStr(key, pos);
-    if (!id) return Status::Corruption("session key is malformed");
-    ASSIGN_OR_RETURN(auto queued, queue::PeekMessages(store_, kWorkerQueue, "s", *id, 1));
-    if (!queued.empty()) continue;
-    batch.Delete(key);
-    ++removed;
-  }
-  if (!batch.empty()) RETURN_IF_ERROR(store_.Commit(std::move(batch)).status());
-  return removed;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -124,7 +124,7 @@ struct FetchedOrchestration {
 };
 
 struct ExecutionMetadata {
-  std::optional<ExecutionStatus> status;  // unset = still running
+  std::optional<ExecutionStatus> status;  // unset = unchanged (a new execution is Running)
   std::optional<std::string> output;
   std::optional<std::string> orchestration_name;  // with version: creates/updates the instance
   std::optional<std::string> version;

@@ -1,0 +1,245 @@
+// Provider: work items (activities) and sessions. See provider.cc for orchestrations and
+// docs/orchestration.md for the mapping.
+#include <algorithm>
+#include <utility>
+
+#include "durastore/orchestration/provider.h"
+#include "provider_internal.h"
+
+namespace durastore::orchestration {
+
+using namespace internal;  // NOLINT: this file is the layer's implementation
+
+namespace {
+
+// Session records are read-modify-written by fetch (claim), ack (activity time), renew and
+// cleanup; one mutex per process serializes those (a Store has one process).
+std::mutex& SessionMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+Result<WorkerItem> DecodeWorkerMessage(queue::Message& m) {
+  WorkerItem item;
+  const std::string* a = FindAttribute(m.attributes, "a");
+  auto identity = a ? DecodeActivityAttribute(*a) : std::nullopt;
+  if (!identity) {
+    return Status::Corruption("worker message " + std::to_string(m.id) +
+                              " has no activity identity");
+  }
+  item.identity = std::move(*identity);
+  item.payload = std::move(m.payload);
+  if (const auto* s = FindAttribute(m.attributes, "s")) item.session_id = *s;
+  if (const auto* t = FindAttribute(m.attributes, "t")) item.tag = *t;
+  return item;
+}
+}  // namespace
+
+namespace internal {
+
+Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item) {
+  RETURN_IF_ERROR(ValidateInstance(item.identity.instance));
+  if (item.session_id) {
+    if (item.session_id->empty()) return Status::InvalidArgument("session id is empty");
+    RETURN_IF_ERROR(ValidateName("session id", *item.session_id));
+  }
+  if (item.tag) RETURN_IF_ERROR(ValidateName("tag", *item.tag));
+  queue::EnqueueOptions options;
+  options.attributes.push_back({"i", item.identity.instance});
+  options.attributes.push_back({"a", ActivityAttribute(item.identity)});
+  if (item.session_id) options.attributes.push_back({"s", *item.session_id});
+  if (item.tag) options.attributes.push_back({"t", *item.tag});
+  batch.Enqueue(kWorkerQueue, item.payload, options);
+  return Status::OK();
+}
+
+}  // namespace internal
+
+Status Provider::EnqueueForWorker(const WorkerItem& item) {
+  Batch batch;
+  RETURN_IF_ERROR(AddWorkerEnqueue(batch, item));
+  return store_.Commit(std::move(batch)).status();
+}
+
+// ---------------------------------------------------------------------------------------
+// Work items
+
+Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
+    int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
+    const std::optional<SessionConfig>& session, const TagFilter& tags) {
+  RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
+  if (session) {
+    if (session->owner_id.empty()) return Status::InvalidArgument("session owner id is empty");
+    RETURN_IF_ERROR(ValidateName("session owner id", session->owner_id));
+    RETURN_IF_ERROR(ValidatePositive("session lock timeout", session->session_lock_timeout_ms));
+  }
+  for (const auto& t : tags.tags) RETURN_IF_ERROR(ValidateName("tag", t));
+  queue::DequeueOptions options;
+  options.lock_duration_ms = lock_timeout_ms;
+  options.wait = poll_timeout;
+  switch (tags.mode) {
+    case TagFilter::Mode::kNone:
+      return std::optional<FetchedWork>();
+    case TagFilter::Mode::kDefaultOnly:
+      options.filter.push_back({"t", {}, /*match_absent=*/true, false});
+      break;
+    case TagFilter::Mode::kTags:
+      if (tags.tags.empty()) return std::optional<FetchedWork>();
+      options.filter.push_back({"t", tags.tags, false, false});
+      break;
+    case TagFilter::Mode::kDefaultAndTags:
+      options.filter.push_back({"t", tags.tags, /*match_absent=*/true, false});
+      break;
+    case TagFilter::Mode::kAny:
+      break;
+  }
+  const Clock* clock = &store_.clock();
+  if (!session) {
+    options.filter.push_back({"s", {}, /*match_absent=*/true, false});
+  } else {
+    options.accept = [owner = session->owner_id, clock](const queue::Candidate& c) {
+      const std::string* s = FindAttribute(c.attributes(), "s");
+      if (s == nullptr) return true;
+      auto bytes = c.GetMetadata(SessionKey(*s));
+      if (!bytes.ok()) return bytes.status().code() == Code::kNotFound;
+      auto rec = DecodeSession(*bytes);
+      return rec.ok() && (rec->owner == owner || rec->locked_until_ms <= clock->NowMs());
+    };
+  }
+  ASSIGN_OR_RETURN(auto lease, queue::Dequeue(store_, kWorkerQueue, options));
+  if (!lease) return std::optional<FetchedWork>();
+  queue::Message& m = lease->messages.front();
+  FetchedWork out;
+  out.attempt_count = m.delivery_count;
+  auto decoded = DecodeWorkerMessage(m);
+  Status claimed = decoded.status();
+  if (decoded.ok() && decoded->session_id) {
+    // Claim the session; another owner may have claimed it since the selection.
+    std::lock_guard guard(SessionMutex());
+    const std::string key = SessionKey(*decoded->session_id);
+    auto bytes = GetOptional(store_, key);
+    claimed = bytes.status();
+    if (bytes.ok()) {
+      const int64_t now = clock->NowMs();
+      SessionRec rec;
+      if (*bytes) {
+        auto old = DecodeSession(**bytes);
+        claimed = old.status();
+        if (old.ok()) rec = *old;
+      }
+      if (claimed.ok() && *bytes && rec.owner != session->owner_id && rec.locked_until_ms > now) {
+        Batch release;  // lost the race: nothing was delivered
+        release.Abandon(lease->token, 0, /*count_attempt=*/false);
+        RETURN_IF_ERROR(store_.Commit(std::move(release)).status());
+        return std::optional<FetchedWork>();
+      }
+      if (claimed.ok()) {
+        rec.owner = session->owner_id;
+        rec.locked_until_ms = now + session->session_lock_timeout_ms;
+        rec.last_activity_ms = now;
+        Batch claim;
+        claim.Put(key, Encode(rec));
+        claimed = store_.Commit(std::move(claim)).status();
+      }
+    }
+  }
+  if (!claimed.ok()) {
+    Batch release;
+    release.Abandon(lease->token, 0, /*count_attempt=*/false);
+    (void)store_.Commit(std::move(release));
+    return claimed;
+  }
+  out.item = std::move(decoded).value();
+  out.lock_token = lease->token.ToHex();
+  std::lock_guard guard(state_->mu);
+  state_->MaybeSweep(clock->NowMs());
+  state_->work.emplace(out.lock_token,
+                       WorkLock{lease->token, out.item.session_id, lease->locked_until_ms});
+  return std::optional<FetchedWork>(std::move(out));
+}
+
+Status Provider::AckWorkItem(std::string_view lock_token,
+                             const std::optional<OrchestratorItem>& completion) {
+  ASSIGN_OR_RETURN(WorkLock lock, state_->Find(state_->work, lock_token));
+  const int64_t now = store_.clock().NowMs();
+  Batch batch;
+  batch.Ack(lock.lease);
+  if (completion) RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, *completion, now, std::nullopt));
+  std::unique_lock<std::mutex> session_guard;
+  if (lock.session) {
+    // Touch the session's last activity (only while this owner's record is there).
+    session_guard = std::unique_lock(SessionMutex());
+    const std::string key = SessionKey(*lock.session);
+    ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
+    if (bytes) {
+      ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
+      rec.last_activity_ms = now;
+      batch.Put(key, Encode(rec));
+    }
+  }
+  auto committed = store_.Commit(std::move(batch));
+  if (!committed.ok()) return LockError(lock_token, committed.status());
+  state_->Forget(state_->work, lock_token);
+  return Status::OK();
+}
+
+Status Provider::RenewWorkItemLock(std::string_view lock_token, int64_t extend_ms) {
+  return state_->Renew(store_, state_->work, lock_token, extend_ms);
+}
+
+Status Provider::AbandonWorkItem(std::string_view lock_token, std::optional<int64_t> delay_ms,
+                                 bool ignore_attempt) {
+  return state_->Abandon(store_, state_->work, lock_token, delay_ms, ignore_attempt);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions
+
+Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owner_ids,
+                                            int64_t extend_ms, int64_t idle_timeout_ms) {
+  RETURN_IF_ERROR(ValidatePositive("session lock extension", extend_ms));
+  RETURN_IF_ERROR(ValidatePositive("idle timeout", idle_timeout_ms));
+  std::lock_guard guard(SessionMutex());
+  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
+  Batch batch;
+  uint64_t renewed = 0;
+  for (const auto& [key, bytes] : sessions) {
+    ASSIGN_OR_RETURN(auto rec, DecodeSession(bytes));
+    bool owned = std::find(owner_ids.begin(), owner_ids.end(), rec.owner) != owner_ids.end();
+    if (!owned || rec.locked_until_ms <= now || now - rec.last_activity_ms >= idle_timeout_ms) {
+      continue;
+    }
+    rec.locked_until_ms = now + extend_ms;
+    batch.Put(key, Encode(rec));
+    ++renewed;
+  }
+  if (!batch.empty()) RETURN_IF_ERROR(store_.Commit(std::move(batch)).status());
+  return renewed;
+}
+
+Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
+  if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
+  std::lock_guard guard(SessionMutex());
+  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
+  Batch batch;
+  uint64_t removed = 0;
+  for (const auto& [key, bytes] : sessions) {
+    ASSIGN_OR_RETURN(auto rec, DecodeSession(bytes));
+    // Orphaned: its lock expired, it has been idle for idle_timeout, and no queued worker
+    // item (in any state) refers to it.
+    if (rec.locked_until_ms > now || now - rec.last_activity_ms < idle_timeout_ms) continue;
+    size_t pos = SessionPrefix().size();
+    auto id = ReadStr(key, pos);
+    if (!id) return Status::Corruption("session key is malformed");
+    ASSIGN_OR_RETURN(auto queued, queue::PeekMessages(store_, kWorkerQueue, "s", *id, 1));
+    if (!queued.empty()) continue;
+    batch.Delete(key);
+    ++removed;
+  }
+  if (!batch.empty()) RETURN_IF_ERROR(store_.Commit(std::move(batch)).status());
+  return removed;
+}
+
+}  // namespace durastore::orchestration
