@@ -1,79 +1,86 @@
 // durastore-bench: load tests of the commit path, durastore and SQLite side by side, and
 // of the orchestration layer's Duroxide-shaped hot path.
 //
-//   durastore-bench commit   [--writers N] [--duration S] [--durability sync|nosync]
-//                            [--payload BYTES] [--engine durastore|sqlite] [--path DIR]
-//                            [--keep] [--json]
-//   durastore-bench turn     (the same flags) [--instances N] [--history EVENTS]
-//                            [--turns-per-execution N]
-//   durastore-bench activity (the same flags)
+//   durastore-bench commit   [--writers N] [--duration S | --ops N] [--warmup S] [--rate R]
+//                            [--durability sync|nosync] [--payload BYTES]
+//                            [--engine durastore|sqlite|both] [--flush auto|io_uring|fdatasync]
+//                            [--path DIR] [--keep] [--json] [--sweep writers=1,2,4] [--csv FILE]
+//                            [--appends-per-batch N] [--events-per-append N]
+//                            [--enqueues-per-batch N] [--puts-per-batch N]
+//   durastore-bench queue    (the common flags) [--producers N] [--consumers N]
+//                            [--delay-ms MS] [--max-depth N]
+//   durastore-bench turn     (the common flags, durastore only) [--instances N]
+//                            [--history EVENTS] [--turns-per-execution N]
+//   durastore-bench activity (the common flags, durastore only)
 //   durastore-bench demo     [--path DIR]
 //
-// One `commit` operation = one atomic batch appending one event to the writer's own
-// stream and putting one metadata key. One `turn` = fetch an instance with its history,
-// ack appending 2 events, enqueueing 1 activity and 1 message for the instance. One
+// One `commit` op = one atomic batch of --appends-per-batch appends (each of
+// --events-per-append events, to the writer's own streams), --enqueues-per-batch enqueues
+// and --puts-per-batch metadata puts (default: one event and one put). One `queue` op =
+// one message enqueued by a producer, dequeued and acked by a consumer; its latency is end
+// to end (queue_workload.h). One `turn` = fetch an instance with its history, ack
+// appending 2 events, enqueueing 1 activity and 1 message for the instance. One
 // `activity` = fetch a work item, ack it with a completion (orchestration_workloads.h).
-// Closed loop: each writer (dispatcher) does ops as fast as it can.
-// With --json the last line of stdout is one JSON object (fields in docs/performance.md).
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/statfs.h>
-#include <sys/utsname.h>
+//
+// Closed loop by default: each writer does ops as fast as it can. --rate R makes it open
+// loop: ops are due on a fixed schedule and latency counts from the due time (run_loop.h).
+// --warmup S runs S seconds before measuring; nothing in the figures includes it. A live
+// progress line goes to stderr once per second when stderr is a terminal. --sweep runs the
+// workload once per writer count (and per engine with --engine both) and writes the CSV
+// --csv FILE: engine,workload,writers,ops_per_sec,p50_us,p90_us,p99_us,p999_us,max_us
+// (bench/plot turns it into an SVG). Exit status: 0 ok, 1 run failed, 2 usage error.
+//
+// With --json each run prints one JSON object on one line, after its text summary (the
+// last line of stdout is the last run's). Fields (names are stable; latencies are
+// microseconds from a log-linear histogram with < 0.8 % relative error, histogram.h):
+//   workload         "commit" | "queue" | "turn" | "activity"
+//   engine           "durastore" | "sqlite"
+//   writers          threads issuing ops (queue: producers + consumers)
+//   duration_s       measured seconds (warm-up excluded)
+//   warmup_s         seconds run before measuring
+//   durability       "sync" | "nosync"
+//   payload_bytes    bytes per event / message
+//   loop             "closed" | "open"
+//   target_rate      open loop: ops/s scheduled over all writers; 0 when closed
+//   missed_slots     open loop: ops that started more than 1 ms after their due time
+//   ops              ops completed in the measured time
+//   ops_per_sec      ops / duration_s
+//   p50_us p90_us p99_us p999_us max_us
+//                    op latency (open loop: from the due time; queue: end to end)
+//   fdatasync_us     median pwrite 4 KiB + fdatasync in the store's directory
+//   cpu_s            process CPU time (user + system) during the measured time
+//   peak_rss_kb      process peak resident set so far (a sweep's later runs include
+//                    earlier ones)
+//  durastore only:
+//   flushes_per_sec  flushes (fdatasync / io_uring fsync) per second
+//   avg_group_size   batches (dequeues included) per committed write transaction
+//   io_uring         whether flushes went through io_uring
+//  commit:
+//   appends_per_batch events_per_append enqueues_per_batch puts_per_batch   the shape
+//  queue:
+//   producers consumers delay_ms max_depth   the shape
+//   consume_p50_us consume_p90_us consume_p99_us   dequeue + ack of one message
+//   empty_dequeues   dequeue attempts that found nothing
+//  turn and activity:
+//   fetch_p50_us fetch_p99_us   the fetch half of each op
+//   empty_fetches    fetches that found no work within the poll timeout
+//  turn: instances, history_preload, mean_history_at_fetch;  activity: feeder_turns
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <atomic>
-#include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <functional>
-#include <nlohmann/json.hpp>
-#include <thread>
+#include <fstream>
 #include <vector>
 
+#include "bench_config.h"
 #include "engines.h"
-#include "histogram.h"
-#include "orchestration_workloads.h"
+#include "report.h"
 
 namespace durastore::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-struct Config {
-  std::string workload = "commit";  // commit, turn or activity
-  int writers = 16;
-  double duration_s = 5;
-  std::string durability = "sync";
-  size_t payload = 256;
-  std::string engine = "durastore";
-  std::string flush = "auto";  // durastore only: auto, io_uring or fdatasync
-  std::string path;            // parent directory; empty = the system temp directory
-  bool keep = false;
-  bool json = false;
-  int instances = 0;             // turn: 0 = writers * 4
-  int history = 0;               // turn: events pre-loaded per execution
-  int turns_per_execution = 10;  // turn: then continue-as-new
-};
-
-int Instances(const Config& c) { return c.instances > 0 ? c.instances : c.writers * 4; }
-
-struct Outcome {
-  Config config;
-  uint64_t ops = 0;
-  double elapsed_s = 0;
-  Histogram latency_us;
-  bool has_fetch = false;  // turn and activity: the fetch part of each op
-  Histogram fetch_us;
-  OrchestrationStats orchestration;
-  double fdatasync_us = 0;
-  bool has_pipeline = false;
-  PipelineStats pipeline;
-  double cpu_s = 0;
-  long peak_rss_kb = 0;
-  double ops_per_sec() const { return elapsed_s > 0 ? static_cast<double>(ops) / elapsed_s : 0; }
-};
 
 // A fresh directory under `parent` that is removed at scope end unless `keep`.
 class RunDir {
@@ -104,143 +111,91 @@ class RunDir {
   bool keep_;
 };
 
-// Median of 200 x (pwrite 4 KiB + fdatasync) in `dir`: the floor under any durable commit.
-double MeasureFdatasyncUs(const std::string& dir) {
-  std::string file = dir + "/fdatasync-probe";
-  int fd = open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
-  if (fd < 0) return 0;
-  std::string page(4096, 'x');
-  std::vector<double> us;
-  for (int i = 0; i < 200; ++i) {
-    if (pwrite(fd, page.data(), page.size(), (i % 16) * 4096) < 0) break;
-    auto start = Clock::now();
-    if (fdatasync(fd) != 0) break;
-    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-  }
-  close(fd);
-  unlink(file.c_str());
-  if (us.empty()) return 0;
-  std::sort(us.begin(), us.end());
-  return us[us.size() / 2];
-}
-
-void PrintEnvironment(const std::string& dir) {
-  utsname u{};
-  uname(&u);
-  struct statfs fs {};
-  statfs(dir.c_str(), &fs);
-  const char* fs_name = fs.f_type == 0xEF53       ? "ext4"
-                        : fs.f_type == 0x58465342 ? "xfs"
-                        : fs.f_type == 0x01021994 ? "tmpfs"
-                        : fs.f_type == 0x9123683E ? "btrfs"
-                                                  : "other";
-  std::printf("environment: %u cores, %s %s, %s on %s\n", std::thread::hardware_concurrency(),
-              u.sysname, u.release, fs_name, dir.c_str());
-#if !defined(__OPTIMIZE__) || !defined(NDEBUG)
-  std::printf(
-      "WARNING: built without optimization (or with assertions); figures are not "
-      "representative. Use the release build from scripts/setup.\n");
-#endif
-}
-
 FlushMethod FlushOf(const Config& c) {
   return c.flush == "io_uring"    ? FlushMethod::kIoUring
          : c.flush == "fdatasync" ? FlushMethod::kFdatasync
                                   : FlushMethod::kAuto;
 }
 
-Result<std::unique_ptr<Engine>> OpenEngine(const Config& c, const std::string& dir) {
+LoopOptions LoopOf(const Config& c, int writers) {
+  LoopOptions o;
+  o.label = c.engine + " " + c.workload + " writers=" + std::to_string(c.writers);
+  o.writers = writers;
+  o.duration_s = c.duration_s;
+  o.warmup_s = c.warmup_s;
+  o.rate = c.rate;
+  return o;
+}
+
+Status RunCommit(const Config& c, const std::string& dir, Outcome& out) {
   bool sync = c.durability == "sync";
-  if (c.engine == "durastore") return OpenDurastore(dir, sync, FlushOf(c));
-  return OpenSqlite(dir, sync, c.writers);
-}
-
-// What a run's threads drive: per-thread setup, then ops until `stop`.
-struct Driver {
-  std::function<Status(int writer)> start;
-  // Writer `writer`'s n-th op; false = `stop` came before an op was done.
-  std::function<Result<bool>(int writer, uint64_t n, const std::atomic<bool>& stop,
-                             Histogram& fetch_us)>
-      op;
-};
-
-// Runs c.writers closed-loop threads over `driver` for c.duration_s and fills the
-// latency, elapsed-time and resource fields of `out`.
-Status RunLoop(const Config& c, const Driver& driver, Outcome& out) {
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> done{0};
-  const auto writers = static_cast<size_t>(c.writers);
-  std::vector<Histogram> histograms(writers), fetch_histograms(writers);
-  std::vector<Status> errors(writers);
-  rusage before{};
-  getrusage(RUSAGE_SELF, &before);
-  auto start = Clock::now();
-  std::vector<std::thread> threads;
-  for (int w = 0; w < c.writers; ++w) {
-    threads.emplace_back([&, w] {
-      auto& h = histograms[static_cast<size_t>(w)];
-      auto& fetch = fetch_histograms[static_cast<size_t>(w)];
-      Status s = driver.start(w);
-      for (uint64_t n = 1; s.ok() && !stop.load(std::memory_order_relaxed); ++n) {
-        auto t0 = Clock::now();
-        auto did = driver.op(w, n, stop, fetch);
-        if (!did.ok()) s = did.status();
-        if (!did.ok() || !*did) break;
-        h.Record(static_cast<uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count()));
-        done.fetch_add(1, std::memory_order_relaxed);
-      }
-      errors[static_cast<size_t>(w)] = s;
-      if (!s.ok()) stop = true;
-    });
-  }
-  const bool tty = isatty(STDERR_FILENO) != 0;
-  const auto end = start + std::chrono::duration<double>(c.duration_s);
-  while (!stop && Clock::now() < end) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 1000 : 50));
-    if (tty) {
-      double el = std::chrono::duration<double>(Clock::now() - start).count();
-      std::fprintf(stderr, "\r%s %s: %.0f ops/s  %.1f / %.0f s   ", c.engine.c_str(),
-                   c.workload.c_str(), static_cast<double>(done.load()) / el, el, c.duration_s);
-    }
-  }
-  stop = true;
-  for (auto& t : threads) t.join();
-  out.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
-  if (tty) std::fprintf(stderr, "\r%60s\r", "");
-  for (auto& s : errors) {
-    if (!s.ok()) return s;
-  }
-  for (auto& h : histograms) out.latency_us.Merge(h);
-  for (auto& h : fetch_histograms) out.fetch_us.Merge(h);
-  out.ops = out.latency_us.count();
-  rusage after{};
-  getrusage(RUSAGE_SELF, &after);
-  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  out.cpu_s =
-      secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
-  out.peak_rss_kb = after.ru_maxrss;
-  return Status::OK();
-}
-
-Status RunCommitLoop(const Config& c, const std::string& dir, Outcome& out) {
-  auto engine = OpenEngine(c, dir);
+  CommitShape shape{c.appends_per_batch, c.events_per_append, c.enqueues_per_batch,
+                    c.puts_per_batch};
+  auto engine = c.engine == "durastore" ? OpenDurastore(dir, sync, FlushOf(c), shape)
+                                        : OpenSqlite(dir, sync, c.writers, shape);
   if (!engine.ok()) return engine.status();
+  Engine& e = **engine;
   const std::string payload(c.payload, 'p');
   Driver driver;
-  driver.start = [&](int w) { return (*engine)->StartWriter(w); };
-  driver.op = [&](int w, uint64_t n, const std::atomic<bool>&, Histogram&) -> Result<bool> {
-    Status s = (*engine)->CommitOp(w, n, payload);
+  driver.start = [&](int w) { return e.StartWriter(w); };
+  driver.op = [&](int w, uint64_t n, Clock::time_point, const std::atomic<bool>&,
+                  Histogram&) -> Result<bool> {
+    Status s = e.CommitOp(w, n, payload);
     if (!s.ok()) return s;
     return true;
   };
-  Status s = RunLoop(c, driver, out);
-  if (!s.ok()) return s;
-  out.has_pipeline = (*engine)->Pipeline(&out.pipeline);
+  PipelineStats probe;
+  if (e.Pipeline(&probe)) {
+    driver.pipeline = [&] {
+      PipelineStats p;
+      e.Pipeline(&p);
+      return p;
+    };
+  }
+  Recorder recorder(static_cast<size_t>(c.writers), c.ops);
+  return RunLoop(LoopOf(c, c.writers), driver, recorder, out.run);
+}
+
+Status RunQueue(const Config& c, const std::string& dir, Outcome& out) {
+  QueueShape shape;
+  shape.producers = c.producers;
+  shape.consumers = c.consumers;
+  shape.payload_bytes = c.payload;
+  shape.delay_ms = c.delay_ms;
+  shape.max_depth = c.max_depth;
+  shape.sync = c.durability == "sync";
+  shape.flush = FlushOf(c);
+  auto workload = OpenQueueWorkload(c.engine, dir, shape);
+  if (!workload.ok()) return workload.status();
+  QueueWorkload& wl = **workload;
+  Driver driver;
+  driver.start = [&](int p) { return wl.StartProducer(p); };
+  driver.op = [&](int p, uint64_t, Clock::time_point intended, const std::atomic<bool>& stop,
+                  Histogram&) { return wl.Produce(p, intended, stop); };
+  driver.records_itself = true;
+  driver.finish = [&] { return wl.Stop(); };
+  PipelineStats probe;
+  if (wl.Pipeline(&probe)) {
+    driver.pipeline = [&] {
+      PipelineStats p;
+      wl.Pipeline(&p);
+      return p;
+    };
+  }
+  Recorder recorder(static_cast<size_t>(c.producers + c.consumers), c.ops);
+  Status s = wl.Start(recorder, static_cast<size_t>(c.producers));
+  if (s.ok()) s = RunLoop(LoopOf(c, c.producers), driver, recorder, out.run);
+  if (!s.ok()) {
+    recorder.Stop(Clock::now());
+    (void)wl.Stop();  // the first error is what the caller needs
+    return s;
+  }
+  out.has_queue = true;
+  out.queue = wl.Stats();
   return Status::OK();
 }
 
-Status RunOrchestrationLoop(const Config& c, const std::string& dir, Outcome& out) {
+Status RunOrchestration(const Config& c, const std::string& dir, Outcome& out) {
   OrchestrationShape shape;
   shape.workers = c.writers;
   shape.payload_bytes = c.payload;
@@ -254,21 +209,33 @@ Status RunOrchestrationLoop(const Config& c, const std::string& dir, Outcome& ou
   if (!workload.ok()) return workload.status();
   OrchestrationWorkload& wl = **workload;
   Driver driver;
-  driver.start = [](int) { return Status::OK(); };
-  driver.op = [&](int w, uint64_t, const std::atomic<bool>& stop, Histogram& fetch_us) {
-    return wl.Op(w, stop, fetch_us);
+  driver.op = [&](int w, uint64_t, Clock::time_point, const std::atomic<bool>& stop,
+                  Histogram& fetch_us) { return wl.Op(w, stop, fetch_us); };
+  driver.finish = [&] {
+    wl.Stop();
+    return Status::OK();
   };
-  Status s = RunLoop(c, driver, out);
-  wl.Stop();
+  driver.pipeline = [&] { return wl.Pipeline(); };
+  Recorder recorder(static_cast<size_t>(c.writers), c.ops);
+  Status s = RunLoop(LoopOf(c, c.writers), driver, recorder, out.run);
   if (!s.ok()) return s;
   out.has_fetch = true;
   out.orchestration = wl.Stats();
-  out.pipeline = wl.Pipeline();
-  out.has_pipeline = true;
   return Status::OK();
 }
 
-Result<Outcome> RunWorkload(const Config& c) {
+// Fills in what depends on --writers (the queue split).
+Config Resolve(Config c) {
+  if (c.workload == "queue") {
+    if (c.producers == 0) c.producers = std::max(1, c.writers / 2);
+    if (c.consumers == 0) c.consumers = std::max(1, c.writers - c.producers);
+    c.writers = c.producers + c.consumers;
+  }
+  return c;
+}
+
+Result<Outcome> RunWorkload(const Config& config) {
+  const Config c = Resolve(config);
   // Start from a quiet disk: write back what earlier runs (or other programs) left dirty,
   // so one run's writeback does not land in the next run's figures.
   ::sync();
@@ -276,98 +243,37 @@ Result<Outcome> RunWorkload(const Config& c) {
   Outcome out;
   out.config = c;
   out.fdatasync_us = MeasureFdatasyncUs(dir.path());
-  Status s = c.workload == "commit" ? RunCommitLoop(c, dir.path(), out)
-                                    : RunOrchestrationLoop(c, dir.path(), out);
+  Status s = c.workload == "commit"  ? RunCommit(c, dir.path(), out)
+             : c.workload == "queue" ? RunQueue(c, dir.path(), out)
+                                     : RunOrchestration(c, dir.path(), out);
   if (!s.ok()) return s;
   return out;
 }
 
-nlohmann::json ToJson(const Outcome& o) {
-  const Histogram& h = o.latency_us;
-  nlohmann::json j = {
-      {"workload", o.config.workload},
-      {"engine", o.config.engine},
-      {"writers", o.config.writers},
-      {"duration_s", o.elapsed_s},
-      {"durability", o.config.durability},
-      {"payload_bytes", o.config.payload},
-      {"ops", o.ops},
-      {"ops_per_sec", o.ops_per_sec()},
-      {"p50_us", h.Percentile(0.50)},
-      {"p90_us", h.Percentile(0.90)},
-      {"p99_us", h.Percentile(0.99)},
-      {"p999_us", h.Percentile(0.999)},
-      {"max_us", h.max()},
-      {"fdatasync_us", o.fdatasync_us},
-      {"cpu_s", o.cpu_s},
-      {"peak_rss_kb", o.peak_rss_kb},
-  };
-  if (o.has_pipeline) {
-    j["flushes_per_sec"] = static_cast<double>(o.pipeline.flushes) / o.elapsed_s;
-    j["avg_group_size"] = o.pipeline.groups == 0 ? 0.0
-                                                 : static_cast<double>(o.pipeline.batches) /
-                                                       static_cast<double>(o.pipeline.groups);
-    j["io_uring"] = o.pipeline.using_io_uring;
-  }
-  if (o.has_fetch) {
-    j["fetch_p50_us"] = o.fetch_us.Percentile(0.50);
-    j["fetch_p99_us"] = o.fetch_us.Percentile(0.99);
-    j["empty_fetches"] = o.orchestration.empty_fetches;
-  }
-  if (o.config.workload == "turn") {
-    j["instances"] = Instances(o.config);
-    j["history_preload"] = o.config.history;
-    j["mean_history_at_fetch"] = o.orchestration.mean_history_at_fetch;
-  } else if (o.config.workload == "activity") {
-    j["feeder_turns"] = o.orchestration.feeder_turns;
-  }
-  return j;
-}
-
-void PrintOutcome(const Outcome& o) {
-  const Histogram& h = o.latency_us;
-  std::printf(
-      "%-9s %-8s writers=%d durability=%s payload=%zuB: %.0f ops/s over %.1f s\n"
-      "          latency us: p50 %llu  p90 %llu  p99 %llu  p999 %llu  max %llu\n",
-      o.config.engine.c_str(), o.config.workload.c_str(), o.config.writers,
-      o.config.durability.c_str(), o.config.payload, o.ops_per_sec(), o.elapsed_s,
-      static_cast<unsigned long long>(h.Percentile(0.5)),
-      static_cast<unsigned long long>(h.Percentile(0.9)),
-      static_cast<unsigned long long>(h.Percentile(0.99)),
-      static_cast<unsigned long long>(h.Percentile(0.999)),
-      static_cast<unsigned long long>(h.max()));
-  if (o.has_pipeline && o.pipeline.groups > 0) {
-    std::printf("          group commit: %.0f flushes/s, %.1f batches per group, flush via %s\n",
-                static_cast<double>(o.pipeline.flushes) / o.elapsed_s,
-                static_cast<double>(o.pipeline.batches) / static_cast<double>(o.pipeline.groups),
-                o.pipeline.using_io_uring ? "io_uring" : "fdatasync thread");
-  }
-  if (o.has_fetch) {
-    std::printf("          fetch us: p50 %llu  p99 %llu; %llu empty fetches",
-                static_cast<unsigned long long>(o.fetch_us.Percentile(0.5)),
-                static_cast<unsigned long long>(o.fetch_us.Percentile(0.99)),
-                static_cast<unsigned long long>(o.orchestration.empty_fetches));
-    if (o.config.workload == "turn") {
-      std::printf("; %d instances, %.1f history events per fetch", Instances(o.config),
-                  o.orchestration.mean_history_at_fetch);
-    } else {
-      std::printf("; %llu feeder turns",
-                  static_cast<unsigned long long>(o.orchestration.feeder_turns));
+// Runs every (writers, engine) point; prints each and appends it to `csv` if open.
+int Run(const Config& c, const std::vector<int>& sweep, std::ofstream* csv) {
+  std::vector<std::string> engines = {c.engine};
+  if (c.engine == "both") engines = {"durastore", "sqlite"};
+  std::vector<int> writers = sweep.empty() ? std::vector<int>{c.writers} : sweep;
+  for (int w : writers) {
+    for (const auto& engine : engines) {
+      Config point = c;
+      point.writers = w;
+      point.engine = engine;
+      auto out = RunWorkload(point);
+      if (!out.ok()) {
+        std::fprintf(stderr, "durastore-bench: %s\n", out.status().ToString().c_str());
+        return 1;
+      }
+      PrintOutcome(*out);
+      if (c.json) std::printf("%s\n", ToJson(*out).dump().c_str());
+      std::fflush(stdout);
+      if (csv != nullptr) {
+        *csv << CsvRow(*out);
+        csv->flush();
+      }
     }
-    std::printf("\n");
   }
-  std::printf("          fdatasync %.0f us (4 KiB, median of 200); cpu %.2f s; peak rss %ld KiB\n",
-              o.fdatasync_us, o.cpu_s, o.peak_rss_kb);
-}
-
-int Run(const Config& c) {
-  auto out = RunWorkload(c);
-  if (!out.ok()) {
-    std::fprintf(stderr, "durastore-bench: %s\n", out.status().ToString().c_str());
-    return 1;
-  }
-  PrintOutcome(*out);
-  if (c.json) std::printf("%s\n", ToJson(*out).dump().c_str());
   return 0;
 }
 
@@ -394,17 +300,41 @@ int Demo(Config c) {
   return 0;
 }
 
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "durastore-bench: %s\n", message.c_str());
+  return 2;
+}
+
+// "writers=1,2,4" -> {1, 2, 4}; empty on a malformed spec.
+std::vector<int> ParseSweep(const std::string& spec) {
+  const std::string prefix = "writers=";
+  std::vector<int> out;
+  if (spec.rfind(prefix, 0) != 0) return {};
+  std::string rest = spec.substr(prefix.size()) + ",";
+  size_t at = 0;
+  for (size_t comma; (comma = rest.find(',', at)) != std::string::npos; at = comma + 1) {
+    std::string item = rest.substr(at, comma - at);
+    char* end = nullptr;
+    long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 1 || v > 4096) return {};
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
 }  // namespace
 }  // namespace durastore::bench
 
 int main(int argc, char** argv) {
   using durastore::bench::Config;
+  using durastore::bench::UsageError;
   CLI::App app{"durastore-bench: load tests of durastore's commit path and orchestration layer"};
   app.require_subcommand(1);
   Config c;
+  std::string sweep_spec, csv_file;
   auto add_common = [&c](CLI::App* sub) {
     sub->add_option("--path", c.path, "Directory to create the store in (a fresh subdirectory)");
-    sub->add_option("--payload", c.payload, "Event payload bytes")
+    sub->add_option("--payload", c.payload, "Event / message payload bytes")
         ->check(CLI::Range(size_t{0}, size_t{16} << 20));
   };
   auto add_run = [&](const char* name, const char* about) {
@@ -412,20 +342,44 @@ int main(int argc, char** argv) {
     add_common(sub);
     sub->add_option("--writers", c.writers, "Concurrent writers (dispatchers)")
         ->check(CLI::Range(1, 4096));
-    sub->add_option("--duration", c.duration_s, "Seconds to run")
+    sub->add_option("--duration", c.duration_s, "Seconds to measure (default 5)")
         ->check(CLI::Range(0.001, 86400.0));
+    sub->add_option("--ops", c.ops, "Ops to measure (instead of --duration)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+    sub->add_option("--warmup", c.warmup_s, "Seconds to run before measuring")
+        ->check(CLI::Range(0.0, 3600.0));
+    sub->add_option("--rate", c.rate, "Open loop: ops/s issued on a fixed schedule")
+        ->check(CLI::Range(0.001, 1e9));
     sub->add_option("--durability", c.durability, "sync or nosync")
         ->check(CLI::IsMember({"sync", "nosync"}));
-    sub->add_option("--engine", c.engine, "durastore or sqlite")
-        ->check(CLI::IsMember({"durastore", "sqlite"}));
+    sub->add_option("--engine", c.engine, "durastore, sqlite or both")
+        ->check(CLI::IsMember({"durastore", "sqlite", "both"}));
     sub->add_option("--flush", c.flush, "durastore flush path: auto, io_uring or fdatasync")
         ->check(CLI::IsMember({"auto", "io_uring", "fdatasync"}));
+    sub->add_option("--sweep", sweep_spec, "Run once per writer count: writers=1,2,4,...");
+    sub->add_option("--csv", csv_file, "Write one CSV row per run to FILE (with --sweep)");
     sub->add_flag("--keep", c.keep, "Keep the store directory");
-    sub->add_flag("--json", c.json, "Print one JSON object as the last line");
+    sub->add_flag("--json", c.json, "Print one JSON object per run as a line");
     sub->callback([&c, name] { c.workload = name; });
     return sub;
   };
-  add_run("commit", "Closed-loop writers committing batches");
+  CLI::App* commit = add_run("commit", "Writers committing batches");
+  auto shape = [&](const char* flag, int& field, const char* about) {
+    commit->add_option(flag, field, about)->check(CLI::Range(0, 10'000));
+  };
+  shape("--appends-per-batch", c.appends_per_batch, "Appends per batch (default 1)");
+  shape("--events-per-append", c.events_per_append, "Events per append (default 1)");
+  shape("--enqueues-per-batch", c.enqueues_per_batch, "Messages enqueued per batch (default 0)");
+  shape("--puts-per-batch", c.puts_per_batch, "Metadata keys put per batch (default 1)");
+  CLI::App* queue = add_run("queue", "Producers enqueueing, consumers dequeueing and acking");
+  queue->add_option("--producers", c.producers, "Producers (default writers / 2)")
+      ->check(CLI::Range(1, 4096));
+  queue->add_option("--consumers", c.consumers, "Consumers (default the other writers)")
+      ->check(CLI::Range(1, 4096));
+  queue->add_option("--delay-ms", c.delay_ms, "Each message is visible this long after enqueue")
+      ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  queue->add_option("--max-depth", c.max_depth, "Producers wait at this many in flight (1000)")
+      ->check(CLI::Range(1, 10'000'000));
   CLI::App* turn = add_run("turn", "Dispatchers doing orchestration turns (fetch + ack)");
   turn->add_option("--instances", c.instances, "Instances in the loop (default writers * 4)")
       ->check(CLI::Range(1, 1'000'000));
@@ -443,16 +397,42 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (c.workload != "commit" && !*demo && c.engine == "sqlite") {
-    std::fprintf(stderr,
-                 "durastore-bench: turn/activity: --engine sqlite is not implemented yet "
-                 "(issue #4)\n");
-    return 2;
+  if (!*demo) {
+    // --ops alone measures until that many ops are done; with --duration, whichever first.
+    CLI::App* sub = app.get_subcommands().front();
+    if (sub->count("--ops") > 0 && sub->count("--duration") == 0) c.duration_s = 0;
+  }
+  if ((c.workload == "turn" || c.workload == "activity") && !*demo && c.engine != "durastore") {
+    return UsageError(c.workload + ": --engine " + c.engine +
+                      " is not implemented yet (the Duroxide SQLite provider "
+                      "baseline, issue #4); use --engine durastore");
+  }
+  if (c.workload == "commit" &&
+      c.appends_per_batch + c.enqueues_per_batch + c.puts_per_batch == 0) {
+    return UsageError("commit: the batch is empty (every *-per-batch is 0)");
+  }
+  if (c.workload == "commit" && c.appends_per_batch > 0 && c.events_per_append == 0) {
+    return UsageError("commit: --events-per-append must be at least 1 when appending");
+  }
+  std::vector<int> sweep;
+  if (!sweep_spec.empty()) {
+    sweep = durastore::bench::ParseSweep(sweep_spec);
+    if (sweep.empty()) {
+      return UsageError("--sweep wants writers=N,N,... with each N in 1..4096, got '" + sweep_spec +
+                        "'");
+    }
+    if (csv_file.empty()) return UsageError("--sweep needs --csv FILE for its results");
+  }
+  std::ofstream csv;
+  if (!csv_file.empty()) {
+    csv.open(csv_file, std::ios::trunc);
+    if (!csv) return UsageError("cannot write --csv " + csv_file + ": " + strerror(errno));
+    csv << durastore::bench::CsvHeader();
   }
   std::string env_dir = c.path.empty() ? std::filesystem::temp_directory_path().string() : c.path;
   std::error_code ec;
   std::filesystem::create_directories(env_dir, ec);
   durastore::bench::PrintEnvironment(env_dir);
   if (*demo) return durastore::bench::Demo(c);
-  return durastore::bench::Run(c);
+  return durastore::bench::Run(c, sweep, csv.is_open() ? &csv : nullptr);
 }

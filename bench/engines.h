@@ -11,16 +11,22 @@
 
 namespace durastore::bench {
 
+// What one `commit` op's batch holds (the defaults: one event appended and one key put).
+// Stream names are per writer (and per append within a batch), so writers never conflict.
 struct CommitShape {
-  size_t payload_bytes = 256;
+  int appends_per_batch = 1;   // appends, each to its own stream of the writer
+  int events_per_append = 1;   // events per append
+  int enqueues_per_batch = 0;  // messages enqueued (never consumed) per batch
+  int puts_per_batch = 1;      // metadata keys put per batch
 };
 
 // One engine instance shared by every writer of a run.
 class Engine {
  public:
   virtual ~Engine() = default;
-  // Commits writer `writer`'s `n`-th operation: one event appended to the writer's own
-  // stream and one metadata key put, in one atomic, durable-per-mode transaction.
+  // Commits writer `writer`'s `n`-th operation (n from 1): the CommitShape's appends,
+  // enqueues and puts, each event or message carrying `payload`, in one atomic,
+  // durable-per-mode transaction.
   virtual Status CommitOp(int writer, uint64_t n, const std::string& payload) = 0;
   // Per-writer setup (SQLite needs a connection per thread). Called on the writer's thread.
   virtual Status StartWriter(int writer) = 0;
@@ -29,8 +35,10 @@ class Engine {
   virtual bool Pipeline(PipelineStats* stats) const = 0;
 };
 
-Result<std::unique_ptr<Engine>> OpenDurastore(const std::string& dir, bool sync, FlushMethod flush);
-Result<std::unique_ptr<Engine>> OpenSqlite(const std::string& dir, bool sync, int writers);
+Result<std::unique_ptr<Engine>> OpenDurastore(const std::string& dir, bool sync, FlushMethod flush,
+                                              const CommitShape& shape);
+Result<std::unique_ptr<Engine>> OpenSqlite(const std::string& dir, bool sync, int writers,
+                                           const CommitShape& shape);
 
 }  // namespace durastore::bench
 

@@ -1,0 +1,62 @@
+// A run's settings (from the command line) and its outcome (what the report prints).
+#ifndef DURASTORE_BENCH_BENCH_CONFIG_H_
+#define DURASTORE_BENCH_BENCH_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "histogram.h"
+#include "orchestration_workloads.h"
+#include "queue_workload.h"
+#include "run_loop.h"
+
+namespace durastore::bench {
+
+struct Config {
+  std::string workload = "commit";  // commit, queue, turn or activity
+  int writers = 16;
+  double duration_s = 5;  // 0 = until --ops
+  uint64_t ops = 0;       // 0 = until --duration
+  double warmup_s = 0;
+  double rate = 0;  // open loop ops/s; 0 = closed loop
+  std::string durability = "sync";
+  size_t payload = 256;
+  std::string engine = "durastore";  // durastore, sqlite (or both, expanded before a run)
+  std::string flush = "auto";        // durastore only: auto, io_uring or fdatasync
+  std::string path;                  // parent directory; empty = the system temp directory
+  bool keep = false;
+  bool json = false;
+  // commit: the batch shape
+  int appends_per_batch = 1;
+  int events_per_append = 1;
+  int enqueues_per_batch = 0;
+  int puts_per_batch = 1;
+  // queue: 0 = split --writers (producers = writers / 2, consumers = the rest)
+  int producers = 0;
+  int consumers = 0;
+  int64_t delay_ms = 0;
+  int max_depth = 1000;
+  // turn
+  int instances = 0;             // 0 = writers * 4
+  int history = 0;               // events pre-loaded per execution
+  int turns_per_execution = 10;  // then continue-as-new
+};
+
+inline int Instances(const Config& c) { return c.instances > 0 ? c.instances : c.writers * 4; }
+
+struct Outcome {
+  Config config;  // as run (queue: writers = producers + consumers)
+  LoopResult run;
+  double fdatasync_us = 0;
+  bool has_fetch = false;  // turn and activity: the fetch part of each op
+  OrchestrationStats orchestration;
+  bool has_queue = false;
+  QueueStats queue;
+  double ops_per_sec() const {
+    return run.elapsed_s > 0 ? static_cast<double>(run.ops) / run.elapsed_s : 0;
+  }
+};
+
+}  // namespace durastore::bench
+
+#endif  // DURASTORE_BENCH_BENCH_CONFIG_H_

@@ -1,0 +1,183 @@
+#include "report.h"
+
+#include <fcntl.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+namespace durastore::bench {
+namespace {
+
+unsigned long long U(uint64_t v) { return static_cast<unsigned long long>(v); }
+
+double PerSec(uint64_t n, double s) { return s > 0 ? static_cast<double>(n) / s : 0; }
+
+double AvgGroup(const PipelineStats& p) {
+  return p.groups == 0 ? 0.0 : static_cast<double>(p.batches) / static_cast<double>(p.groups);
+}
+
+}  // namespace
+
+double MeasureFdatasyncUs(const std::string& dir) {
+  std::string file = dir + "/fdatasync-probe";
+  int fd = open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+  if (fd < 0) return 0;
+  std::string page(4096, 'x');
+  std::vector<double> us;
+  for (int i = 0; i < 200; ++i) {
+    if (pwrite(fd, page.data(), page.size(), (i % 16) * 4096) < 0) break;
+    auto start = Clock::now();
+    if (fdatasync(fd) != 0) break;
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  close(fd);
+  unlink(file.c_str());
+  if (us.empty()) return 0;
+  std::sort(us.begin(), us.end());
+  return us[us.size() / 2];
+}
+
+void PrintEnvironment(const std::string& dir) {
+  utsname u{};
+  uname(&u);
+  struct statfs fs {};
+  statfs(dir.c_str(), &fs);
+  const char* fs_name = fs.f_type == 0xEF53       ? "ext4"
+                        : fs.f_type == 0x58465342 ? "xfs"
+                        : fs.f_type == 0x01021994 ? "tmpfs"
+                        : fs.f_type == 0x9123683E ? "btrfs"
+                                                  : "other";
+  std::printf("environment: %u cores, %s %s, %s on %s\n", std::thread::hardware_concurrency(),
+              u.sysname, u.release, fs_name, dir.c_str());
+#if !defined(__OPTIMIZE__) || !defined(NDEBUG)
+  std::printf(
+      "WARNING: built without optimization (or with assertions); figures are not "
+      "representative. Use the release build from scripts/setup.\n");
+#endif
+}
+
+nlohmann::json ToJson(const Outcome& o) {
+  const Config& c = o.config;
+  const Histogram& h = o.run.latency_us;
+  nlohmann::json j = {
+      {"workload", c.workload},
+      {"engine", c.engine},
+      {"writers", c.writers},
+      {"duration_s", o.run.elapsed_s},
+      {"warmup_s", c.warmup_s},
+      {"durability", c.durability},
+      {"payload_bytes", c.payload},
+      {"loop", c.rate > 0 ? "open" : "closed"},
+      {"target_rate", c.rate},
+      {"missed_slots", o.run.missed_slots},
+      {"ops", o.run.ops},
+      {"ops_per_sec", o.ops_per_sec()},
+      {"p50_us", h.Percentile(0.50)},
+      {"p90_us", h.Percentile(0.90)},
+      {"p99_us", h.Percentile(0.99)},
+      {"p999_us", h.Percentile(0.999)},
+      {"max_us", h.max()},
+      {"fdatasync_us", o.fdatasync_us},
+      {"cpu_s", o.run.cpu_s},
+      {"peak_rss_kb", o.run.peak_rss_kb},
+  };
+  if (o.run.has_pipeline) {
+    j["flushes_per_sec"] = PerSec(o.run.pipeline.flushes, o.run.elapsed_s);
+    j["avg_group_size"] = AvgGroup(o.run.pipeline);
+    j["io_uring"] = o.run.pipeline.using_io_uring;
+  }
+  if (c.workload == "commit") {
+    j["appends_per_batch"] = c.appends_per_batch;
+    j["events_per_append"] = c.events_per_append;
+    j["enqueues_per_batch"] = c.enqueues_per_batch;
+    j["puts_per_batch"] = c.puts_per_batch;
+  }
+  if (o.has_queue) {
+    j["producers"] = c.producers;
+    j["consumers"] = c.consumers;
+    j["delay_ms"] = c.delay_ms;
+    j["max_depth"] = c.max_depth;
+    j["consume_p50_us"] = o.queue.consume_us.Percentile(0.50);
+    j["consume_p90_us"] = o.queue.consume_us.Percentile(0.90);
+    j["consume_p99_us"] = o.queue.consume_us.Percentile(0.99);
+    j["empty_dequeues"] = o.queue.empty_dequeues;
+  }
+  if (o.has_fetch) {
+    j["fetch_p50_us"] = o.run.fetch_us.Percentile(0.50);
+    j["fetch_p99_us"] = o.run.fetch_us.Percentile(0.99);
+    j["empty_fetches"] = o.orchestration.empty_fetches;
+  }
+  if (c.workload == "turn") {
+    j["instances"] = Instances(c);
+    j["history_preload"] = c.history;
+    j["mean_history_at_fetch"] = o.orchestration.mean_history_at_fetch;
+  } else if (c.workload == "activity") {
+    j["feeder_turns"] = o.orchestration.feeder_turns;
+  }
+  return j;
+}
+
+void PrintOutcome(const Outcome& o) {
+  const Config& c = o.config;
+  const Histogram& h = o.run.latency_us;
+  std::printf("%-9s %-8s writers=%d durability=%s payload=%zuB: %.0f ops/s over %.1f s",
+              c.engine.c_str(), c.workload.c_str(), c.writers, c.durability.c_str(), c.payload,
+              o.ops_per_sec(), o.run.elapsed_s);
+  if (c.warmup_s > 0) std::printf(" (after %.1f s warm-up)", c.warmup_s);
+  std::printf("\n          latency us: p50 %llu  p90 %llu  p99 %llu  p999 %llu  max %llu\n",
+              U(h.Percentile(0.5)), U(h.Percentile(0.9)), U(h.Percentile(0.99)),
+              U(h.Percentile(0.999)), U(h.max()));
+  if (c.rate > 0) {
+    std::printf("          open loop at %.0f ops/s: %llu ops missed their slot (> %lld ms late)\n",
+                c.rate, U(o.run.missed_slots), static_cast<long long>(kMissedSlotSlack.count()));
+  }
+  if (o.run.has_pipeline && o.run.pipeline.groups > 0) {
+    std::printf("          group commit: %.0f flushes/s, %.1f batches per group, flush via %s\n",
+                PerSec(o.run.pipeline.flushes, o.run.elapsed_s), AvgGroup(o.run.pipeline),
+                o.run.pipeline.using_io_uring ? "io_uring" : "fdatasync thread");
+  }
+  if (o.has_queue) {
+    const Histogram& q = o.queue.consume_us;
+    std::printf(
+        "          %d producers, %d consumers, delay %lld ms, depth <= %d; dequeue+ack us: "
+        "p50 %llu  p90 %llu  p99 %llu; %llu empty dequeues\n",
+        c.producers, c.consumers, static_cast<long long>(c.delay_ms), c.max_depth,
+        U(q.Percentile(0.5)), U(q.Percentile(0.9)), U(q.Percentile(0.99)),
+        U(o.queue.empty_dequeues));
+  }
+  if (o.has_fetch) {
+    std::printf("          fetch us: p50 %llu  p99 %llu; %llu empty fetches",
+                U(o.run.fetch_us.Percentile(0.5)), U(o.run.fetch_us.Percentile(0.99)),
+                U(o.orchestration.empty_fetches));
+    if (c.workload == "turn") {
+      std::printf("; %d instances, %.1f history events per fetch", Instances(c),
+                  o.orchestration.mean_history_at_fetch);
+    } else {
+      std::printf("; %llu feeder turns", U(o.orchestration.feeder_turns));
+    }
+    std::printf("\n");
+  }
+  std::printf("          fdatasync %.0f us (4 KiB, median of 200); cpu %.2f s; peak rss %ld KiB\n",
+              o.fdatasync_us, o.run.cpu_s, o.run.peak_rss_kb);
+}
+
+std::string CsvHeader() {
+  return "engine,workload,writers,ops_per_sec,p50_us,p90_us,p99_us,p999_us,max_us\n";
+}
+
+std::string CsvRow(const Outcome& o) {
+  const Histogram& h = o.run.latency_us;
+  char row[256];
+  std::snprintf(row, sizeof(row), "%s,%s,%d,%.1f,%llu,%llu,%llu,%llu,%llu\n",
+                o.config.engine.c_str(), o.config.workload.c_str(), o.config.writers,
+                o.ops_per_sec(), U(h.Percentile(0.5)), U(h.Percentile(0.9)), U(h.Percentile(0.99)),
+                U(h.Percentile(0.999)), U(h.max()));
+  return row;
+}
+
+}  // namespace durastore::bench

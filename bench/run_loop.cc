@@ -1,0 +1,182 @@
+#include "run_loop.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+namespace durastore::bench {
+
+Recorder::Recorder(size_t slots, uint64_t ops_limit) : limit_(ops_limit) {
+  for (size_t i = 0; i < slots; ++i) slots_.push_back(std::make_unique<Slot>());
+}
+
+void Recorder::Record(size_t slot, Clock::time_point intended, Clock::time_point done) {
+  if (!measuring() || stop_.load(std::memory_order_relaxed)) return;
+  uint64_t n = count_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (limit_ != 0 && n > limit_) return;
+  {
+    Slot& s = *slots_[slot];
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.h.Record(MicrosBetween(intended, done));
+  }
+  if (limit_ != 0 && n == limit_) Stop(done);
+}
+
+void Recorder::StartMeasuring(Clock::time_point at) {
+  start_ = at;
+  measuring_.store(true);
+}
+
+void Recorder::Stop(Clock::time_point at) {
+  std::lock_guard<std::mutex> lock(end_mu_);
+  if (stop_.load()) return;
+  end_ = at;
+  stop_.store(true);
+}
+
+Clock::time_point Recorder::end_time() const {
+  std::lock_guard<std::mutex> lock(end_mu_);
+  return end_;
+}
+
+Histogram Recorder::Snapshot() const {
+  Histogram all;
+  for (const auto& s : slots_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    all.Merge(s->h);
+  }
+  return all;
+}
+
+namespace {
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+long PeakRssKb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+PipelineStats Delta(const PipelineStats& a, const PipelineStats& b) {
+  PipelineStats d = b;
+  d.groups -= a.groups;
+  d.batches -= a.batches;
+  d.failed_batches -= a.failed_batches;
+  d.flushes -= a.flushes;
+  d.map_resizes -= a.map_resizes;
+  return d;
+}
+
+// Sleeps until `t`, waking every 100 ms to notice `stop`.
+void SleepUntil(Clock::time_point t, const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    auto now = Clock::now();
+    if (now >= t) return;
+    std::this_thread::sleep_until(std::min(t, now + std::chrono::milliseconds(100)));
+  }
+}
+
+void PrintProgress(const LoopOptions& o, const Recorder& rec, Clock::time_point start) {
+  auto now = Clock::now();
+  double total = std::chrono::duration<double>(now - start).count();
+  if (!rec.measuring()) {
+    std::fprintf(stderr, "\r%s: warming up %.0f / %.0f s            ", o.label.c_str(), total,
+                 o.warmup_s);
+    return;
+  }
+  double el = std::chrono::duration<double>(now - rec.start_time()).count();
+  double rate = el > 0 ? static_cast<double>(rec.count()) / el : 0;
+  std::fprintf(stderr, "\r%s: %.0f ops/s  p99 %llu us  %.0f s elapsed", o.label.c_str(), rate,
+               static_cast<unsigned long long>(rec.Snapshot().Percentile(0.99)), el);
+  if (o.duration_s > 0) std::fprintf(stderr, ", %.0f s left", std::max(0.0, o.duration_s - el));
+  std::fprintf(stderr, "      ");
+}
+
+}  // namespace
+
+Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopResult& out) {
+  const auto writers = static_cast<size_t>(o.writers);
+  std::vector<Histogram> fetch(writers);
+  std::vector<Status> errors(writers);
+  std::atomic<uint64_t> missed{0};
+  const auto start = Clock::now();
+  if (o.warmup_s <= 0) rec.StartMeasuring(start);
+  double cpu_before = CpuSeconds();
+  PipelineStats pipe_before = driver.pipeline ? driver.pipeline() : PipelineStats{};
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      const int writer = static_cast<int>(w);
+      Histogram warmup_fetch;
+      Status s = driver.start ? driver.start(writer) : Status::OK();
+      for (uint64_t n = 1; s.ok() && !rec.stop().load(std::memory_order_relaxed); ++n) {
+        auto intended = Clock::now();
+        if (o.rate > 0) {
+          double slot = static_cast<double>((n - 1) * writers + w) / o.rate;
+          intended = start + std::chrono::duration_cast<Clock::duration>(
+                                 std::chrono::duration<double>(slot));
+          SleepUntil(intended, rec.stop());
+          if (rec.stop().load()) break;
+          if (rec.measuring() && Clock::now() - intended > kMissedSlotSlack) ++missed;
+        }
+        auto did =
+            driver.op(writer, n, intended, rec.stop(), rec.measuring() ? fetch[w] : warmup_fetch);
+        if (!did.ok()) s = did.status();
+        if (!did.ok() || !*did) break;
+        if (!driver.records_itself) rec.Record(w, intended, Clock::now());
+      }
+      errors[w] = s;
+      if (!s.ok()) rec.Stop(Clock::now());
+    });
+  }
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  auto next_progress = start + std::chrono::seconds(1);
+  while (!rec.stop().load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto now = Clock::now();
+    if (!rec.measuring() && now - start >= std::chrono::duration<double>(o.warmup_s)) {
+      rec.StartMeasuring(now);
+      cpu_before = CpuSeconds();
+      if (driver.pipeline) pipe_before = driver.pipeline();
+    }
+    if (rec.measuring() && o.duration_s > 0 &&
+        now - rec.start_time() >= std::chrono::duration<double>(o.duration_s)) {
+      rec.Stop(now);
+    }
+    if (tty && now >= next_progress) {
+      PrintProgress(o, rec, start);
+      next_progress += std::chrono::seconds(1);
+    }
+  }
+  out.cpu_s = CpuSeconds() - cpu_before;
+  if (driver.pipeline) {
+    out.has_pipeline = true;
+    out.pipeline = Delta(pipe_before, driver.pipeline());
+  }
+  for (auto& t : threads) t.join();
+  Status finished = driver.finish ? driver.finish() : Status::OK();
+  if (tty) std::fprintf(stderr, "\r%78s\r", "");
+  for (auto& s : errors) {
+    if (!s.ok()) return s;
+  }
+  if (!finished.ok()) return finished;
+  out.elapsed_s = rec.measuring()
+                      ? std::chrono::duration<double>(rec.end_time() - rec.start_time()).count()
+                      : 0;
+  out.latency_us = rec.Snapshot();
+  for (auto& h : fetch) out.fetch_us.Merge(h);
+  out.ops = out.latency_us.count();
+  out.missed_slots = missed.load();
+  out.peak_rss_kb = PeakRssKb();
+  return Status::OK();
+}
+
+}  // namespace durastore::bench
