@@ -5,9 +5,6 @@
 //
 // DURASTORE_CRASH_ROUNDS sets the number of kills (default 25); DURASTORE_CRASH_SEED
 // replays a run (the seed is printed).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -16,11 +13,11 @@
 #include <set>
 #include <sstream>
 #include <string>
-#include <thread>
 
 #include "crash_workload.h"
 #include "durastore/eventlog.h"
 #include "durastore/queue.h"
+#include "kill_harness.h"
 #include "test_util.h"
 
 namespace durastore {
@@ -33,46 +30,14 @@ struct ChildReport {
   int lines = 0;
 };
 
-uint64_t EnvOr(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
-}
+using testing::EnvOr;
 
 // Runs crash_child for `run_ms`, kills it with SIGKILL and returns what it reported.
 ChildReport RunAndKill(const std::string& child, const std::string& dir, int run_ms) {
-  int out[2], err[2];
-  EXPECT_EQ(pipe(out), 0);
-  EXPECT_EQ(pipe(err), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    close(out[0]);
-    close(err[0]);
-    execl(child.c_str(), child.c_str(), dir.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
-  std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-
+  testing::KilledChild killed = testing::RunAndKill({child, dir}, run_ms);
   ChildReport report;
-  auto slurp = [](int fd) {
-    std::string s;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0) s.append(buf, static_cast<size_t>(n));
-    close(fd);
-    return s;
-  };
-  std::string text = slurp(out[0]);
-  report.stderr_text = slurp(err[0]);
-  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-      << "child exited on its own (status " << status << "): " << report.stderr_text;
-  std::istringstream lines(text);
+  report.stderr_text = killed.err;
+  std::istringstream lines(killed.out);
   std::string kind;
   while (lines >> kind) {
     ++report.lines;
@@ -174,9 +139,7 @@ TEST(CrashTest, EveryAcknowledgedCommitSurvivesSigkill) {
   const char* child = std::getenv("DURASTORE_CRASH_CHILD");
   ASSERT_NE(child, nullptr) << "DURASTORE_CRASH_CHILD must name the crash_child binary";
   const uint64_t rounds = EnvOr("DURASTORE_CRASH_ROUNDS", 25);
-  const uint64_t seed =
-      EnvOr("DURASTORE_CRASH_SEED",
-            static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const uint64_t seed = testing::SeedFrom("DURASTORE_CRASH_SEED");
   std::printf("crash test: %llu rounds, seed %llu (DURASTORE_CRASH_SEED to replay)\n",
               static_cast<unsigned long long>(rounds), static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
