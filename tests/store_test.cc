@@ -38,6 +38,26 @@ TEST(StoreTest, OpenCreatesTheDirectoryAndReopensAfterClose) {
   EXPECT_EQ(*v, "v");
 }
 
+TEST(StoreTest, AFileShorterThanItsMetaPageIsCorruptionNotACrash) {
+  TempDir dir;
+  std::string path = dir.Sub("store");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    Batch batch;
+    for (int i = 0; i < 200; ++i) batch.Put("k" + std::to_string(i), std::string(1000, 'v'));
+    ASSERT_OK(store->Commit(std::move(batch)));
+    ASSERT_OK(store->Close());
+  }
+  // What a power cut can leave after unflushed kNoSync commits: the meta page names pages
+  // that never reached the file.
+  std::filesystem::resize_file(path + "/data.mdb", 4 * 4096);
+  auto reopened = Store::Open(path);
+  EXPECT_CODE(reopened, kCorruption);
+  EXPECT_NE(reopened.status().message().find("shorter"), std::string::npos)
+      << reopened.status().ToString();
+}
+
 TEST(StoreTest, MissingStoreWithoutCreateIsNotFound) {
   TempDir dir;
   Options options;

@@ -1,5 +1,7 @@
 #include "lmdb_env.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -81,6 +83,19 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
   MDB_envinfo info;
   mdb_env_info(env->env_, &info);
   env->map_size_ = info.me_mapsize;
+  // A meta page that names pages past the end of the file (a power cut that kept the meta
+  // but not the data, after kNoSync commits) would make LMDB read beyond the mapping and
+  // die of SIGBUS; report it as Corruption instead.
+  MDB_stat stat;
+  struct stat file;
+  if (mdb_env_stat(env->env_, &stat) == 0 && ::stat((dir + "/data.mdb").c_str(), &file) == 0 &&
+      (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize >
+          static_cast<uint64_t>(file.st_size)) {
+    return Status::Corruption("data.mdb is shorter than its meta page says (" +
+                              std::to_string(file.st_size) + " bytes, last page " +
+                              std::to_string(info.me_last_pgno) +
+                              "): the store lost data it had not flushed");
+  }
   env->max_map_size_ = std::max(max_map_size, env->map_size_);
 
   MDB_txn* raw = nullptr;
