@@ -115,6 +115,17 @@ class LockFile {
   int fd_;
 };
 
+// fsync of a directory, so the entries created in it survive a power cut.
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError("cannot open directory " + dir + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::IOError("fsync of directory " + dir + ": " + std::strerror(err));
+  return Status::OK();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -244,7 +255,8 @@ Status Store::Impl::Open(TestHooks hooks) {
     return Status::InvalidArgument("Options.max_group_size must be at least 1");
   }
   std::error_code ec;
-  if (!std::filesystem::exists(path_, ec)) {
+  const bool created = !std::filesystem::exists(path_, ec);
+  if (created) {
     if (!options_.create_if_missing) return Status::NotFound("store " + path_ + " does not exist");
     std::filesystem::create_directories(path_, ec);
     if (ec) return Status::IOError("cannot create " + path_ + ": " + ec.message());
@@ -286,6 +298,12 @@ Status Store::Impl::Open(TestHooks hooks) {
     if (rc != 0) return internal::LmdbStatus(rc, "initialising store");
   }
   committed_position_ = seqs_.next_position - 1;
+  // Make the directory entries of data.mdb and LOCK durable (and the store directory's
+  // own entry when Open created it): a power cut must not lose the files themselves.
+  RETURN_IF_ERROR(SyncDirectory(path_));
+  if (created) {
+    RETURN_IF_ERROR(SyncDirectory(std::filesystem::absolute(path_).parent_path().string()));
+  }
 
   ASSIGN_OR_RETURN(
       flusher_, internal::MakeFlusher(env_->fd(), options_.flush_method, std::move(hooks.fdatasync),
