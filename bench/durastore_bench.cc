@@ -9,9 +9,9 @@
 //                            [--enqueues-per-batch N] [--puts-per-batch N]
 //   durastore-bench queue    (the common flags) [--producers N] [--consumers N]
 //                            [--delay-ms MS] [--max-depth N]
-//   durastore-bench turn     (the common flags, durastore only) [--instances N]
+//   durastore-bench turn     (the common flags) [--instances N]
 //                            [--history EVENTS] [--turns-per-execution N]
-//   durastore-bench activity (the common flags, durastore only)
+//   durastore-bench activity (the common flags)
 //   durastore-bench demo     [--path DIR]
 //
 // One `commit` op = one atomic batch of --appends-per-batch appends (each of
@@ -21,6 +21,8 @@
 // to end (queue_workload.h). One `turn` = fetch an instance with its history, ack
 // appending 2 events, enqueueing 1 activity and 1 message for the instance. One
 // `activity` = fetch a work item, ack it with a completion (orchestration_workloads.h).
+// For turn and activity, --engine sqlite runs the schema and statements of Duroxide's own
+// SQLite provider (sqlite_duroxide.h, sqlite_orchestration.h).
 //
 // Closed loop by default: each writer does ops as fast as it can. --rate R makes it open
 // loop: ops are due on a fixed schedule and latency counts from the due time (run_loop.h).
@@ -78,6 +80,7 @@
 #include "bench_config.h"
 #include "engines.h"
 #include "report.h"
+#include "sqlite_orchestration.h"
 
 namespace durastore::bench {
 namespace {
@@ -204,8 +207,11 @@ Status RunOrchestration(const Config& c, const std::string& dir, Outcome& out) {
   shape.turns_per_execution = c.turns_per_execution;
   shape.sync = c.durability == "sync";
   shape.flush = FlushOf(c);
+  const bool turn = c.workload == "turn";
   auto workload =
-      c.workload == "turn" ? OpenTurnWorkload(dir, shape) : OpenActivityWorkload(dir, shape);
+      c.engine == "sqlite"
+          ? (turn ? OpenSqliteTurnWorkload(dir, shape) : OpenSqliteActivityWorkload(dir, shape))
+          : (turn ? OpenTurnWorkload(dir, shape) : OpenActivityWorkload(dir, shape));
   if (!workload.ok()) return workload.status();
   OrchestrationWorkload& wl = **workload;
   Driver driver;
@@ -215,7 +221,7 @@ Status RunOrchestration(const Config& c, const std::string& dir, Outcome& out) {
     wl.Stop();
     return Status::OK();
   };
-  driver.pipeline = [&] { return wl.Pipeline(); };
+  if (c.engine == "durastore") driver.pipeline = [&] { return wl.Pipeline(); };
   Recorder recorder(static_cast<size_t>(c.writers), c.ops);
   Status s = RunLoop(LoopOf(c, c.writers), driver, recorder, out.run);
   if (!s.ok()) return s;
@@ -401,11 +407,6 @@ int main(int argc, char** argv) {
     // --ops alone measures until that many ops are done; with --duration, whichever first.
     CLI::App* sub = app.get_subcommands().front();
     if (sub->count("--ops") > 0 && sub->count("--duration") == 0) c.duration_s = 0;
-  }
-  if ((c.workload == "turn" || c.workload == "activity") && !*demo && c.engine != "durastore") {
-    return UsageError(c.workload + ": --engine " + c.engine +
-                      " is not implemented yet (the Duroxide SQLite provider "
-                      "baseline, issue #4); use --engine durastore");
   }
   if (c.workload == "commit" &&
       c.appends_per_batch + c.enqueues_per_batch + c.puts_per_batch == 0) {
