@@ -16,6 +16,7 @@
 #include "durastore/store.h"
 #include "eventlog_internal.h"
 #include "eventlog_records_generated.h"
+#include "flatbuffer_record.h"
 #include "lmdb_env.h"
 #include "status_macros.h"
 #include "store_internal.h"
@@ -32,6 +33,7 @@ using durastore::internal::LmdbStatus;
 using durastore::internal::Printable;
 using durastore::internal::PutU64;
 using durastore::internal::Tables;
+using durastore::internal::VerifiedRoot;
 using durastore::internal::View;
 
 constexpr uint8_t kEventFormat = 1;
@@ -68,11 +70,8 @@ struct PartitionState {
 };
 
 Result<PartitionState> DecodePartition(std::string_view v) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(v.data()), v.size());
-  if (!verifier.VerifyBuffer<fb::PartitionRecord>(nullptr)) {
-    return Status::Corruption("partition record fails verification");
-  }
-  auto* r = flatbuffers::GetRoot<fb::PartitionRecord>(v.data());
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<fb::PartitionRecord>(v, scratch, "partition"));
   if (r->format_version() != 1) {
     return Status::Corruption("partition record has unknown format version " +
                               std::to_string(r->format_version()));

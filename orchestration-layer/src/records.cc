@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "durastore/eventlog.h"
+#include "flatbuffer_record.h"
 #include "orchestration_records_generated.h"
 #include "status_macros.h"
 
@@ -28,6 +29,8 @@ std::string_view ExecutionStatusName(ExecutionStatus status) {
 
 namespace internal {
 namespace {
+
+using ::durastore::internal::VerifiedRoot;
 
 void AppendStr(std::string& out, std::string_view s) {
   out.push_back(static_cast<char>((s.size() >> 8) & 0xff));
@@ -59,14 +62,6 @@ std::optional<std::string> OptView(const flatbuffers::String* s) {
 }
 std::string Finish(flatbuffers::FlatBufferBuilder& b) {
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
-}
-template <typename T>
-Result<const T*> Verify(std::string_view bytes, std::string_view what) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  if (!verifier.VerifyBuffer<T>(nullptr)) {
-    return Status::Corruption(std::string(what) + " record fails verification");
-  }
-  return flatbuffers::GetRoot<T>(bytes.data());
 }
 
 }  // namespace
@@ -162,7 +157,8 @@ std::string Encode(const InstanceRec& r) {
 }
 
 Result<InstanceRec> DecodeInstance(std::string_view bytes) {
-  ASSIGN_OR_RETURN(auto* r, Verify<fb::InstanceRecord>(bytes, "instance"));
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<fb::InstanceRecord>(bytes, scratch, "instance"));
   InstanceRec rec;
   rec.name = View(r->name());
   rec.version = View(r->version());
@@ -184,7 +180,8 @@ std::string Encode(const ExecutionRec& r) {
 }
 
 Result<ExecutionRec> DecodeExecution(std::string_view bytes) {
-  ASSIGN_OR_RETURN(auto* r, Verify<fb::ExecutionRecord>(bytes, "execution"));
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<fb::ExecutionRecord>(bytes, scratch, "execution"));
   if (r->status() > static_cast<uint8_t>(ExecutionStatus::kContinuedAsNew)) {
     return Status::Corruption("execution record has unknown status " + std::to_string(r->status()));
   }
@@ -207,7 +204,8 @@ std::string Encode(const CustomStatus& r) {
 }
 
 Result<CustomStatus> DecodeCustomStatus(std::string_view bytes) {
-  ASSIGN_OR_RETURN(auto* r, Verify<fb::CustomStatusRecord>(bytes, "custom status"));
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<fb::CustomStatusRecord>(bytes, scratch, "custom status"));
   return CustomStatus{OptView(r->status()), r->version()};
 }
 
@@ -219,7 +217,8 @@ std::string Encode(const SessionRec& r) {
 }
 
 Result<SessionRec> DecodeSession(std::string_view bytes) {
-  ASSIGN_OR_RETURN(auto* r, Verify<fb::SessionRecord>(bytes, "session"));
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<fb::SessionRecord>(bytes, scratch, "session"));
   return SessionRec{View(r->owner()), r->locked_until_ms(), r->last_activity_ms()};
 }
 

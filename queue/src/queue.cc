@@ -18,6 +18,7 @@
 #include "durastore/limits.h"
 #include "durastore/queue.h"
 #include "durastore/store.h"
+#include "flatbuffer_record.h"
 #include "lmdb_env.h"
 #include "queue_internal.h"
 #include "queue_records_generated.h"
@@ -98,11 +99,8 @@ std::string EncodeQueue(const QueueInfo& q) {
 }
 
 Result<QueueInfo> DecodeQueue(std::string_view v) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(v.data()), v.size());
-  if (!verifier.VerifyBuffer<queue::fb::QueueRecord>(nullptr)) {
-    return Status::Corruption("queue record fails verification");
-  }
-  auto* r = flatbuffers::GetRoot<queue::fb::QueueRecord>(v.data());
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<queue::fb::QueueRecord>(v, scratch, "queue"));
   if (r->format_version() != 1) return Status::Corruption("queue record has unknown format");
   QueueInfo q;
   q.id = r->id();
@@ -131,11 +129,8 @@ std::string EncodeMessage(const MessageMeta& m) {
 }
 
 Result<MessageMeta> DecodeMessage(std::string_view v) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(v.data()), v.size());
-  if (!verifier.VerifyBuffer<queue::fb::MessageRecord>(nullptr)) {
-    return Status::Corruption("message record fails verification");
-  }
-  auto* r = flatbuffers::GetRoot<queue::fb::MessageRecord>(v.data());
+  std::string scratch;
+  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<queue::fb::MessageRecord>(v, scratch, "message"));
   if (r->format_version() != 1) return Status::Corruption("message record has unknown format");
   MessageMeta m;
   m.queue_id = r->queue_id();
