@@ -2,8 +2,10 @@
 #ifndef DURASTORE_BENCH_BENCH_CONFIG_H_
 #define DURASTORE_BENCH_BENCH_CONFIG_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "histogram.h"
 #include "orchestration_workloads.h"
@@ -12,8 +14,12 @@
 
 namespace durastore::bench {
 
+// The `mixed` workload's op kinds, in the order of Config::mix and Outcome::mix.
+inline constexpr std::array<const char*, 4> kMixKinds = {"commit", "queue", "turn", "activity"};
+using MixWeights = std::array<double, kMixKinds.size()>;
+
 struct Config {
-  std::string workload = "commit";  // commit, queue, turn or activity
+  std::string workload = "commit";  // commit, queue, turn, activity or mixed
   int writers = 16;
   double duration_s = 5;  // 0 = until --ops
   uint64_t ops = 0;       // 0 = until --duration
@@ -40,9 +46,19 @@ struct Config {
   int instances = 0;             // 0 = writers * 4
   int history = 0;               // events pre-loaded per execution
   int turns_per_execution = 10;  // then continue-as-new
+  // mixed: relative weights of the kinds (not normalised) and the seed of the writers' picks
+  MixWeights mix = {70, 10, 15, 5};
+  uint64_t seed = 1;
+  double rss_every_s = 0;  // > 0: sample the RSS this often while measuring
 };
 
 inline int Instances(const Config& c) { return c.instances > 0 ? c.instances : c.writers * 4; }
+
+// One kind of a `mixed` run: its share of the picks and its ops' latencies.
+struct MixKindOutcome {
+  double weight = 0;  // normalised: the weights sum to 1
+  Histogram latency_us;
+};
 
 struct Outcome {
   Config config;  // as run (queue: writers = producers + consumers)
@@ -52,6 +68,7 @@ struct Outcome {
   OrchestrationStats orchestration;
   bool has_queue = false;
   QueueStats queue;
+  std::vector<MixKindOutcome> mix;  // mixed: one per kMixKinds entry
   double ops_per_sec() const {
     return run.elapsed_s > 0 ? static_cast<double>(run.ops) / run.elapsed_s : 0;
   }

@@ -26,6 +26,12 @@ COMMIT = {"appends_per_batch": int, "events_per_append": int, "enqueues_per_batc
 QUEUE = {"producers": int, "consumers": int, "delay_ms": int, "max_depth": int,
          "consume_p50_us": int, "consume_p90_us": int, "consume_p99_us": int,
          "empty_dequeues": int}
+MIXED = {"mix": dict, "seed": int, "producers": int, "consumers": int, "max_depth": int,
+         "consume_p50_us": int, "consume_p99_us": int}
+MIX_KINDS = ("commit", "queue", "turn", "activity")
+MIX_KIND = {"weight": (int, float), "ops": int, "ops_per_sec": (int, float), "p50_us": int,
+            "p99_us": int}
+RSS = {"rss_every_s": (int, float), "rss_samples_kb": list, "rss_anon_samples_kb": list}
 CSV_HEADER = "engine,workload,writers,ops_per_sec,p50_us,p90_us,p99_us,p999_us,max_us"
 
 
@@ -41,6 +47,40 @@ def check_csv(path, rows):
         p50, p90, p99, p999, top = (int(x) for x in cells[4:])
         if not p50 <= p90 <= p99 <= p999 <= top:
             return f"csv {path}: percentiles out of order in {line!r}"
+    return None
+
+
+def check_mix(result):
+    """The per-kind figures of a mixed run add up to the run's."""
+    mix = result["mix"]
+    if sorted(mix) != sorted(MIX_KINDS):
+        return f"mix: want the kinds {MIX_KINDS}, got {sorted(mix)}"
+    for kind, figures in mix.items():
+        for name, type_ in MIX_KIND.items():
+            if not isinstance(figures.get(name), type_):
+                return f"mix.{kind}.{name} missing or not {type_}: {figures}"
+        if figures["p50_us"] > figures["p99_us"] or figures["p99_us"] > result["max_us"]:
+            return f"mix.{kind}: percentiles out of order: {figures}"
+        if figures["weight"] == 0 and figures["ops"] != 0:
+            return f"mix.{kind}: ops of a kind weighing 0: {figures}"
+    if abs(sum(f["weight"] for f in mix.values()) - 1) > 1e-9:
+        return f"mix: weights do not sum to 1: {mix}"
+    if sum(f["ops"] for f in mix.values()) != result["ops"]:
+        return f"mix: kinds' ops do not sum to ops {result['ops']}: {mix}"
+    return None
+
+
+def check_rss(result):
+    """At least one sample; each a positive size of which the anonymous part is a share."""
+    samples, anon = result["rss_samples_kb"], result["rss_anon_samples_kb"]
+    if not samples or len(samples) != len(anon):
+        return f"rss samples empty or of unequal lengths: {samples} {anon}"
+    expected = int(result["duration_s"] / result["rss_every_s"]) + 1
+    if abs(len(samples) - expected) > 1:
+        return f"want about {expected} rss samples, got {len(samples)}"
+    for kb, anon_kb in zip(samples, anon):
+        if not isinstance(kb, int) or not isinstance(anon_kb, int) or not 0 < anon_kb <= kb:
+            return f"bad rss sample {kb} (anon {anon_kb})"
     return None
 
 
@@ -77,6 +117,10 @@ def main(argv):
         fields.update(COMMIT)
     if result.get("workload") == "queue":
         fields.update(QUEUE)
+    if result.get("workload") == "mixed":
+        fields.update(MIXED)
+    if "--rss-every" in cmd:
+        fields.update(RSS)
     for name, kind in fields.items():
         if name not in result or not isinstance(result[name], kind):
             print(f"field {name!r} missing or not {kind}: {result}")
@@ -99,6 +143,14 @@ def main(argv):
     if "consume_p50_us" in result and not (
             result["consume_p50_us"] <= result["consume_p90_us"] <= result["consume_p99_us"]):
         print(f"consume percentiles out of order: {result}")
+        return 1
+    for check, applies in ((check_mix, "mix" in result), (check_rss, "rss_every_s" in result)):
+        error = check(result) if applies else None
+        if error:
+            print(error)
+            return 1
+    if "--rss-every" in cmd and proc.stdout.count("rss_kb t=") != len(result["rss_samples_kb"]):
+        print(f"want one 'rss_kb t=' line per sample:\n{proc.stdout}")
         return 1
     if csv is not None:
         error = check_csv(*csv)

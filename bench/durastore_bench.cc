@@ -12,6 +12,9 @@
 //   durastore-bench turn     (the common flags) [--instances N]
 //                            [--history EVENTS] [--turns-per-execution N]
 //   durastore-bench activity (the common flags)
+//   durastore-bench mixed    (the common flags, durastore only) [--mix commit=70,queue=10,...]
+//                            [--seed N] [--consumers N] [--max-depth N] [--instances N]
+//                            [the commit shape flags]
 //   durastore-bench demo     [--path DIR]
 //
 // One `commit` op = one atomic batch of --appends-per-batch appends (each of
@@ -21,6 +24,10 @@
 // to end (queue_workload.h). One `turn` = fetch an instance with its history, ack
 // appending 2 events, enqueueing 1 activity and 1 message for the instance. One
 // `activity` = fetch a work item, ack it with a completion (orchestration_workloads.h).
+// One `mixed` op = one op of a kind each writer picks by weight (--mix, normalised;
+// default commit=70,queue=10,turn=15,activity=5; seeded by --seed), all on one store
+// (mixed_workload.h). --rss-every S prints the process RSS every S seconds while
+// measuring ("rss_kb t=<s> <kb>" lines).
 // For turn and activity, --engine sqlite runs the schema and statements of Duroxide's own
 // SQLite provider (sqlite_duroxide.h, sqlite_orchestration.h).
 //
@@ -35,7 +42,7 @@
 // With --json each run prints one JSON object on one line, after its text summary (the
 // last line of stdout is the last run's). Fields (names are stable; latencies are
 // microseconds from a log-linear histogram with < 0.8 % relative error, histogram.h):
-//   workload         "commit" | "queue" | "turn" | "activity"
+//   workload         "commit" | "queue" | "turn" | "activity" | "mixed"
 //   engine           "durastore" | "sqlite"
 //   writers          threads issuing ops (queue: producers + consumers)
 //   duration_s       measured seconds (warm-up excluded)
@@ -67,6 +74,14 @@
 //   fetch_p50_us fetch_p99_us   the fetch half of each op
 //   empty_fetches    fetches that found no work within the poll timeout
 //  turn: instances, history_preload, mean_history_at_fetch;  activity: feeder_turns
+//  mixed: the queue fields (producers = writers) and
+//   mix              {"commit": {...}, "queue": ..., "turn": ..., "activity": ...}, each
+//                    {"weight" (normalised), "ops", "ops_per_sec", "p50_us", "p99_us"}
+//   seed             the seed of the writers' picks
+//  with --rss-every:
+//   rss_every_s      the sampling period
+//   rss_samples_kb   resident set (/proc/self/statm) at t = 0, S, 2S, ... of the measured run
+//   rss_anon_samples_kb   the same minus file-backed pages (LMDB's map grows with the data)
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -79,6 +94,7 @@
 
 #include "bench_config.h"
 #include "engines.h"
+#include "mixed_workload.h"
 #include "report.h"
 #include "sqlite_orchestration.h"
 
@@ -127,6 +143,7 @@ LoopOptions LoopOf(const Config& c, int writers) {
   o.duration_s = c.duration_s;
   o.warmup_s = c.warmup_s;
   o.rate = c.rate;
+  o.rss_every_s = c.rss_every_s;
   return o;
 }
 
@@ -232,6 +249,8 @@ Status RunOrchestration(const Config& c, const std::string& dir, Outcome& out) {
 
 // Fills in what depends on --writers (the queue split).
 Config Resolve(Config c) {
+  if (c.workload == "mixed" && c.consumers == 0) c.consumers = std::max(1, c.writers / 4);
+  if (c.workload == "mixed") c.producers = c.writers;
   if (c.workload == "queue") {
     if (c.producers == 0) c.producers = std::max(1, c.writers / 2);
     if (c.consumers == 0) c.consumers = std::max(1, c.writers - c.producers);
@@ -251,7 +270,9 @@ Result<Outcome> RunWorkload(const Config& config) {
   out.fdatasync_us = MeasureFdatasyncUs(dir.path());
   Status s = c.workload == "commit"  ? RunCommit(c, dir.path(), out)
              : c.workload == "queue" ? RunQueue(c, dir.path(), out)
-                                     : RunOrchestration(c, dir.path(), out);
+             : c.workload == "mixed"
+                 ? RunMixed(c, dir.path(), LoopOf(c, c.writers), FlushOf(c), out)
+                 : RunOrchestration(c, dir.path(), out);
   if (!s.ok()) return s;
   return out;
 }
@@ -366,12 +387,17 @@ int main(int argc, char** argv) {
     sub->add_option("--csv", csv_file, "Write one CSV row per run to FILE (with --sweep)");
     sub->add_flag("--keep", c.keep, "Keep the store directory");
     sub->add_flag("--json", c.json, "Print one JSON object per run as a line");
+    sub->add_option("--rss-every", c.rss_every_s, "Sample the process RSS every S seconds")
+        ->check(CLI::Range(0.01, 3600.0));
     sub->callback([&c, name] { c.workload = name; });
     return sub;
   };
   CLI::App* commit = add_run("commit", "Writers committing batches");
+  CLI::App* mixed = add_run("mixed", "Writers doing a weighted mix of the other workloads' ops");
   auto shape = [&](const char* flag, int& field, const char* about) {
-    commit->add_option(flag, field, about)->check(CLI::Range(0, 10'000));
+    for (CLI::App* sub : {commit, mixed}) {
+      sub->add_option(flag, field, about)->check(CLI::Range(0, 10'000));
+    }
   };
   shape("--appends-per-batch", c.appends_per_batch, "Appends per batch (default 1)");
   shape("--events-per-append", c.events_per_append, "Events per append (default 1)");
@@ -386,6 +412,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   queue->add_option("--max-depth", c.max_depth, "Producers wait at this many in flight (1000)")
       ->check(CLI::Range(1, 10'000'000));
+  std::string mix_spec;
+  mixed->add_option("--mix", mix_spec, "Weights: commit=70,queue=10,turn=15,activity=5");
+  mixed->add_option("--seed", c.seed, "Seed of the writers' random picks (default 1)");
+  mixed->add_option("--consumers", c.consumers, "Queue consumers (default writers / 4)")
+      ->check(CLI::Range(1, 4096));
+  mixed->add_option("--max-depth", c.max_depth, "Queue producers wait at this many in flight")
+      ->check(CLI::Range(1, 10'000'000));
+  mixed->add_option("--instances", c.instances, "Turn instances (default writers * 4)")
+      ->check(CLI::Range(1, 1'000'000));
   CLI::App* turn = add_run("turn", "Dispatchers doing orchestration turns (fetch + ack)");
   turn->add_option("--instances", c.instances, "Instances in the loop (default writers * 4)")
       ->check(CLI::Range(1, 1'000'000));
@@ -408,11 +443,18 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.get_subcommands().front();
     if (sub->count("--ops") > 0 && sub->count("--duration") == 0) c.duration_s = 0;
   }
-  if (c.workload == "commit" &&
-      c.appends_per_batch + c.enqueues_per_batch + c.puts_per_batch == 0) {
+  if (c.workload == "mixed") {
+    std::string error;
+    if (mixed->count("--mix") > 0 && !durastore::bench::ParseMix(mix_spec, &c.mix, &error)) {
+      return UsageError(error);
+    }
+    if (c.engine != "durastore") return UsageError("mixed: durastore only");
+  }
+  const bool commits = c.workload == "commit" || (c.workload == "mixed" && c.mix[0] > 0);
+  if (commits && c.appends_per_batch + c.enqueues_per_batch + c.puts_per_batch == 0) {
     return UsageError("commit: the batch is empty (every *-per-batch is 0)");
   }
-  if (c.workload == "commit" && c.appends_per_batch > 0 && c.events_per_append == 0) {
+  if (commits && c.appends_per_batch > 0 && c.events_per_append == 0) {
     return UsageError("commit: --events-per-append must be at least 1 when appending");
   }
   std::vector<int> sweep;

@@ -21,8 +21,9 @@ constexpr const char* kCommitQueue = "bench-commit-queue";
 
 class DurastoreEngine final : public Engine {
  public:
-  DurastoreEngine(std::unique_ptr<Store> store, const CommitShape& shape)
-      : store_(std::move(store)), shape_(shape) {}
+  // `owned` is null when the store is borrowed.
+  DurastoreEngine(std::unique_ptr<Store> owned, Store& store, const CommitShape& shape)
+      : owned_(std::move(owned)), store_(store), shape_(shape) {}
 
   Status StartWriter(int) override { return Status::OK(); }
 
@@ -36,17 +37,18 @@ class DurastoreEngine final : public Engine {
     for (int q = 0; q < shape_.enqueues_per_batch; ++q) batch.Enqueue(kCommitQueue, payload);
     const std::string value = std::to_string(n);
     for (int p = 0; p < shape_.puts_per_batch; ++p) batch.Put(KeyOf(writer, p), value);
-    return store_->Commit(std::move(batch)).status();
+    return store_.Commit(std::move(batch)).status();
   }
 
   std::string name() const override { return "durastore"; }
   bool Pipeline(PipelineStats* stats) const override {
-    *stats = store_->GetPipelineStats();
+    *stats = store_.GetPipelineStats();
     return true;
   }
 
  private:
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Store> owned_;
+  Store& store_;
   const CommitShape shape_;
 };
 
@@ -164,7 +166,12 @@ Result<std::unique_ptr<Engine>> OpenDurastore(const std::string& dir, bool sync,
   options.flush_method = flush;
   auto store = Store::Open(dir, options);
   if (!store.ok()) return store.status();
-  return std::unique_ptr<Engine>(new DurastoreEngine(std::move(store).value(), shape));
+  Store& borrowed = **store;
+  return std::unique_ptr<Engine>(new DurastoreEngine(std::move(store).value(), borrowed, shape));
+}
+
+std::unique_ptr<Engine> NewDurastoreEngine(Store& store, const CommitShape& shape) {
+  return std::unique_ptr<Engine>(new DurastoreEngine(nullptr, store, shape));
 }
 
 Result<std::unique_ptr<Engine>> OpenSqlite(const std::string& dir, bool sync, int writers,

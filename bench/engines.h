@@ -37,6 +37,9 @@ class Engine {
 
 Result<std::unique_ptr<Engine>> OpenDurastore(const std::string& dir, bool sync, FlushMethod flush,
                                               const CommitShape& shape);
+// The durastore engine over a store someone else opened (the `mixed` workload's); `store`
+// must outlive the engine.
+std::unique_ptr<Engine> NewDurastoreEngine(Store& store, const CommitShape& shape);
 Result<std::unique_ptr<Engine>> OpenSqlite(const std::string& dir, bool sync, int writers,
                                            const CommitShape& shape);
 

@@ -36,10 +36,13 @@ uint64_t MicrosSince(Clock::time_point t0) {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
 }
 
-// A store and the provider borrowing it (declared after it, so destroyed first).
+// A store and the provider borrowing it (declared after it, so destroyed first); the
+// owners are null when both are borrowed.
 struct Layer {
-  std::unique_ptr<Store> store;
-  std::unique_ptr<Provider> provider;
+  std::unique_ptr<Store> owned_store;
+  std::unique_ptr<Provider> owned_provider;
+  Store* store = nullptr;
+  Provider* provider = nullptr;
 };
 
 Result<Layer> OpenLayer(const std::string& dir, Durability durability, FlushMethod flush) {
@@ -49,10 +52,12 @@ Result<Layer> OpenLayer(const std::string& dir, Durability durability, FlushMeth
   auto store = Store::Open(dir, options);
   if (!store.ok()) return store.status();
   Layer layer;
-  layer.store = std::move(store).value();
-  auto provider = Provider::Open(*layer.store);
+  layer.owned_store = std::move(store).value();
+  auto provider = Provider::Open(*layer.owned_store);
   if (!provider.ok()) return provider.status();
-  layer.provider = std::move(provider).value();
+  layer.owned_provider = std::move(provider).value();
+  layer.store = layer.owned_store.get();
+  layer.provider = layer.owned_provider.get();
   return layer;
 }
 
@@ -86,7 +91,7 @@ Result<Layer> SetUp(const std::string& dir, const OrchestrationShape& shape,
     if (!layer.ok()) return layer.status();
     Status s = setup(*layer->provider);
     if (s.ok()) s = layer->store->Flush();
-    layer->provider.reset();
+    layer->owned_provider.reset();
     Status closed = layer->store->Close();
     if (!s.ok()) return s;
     if (!closed.ok()) return closed;
@@ -108,7 +113,8 @@ class TurnWorkload final : public OrchestrationWorkload {
       : layer_(std::move(layer)),
         payload_(shape.payload_bytes, 'p'),
         preloaded_(static_cast<uint64_t>(shape.history_events)),
-        turns_per_execution_(static_cast<uint64_t>(std::max(1, shape.turns_per_execution))) {}
+        turns_per_execution_(static_cast<uint64_t>(std::max(1, shape.turns_per_execution))),
+        give_up_when_empty_(shape.give_up_when_empty) {}
 
   Result<bool> Op(int, const std::atomic<bool>& stop, Histogram& fetch_us) override {
     auto t0 = Clock::now();
@@ -118,7 +124,9 @@ class TurnWorkload final : public OrchestrationWorkload {
       auto r = layer_.provider->FetchOrchestrationItem(kLockMs, kPoll);
       if (!r.ok()) return r.status();
       fetched = std::move(r).value();
-      if (!fetched) empty_fetches_.fetch_add(1, std::memory_order_relaxed);
+      if (fetched) break;
+      empty_fetches_.fetch_add(1, std::memory_order_relaxed);
+      if (give_up_when_empty_) return false;
     }
     fetch_us.Record(MicrosSince(t0));
     const orchestration::OrchestrationItem& item = fetched->item;
@@ -184,6 +192,7 @@ class TurnWorkload final : public OrchestrationWorkload {
   const std::string payload_;
   const uint64_t preloaded_;
   const uint64_t turns_per_execution_;
+  const bool give_up_when_empty_;
   std::atomic<uint64_t> empty_fetches_{0};
   std::atomic<uint64_t> fetches_{0};
   std::atomic<uint64_t> history_events_{0};
@@ -198,8 +207,9 @@ class ActivityWorkload final : public OrchestrationWorkload {
   ActivityWorkload(Layer layer, const OrchestrationShape& shape, uint64_t first_activity_id)
       : layer_(std::move(layer)),
         payload_(shape.payload_bytes, 'p'),
+        give_up_when_empty_(shape.give_up_when_empty),
         next_activity_id_(first_activity_id) {
-    feeder_ = std::thread([this] { Feed(); });
+    if (shape.feeder) feeder_ = std::thread([this] { Feed(); });
   }
   ~ActivityWorkload() override { Stop(); }
 
@@ -212,7 +222,9 @@ class ActivityWorkload final : public OrchestrationWorkload {
       auto r = layer_.provider->FetchWorkItem(kLockMs, kPoll, std::nullopt, {});
       if (!r.ok()) return r.status();
       fetched = std::move(r).value();
-      if (!fetched) empty_fetches_.fetch_add(1, std::memory_order_relaxed);
+      if (fetched) break;
+      empty_fetches_.fetch_add(1, std::memory_order_relaxed);
+      if (give_up_when_empty_) return false;
     }
     fetch_us.Record(MicrosSince(t0));
     OrchestratorItem completion;
@@ -273,6 +285,7 @@ class ActivityWorkload final : public OrchestrationWorkload {
 
   Layer layer_;
   const std::string payload_;
+  const bool give_up_when_empty_;
   uint64_t next_activity_id_;  // feeder thread only
   std::atomic<bool> stop_feeder_{false};
   std::atomic<bool> feeder_failed_{false};
@@ -285,30 +298,49 @@ class ActivityWorkload final : public OrchestrationWorkload {
 
 }  // namespace
 
-Result<std::unique_ptr<OrchestrationWorkload>> OpenTurnWorkload(const std::string& dir,
-                                                                const OrchestrationShape& shape) {
+Status SetUpTurnInstances(Provider& provider, const OrchestrationShape& shape) {
   const int instances = shape.instances > 0 ? shape.instances : shape.workers * 4;
   const std::string payload(shape.payload_bytes, 'p');
-  auto layer = SetUp(dir, shape, [&](Provider& provider) {
-    return ParallelFor(shape.workers, instances, [&](int i) {
-      std::string instance = TurnInstance(i);
-      if (shape.history_events > 0) {
-        std::vector<HistoryEvent> events;
-        for (int e = 1; e <= shape.history_events; ++e) {
-          events.push_back({static_cast<uint64_t>(e), payload});
-        }
-        Status s = provider.AppendWithExecution(instance, 1, events);
-        if (!s.ok()) return s;
+  return ParallelFor(shape.workers, instances, [&](int i) {
+    std::string instance = TurnInstance(i);
+    if (shape.history_events > 0) {
+      std::vector<HistoryEvent> events;
+      for (int e = 1; e <= shape.history_events; ++e) {
+        events.push_back({static_cast<uint64_t>(e), payload});
       }
-      OrchestratorItem start;
-      start.instance = instance;
-      start.kind = OrchestratorItem::Kind::kStart;
-      start.orchestration_name = kName;
-      start.version = kVersion;
-      start.payload = payload;
-      return provider.EnqueueForOrchestrator(start);
-    });
+      Status s = provider.AppendWithExecution(instance, 1, events);
+      if (!s.ok()) return s;
+    }
+    OrchestratorItem start;
+    start.instance = instance;
+    start.kind = OrchestratorItem::Kind::kStart;
+    start.orchestration_name = kName;
+    start.version = kVersion;
+    start.payload = payload;
+    return provider.EnqueueForOrchestrator(start);
   });
+}
+
+Status SetUpActivities(Provider& provider, const OrchestrationShape& shape, int count,
+                       bool to_turns) {
+  const int instances = shape.instances > 0 ? shape.instances : shape.workers * 4;
+  const std::string payload(shape.payload_bytes, 'p');
+  // Routed to turn instances, the ids stay clear of the ones turns give (their event ids).
+  const uint64_t first_id = to_turns ? uint64_t{1} << 40 : 1;
+  return ParallelFor(shape.workers, count, [&](int i) {
+    WorkerItem work;
+    work.identity = {
+        to_turns ? TurnInstance(i % instances) : ActivityInstance(i % kActivityInstances), 1,
+        first_id + static_cast<uint64_t>(i)};
+    work.payload = payload;
+    return provider.EnqueueForWorker(work);
+  });
+}
+
+Result<std::unique_ptr<OrchestrationWorkload>> OpenTurnWorkload(const std::string& dir,
+                                                                const OrchestrationShape& shape) {
+  auto layer =
+      SetUp(dir, shape, [&](Provider& provider) { return SetUpTurnInstances(provider, shape); });
   if (!layer.ok()) return layer.status();
   return std::unique_ptr<OrchestrationWorkload>(new TurnWorkload(std::move(layer).value(), shape));
 }
@@ -316,18 +348,32 @@ Result<std::unique_ptr<OrchestrationWorkload>> OpenTurnWorkload(const std::strin
 Result<std::unique_ptr<OrchestrationWorkload>> OpenActivityWorkload(
     const std::string& dir, const OrchestrationShape& shape) {
   const int depth = shape.workers * kActivityDepthPerWorker;
-  const std::string payload(shape.payload_bytes, 'p');
   auto layer = SetUp(dir, shape, [&](Provider& provider) {
-    return ParallelFor(shape.workers, depth, [&](int i) {
-      WorkerItem work;
-      work.identity = {ActivityInstance(i % kActivityInstances), 1, static_cast<uint64_t>(i) + 1};
-      work.payload = payload;
-      return provider.EnqueueForWorker(work);
-    });
+    return SetUpActivities(provider, shape, depth, /*to_turns=*/false);
   });
   if (!layer.ok()) return layer.status();
   return std::unique_ptr<OrchestrationWorkload>(
       new ActivityWorkload(std::move(layer).value(), shape, static_cast<uint64_t>(depth) + 1));
+}
+
+namespace {
+Layer Borrowed(Store& store, Provider& provider) {
+  Layer layer;
+  layer.store = &store;
+  layer.provider = &provider;
+  return layer;
+}
+}  // namespace
+
+std::unique_ptr<OrchestrationWorkload> NewTurnWorkload(Store& store, Provider& provider,
+                                                       const OrchestrationShape& shape) {
+  return std::make_unique<TurnWorkload>(Borrowed(store, provider), shape);
+}
+
+std::unique_ptr<OrchestrationWorkload> NewActivityWorkload(Store& store, Provider& provider,
+                                                           const OrchestrationShape& shape,
+                                                           uint64_t first_activity_id) {
+  return std::make_unique<ActivityWorkload>(Borrowed(store, provider), shape, first_activity_id);
 }
 
 }  // namespace durastore::bench

@@ -22,6 +22,10 @@
 #include "durastore/store.h"
 #include "histogram.h"
 
+namespace durastore::orchestration {
+class Provider;
+}  // namespace durastore::orchestration
+
 namespace durastore::bench {
 
 struct OrchestrationShape {
@@ -32,6 +36,12 @@ struct OrchestrationShape {
   int turns_per_execution = 10;  // turn: then the execution continues as new
   bool sync = true;
   FlushMethod flush = FlushMethod::kAuto;
+  // activity: run the feeder dispatcher. Off in `mixed`, where the activities complete
+  // into the turn instances and the turns consume the completions.
+  bool feeder = true;
+  // Op returns false after one empty poll, not only once `stop` is set (`mixed`: the
+  // writer then picks another op rather than wait for work another kind produces).
+  bool give_up_when_empty = false;
 };
 
 // Figures about a run beyond the op latency.
@@ -59,6 +69,23 @@ Result<std::unique_ptr<OrchestrationWorkload>> OpenTurnWorkload(const std::strin
                                                                 const OrchestrationShape& shape);
 Result<std::unique_ptr<OrchestrationWorkload>> OpenActivityWorkload(
     const std::string& dir, const OrchestrationShape& shape);
+
+// The pieces of the two, for workloads that share one store and provider (`mixed`).
+// Creates the turn instances: start messages and pre-loaded histories.
+Status SetUpTurnInstances(orchestration::Provider& provider, const OrchestrationShape& shape);
+// Enqueues `count` activities; to_turns: routed to the turn instances (their completions
+// go there), else to the activity workload's own instances.
+Status SetUpActivities(orchestration::Provider& provider, const OrchestrationShape& shape,
+                       int count, bool to_turns);
+// Workloads over a store and provider someone else opened; both must outlive them.
+std::unique_ptr<OrchestrationWorkload> NewTurnWorkload(Store& store,
+                                                       orchestration::Provider& provider,
+                                                       const OrchestrationShape& shape);
+// With shape.feeder, the feeder numbers new activities from `first_activity_id`.
+std::unique_ptr<OrchestrationWorkload> NewActivityWorkload(Store& store,
+                                                           orchestration::Provider& provider,
+                                                           const OrchestrationShape& shape,
+                                                           uint64_t first_activity_id);
 
 }  // namespace durastore::bench
 

@@ -119,13 +119,14 @@ class QueueBase : public QueueWorkload {
 
 class DurastoreQueue final : public QueueBase {
  public:
-  DurastoreQueue(const QueueShape& shape, std::unique_ptr<Store> store)
-      : QueueBase(shape), store_(std::move(store)) {}
+  // `owned` is null when the store is borrowed.
+  DurastoreQueue(const QueueShape& shape, std::unique_ptr<Store> owned, Store& store)
+      : QueueBase(shape), owned_(std::move(owned)), store_(store) {}
   ~DurastoreQueue() override { (void)Stop(); }
 
   Status StartProducer(int) override { return Status::OK(); }
   bool Pipeline(PipelineStats* stats) const override {
-    *stats = store_->GetPipelineStats();
+    *stats = store_.GetPipelineStats();
     return true;
   }
 
@@ -137,25 +138,26 @@ class DurastoreQueue final : public QueueBase {
     options.delay_ms = shape_.delay_ms;
     Batch batch;
     batch.Enqueue(kQueue, payload, options);
-    return store_->Commit(std::move(batch)).status();
+    return store_.Commit(std::move(batch)).status();
   }
 
   Result<bool> ConsumeOne(int, std::string* payload) override {
     queue::DequeueOptions options;
     options.lock_duration_ms = kLockMs;
     options.wait = std::chrono::milliseconds(100);
-    auto lease = queue::Dequeue(*store_, kQueue, options);
+    auto lease = queue::Dequeue(store_, kQueue, options);
     if (!lease.ok()) return lease.status();
     if (!lease->has_value()) return false;
     *payload = std::move((*lease)->messages.front().payload);
     Batch batch;
     batch.Ack((*lease)->token);
-    Status s = store_->Commit(std::move(batch)).status();
+    Status s = store_.Commit(std::move(batch)).status();
     if (!s.ok()) return s;
     return true;
   }
 
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<Store> owned_;
+  Store& store_;
 };
 
 int64_t WallMs() {
@@ -337,8 +339,13 @@ Result<std::unique_ptr<QueueWorkload>> OpenQueueWorkload(const std::string& engi
   options.flush_method = shape.flush;
   auto store = Store::Open(dir, options);
   if (!store.ok()) return store.status();
+  Store& borrowed = **store;
   return std::unique_ptr<QueueWorkload>(
-      std::make_unique<DurastoreQueue>(shape, std::move(store).value()));
+      std::make_unique<DurastoreQueue>(shape, std::move(store).value(), borrowed));
+}
+
+std::unique_ptr<QueueWorkload> NewDurastoreQueueWorkload(Store& store, const QueueShape& shape) {
+  return std::make_unique<DurastoreQueue>(shape, nullptr, store);
 }
 
 }  // namespace durastore::bench

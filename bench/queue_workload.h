@@ -67,6 +67,9 @@ class QueueWorkload {
 Result<std::unique_ptr<QueueWorkload>> OpenQueueWorkload(const std::string& engine,
                                                          const std::string& dir,
                                                          const QueueShape& shape);
+// The durastore queue workload over a store someone else opened (the `mixed` workload's);
+// `store` must outlive it.
+std::unique_ptr<QueueWorkload> NewDurastoreQueueWorkload(Store& store, const QueueShape& shape);
 
 }  // namespace durastore::bench
 

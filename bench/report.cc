@@ -112,6 +112,29 @@ nlohmann::json ToJson(const Outcome& o) {
     j["fetch_p99_us"] = o.run.fetch_us.Percentile(0.99);
     j["empty_fetches"] = o.orchestration.empty_fetches;
   }
+  if (!o.mix.empty()) {
+    nlohmann::json mix = nlohmann::json::object();
+    for (size_t k = 0; k < o.mix.size(); ++k) {
+      const Histogram& kh = o.mix[k].latency_us;
+      mix[kMixKinds[k]] = {{"weight", o.mix[k].weight},
+                           {"ops", kh.count()},
+                           {"ops_per_sec", PerSec(kh.count(), o.run.elapsed_s)},
+                           {"p50_us", kh.Percentile(0.50)},
+                           {"p99_us", kh.Percentile(0.99)}};
+    }
+    j["mix"] = mix;
+    j["seed"] = c.seed;
+  }
+  if (c.rss_every_s > 0) {
+    nlohmann::json all = nlohmann::json::array(), anon = nlohmann::json::array();
+    for (const RssSample& r : o.run.rss_samples) {
+      all.push_back(r.kb);
+      anon.push_back(r.anon_kb);
+    }
+    j["rss_every_s"] = c.rss_every_s;
+    j["rss_samples_kb"] = all;
+    j["rss_anon_samples_kb"] = anon;
+  }
   if (c.workload == "turn") {
     j["instances"] = Instances(c);
     j["history_preload"] = c.history;
@@ -162,8 +185,17 @@ void PrintOutcome(const Outcome& o) {
     }
     std::printf("\n");
   }
+  for (size_t k = 0; k < o.mix.size(); ++k) {
+    const Histogram& kh = o.mix[k].latency_us;
+    std::printf("          %-8s %5.1f%%: %llu ops, %.0f ops/s, latency us p50 %llu  p99 %llu\n",
+                kMixKinds[k], 100 * o.mix[k].weight, U(kh.count()),
+                PerSec(kh.count(), o.run.elapsed_s), U(kh.Percentile(0.5)), U(kh.Percentile(0.99)));
+  }
   std::printf("          fdatasync %.0f us (4 KiB, median of 200); cpu %.2f s; peak rss %ld KiB\n",
               o.fdatasync_us, o.run.cpu_s, o.run.peak_rss_kb);
+  for (const RssSample& r : o.run.rss_samples) {
+    std::printf("rss_kb t=%.2f %ld\n", r.t_s, r.kb);
+  }
 }
 
 std::string CsvHeader() {

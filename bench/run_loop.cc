@@ -3,26 +3,34 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
 namespace durastore::bench {
 
-Recorder::Recorder(size_t slots, uint64_t ops_limit) : limit_(ops_limit) {
-  for (size_t i = 0; i < slots; ++i) slots_.push_back(std::make_unique<Slot>());
+Recorder::Recorder(size_t slots, uint64_t ops_limit, size_t kinds) : limit_(ops_limit) {
+  for (size_t i = 0; i < slots; ++i) slots_.push_back(std::make_unique<Slot>(kinds));
 }
 
 void Recorder::Record(size_t slot, Clock::time_point intended, Clock::time_point done) {
+  RecordKind(slot, slots_[slot]->kind, intended, done);
+}
+
+void Recorder::RecordKind(size_t slot, size_t kind, Clock::time_point intended,
+                          Clock::time_point done) {
   if (!measuring() || stop_.load(std::memory_order_relaxed)) return;
   uint64_t n = count_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (limit_ != 0 && n > limit_) return;
   {
     Slot& s = *slots_[slot];
     std::lock_guard<std::mutex> lock(s.mu);
-    s.h.Record(MicrosBetween(intended, done));
+    s.h[kind].Record(MicrosBetween(intended, done));
   }
   if (limit_ != 0 && n == limit_) Stop(done);
 }
+
+void Recorder::SetSlotKind(size_t slot, size_t kind) { slots_[slot]->kind = kind; }
 
 void Recorder::StartMeasuring(Clock::time_point at) {
   start_ = at;
@@ -45,7 +53,16 @@ Histogram Recorder::Snapshot() const {
   Histogram all;
   for (const auto& s : slots_) {
     std::lock_guard<std::mutex> lock(s->mu);
-    all.Merge(s->h);
+    for (const auto& h : s->h) all.Merge(h);
+  }
+  return all;
+}
+
+Histogram Recorder::SnapshotKind(size_t kind) const {
+  Histogram all;
+  for (const auto& s : slots_) {
+    std::lock_guard<std::mutex> lock(s->mu);
+    all.Merge(s->h[kind]);
   }
   return all;
 }
@@ -63,6 +80,21 @@ long PeakRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
+}
+
+// Resident and anonymous kB from /proc/self/statm ("size resident shared ..." in pages).
+RssSample SampleRss(double t_s) {
+  RssSample sample;
+  sample.t_s = t_s;
+  long size = 0, resident = 0, shared = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld %ld", &size, &resident, &shared) != 3) resident = shared = 0;
+    std::fclose(f);
+  }
+  const long page_kb = sysconf(_SC_PAGESIZE) / 1024;
+  sample.kb = resident * page_kb;
+  sample.anon_kb = (resident - shared) * page_kb;
+  return sample;
 }
 
 PipelineStats Delta(const PipelineStats& a, const PipelineStats& b) {
@@ -139,6 +171,9 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
   }
   const bool tty = isatty(STDERR_FILENO) != 0;
   auto next_progress = start + std::chrono::seconds(1);
+  const auto rss_every = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(o.rss_every_s, 0.0)));
+  Clock::time_point next_rss;  // set when measuring starts
   while (!rec.stop().load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     auto now = Clock::now();
@@ -146,6 +181,14 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
       rec.StartMeasuring(now);
       cpu_before = CpuSeconds();
       if (driver.pipeline) pipe_before = driver.pipeline();
+    }
+    if (o.rss_every_s > 0 && rec.measuring()) {
+      if (out.rss_samples.empty()) next_rss = rec.start_time();
+      if (now >= next_rss) {
+        out.rss_samples.push_back(
+            SampleRss(std::chrono::duration<double>(now - rec.start_time()).count()));
+        next_rss += rss_every;
+      }
     }
     if (rec.measuring() && o.duration_s > 0 &&
         now - rec.start_time() >= std::chrono::duration<double>(o.duration_s)) {

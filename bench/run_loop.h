@@ -35,16 +35,22 @@ inline uint64_t MicrosBetween(Clock::time_point from, Clock::time_point to) {
 }
 
 // Where completed ops are counted: one slot per recording thread (writers, and consumers
-// of workloads whose ops complete on other threads). Thread-safe; a slot's mutex is only
-// contended when the progress line takes a snapshot.
+// of workloads whose ops complete on other threads), each with one fixed-size histogram
+// per op kind (the `mixed` workload has several kinds; the others one). Thread-safe; a
+// slot's mutex is only contended when the progress line takes a snapshot.
 class Recorder {
  public:
   // `ops_limit` 0 = no limit; otherwise the run stops once that many ops are recorded.
-  Recorder(size_t slots, uint64_t ops_limit);
+  Recorder(size_t slots, uint64_t ops_limit, size_t kinds = 1);
 
-  // Counts one op intended to start at `intended` and completed at `done`. Ops that
-  // complete during warm-up or after the end are not counted.
+  // Counts one op of the slot's kind (SetSlotKind; 0 by default) intended to start at
+  // `intended` and completed at `done`. Ops that complete during warm-up or after the
+  // end are not counted.
   void Record(size_t slot, Clock::time_point intended, Clock::time_point done);
+  // The same for an op of kind `kind` (< kinds).
+  void RecordKind(size_t slot, size_t kind, Clock::time_point intended, Clock::time_point done);
+  // The kind Record counts for `slot`; call before any thread records.
+  void SetSlotKind(size_t slot, size_t kind);
   bool measuring() const { return measuring_.load(std::memory_order_relaxed); }
   const std::atomic<bool>& stop() const { return stop_; }
 
@@ -54,12 +60,15 @@ class Recorder {
   Clock::time_point start_time() const { return start_; }
   Clock::time_point end_time() const;  // valid once stop() is set
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
-  Histogram Snapshot() const;  // every slot merged
+  Histogram Snapshot() const;                 // every slot and kind merged
+  Histogram SnapshotKind(size_t kind) const;  // every slot's `kind` merged
 
  private:
   struct alignas(64) Slot {
+    explicit Slot(size_t kinds) : h(kinds) {}
     std::mutex mu;
-    Histogram h;
+    std::vector<Histogram> h;  // one per kind, guarded by mu
+    size_t kind = 0;           // what Record counts; set before the run
   };
   const uint64_t limit_;
   std::vector<std::unique_ptr<Slot>> slots_;
@@ -72,11 +81,21 @@ class Recorder {
 };
 
 struct LoopOptions {
-  std::string label;      // the progress line's prefix
-  int writers = 1;        // threads calling Driver::op
-  double duration_s = 0;  // measured seconds after warm-up; 0 = until ops_limit
-  double warmup_s = 0;    // seconds run before measuring
-  double rate = 0;        // ops/s over all writers; 0 = closed loop
+  std::string label;       // the progress line's prefix
+  int writers = 1;         // threads calling Driver::op
+  double duration_s = 0;   // measured seconds after warm-up; 0 = until ops_limit
+  double warmup_s = 0;     // seconds run before measuring
+  double rate = 0;         // ops/s over all writers; 0 = closed loop
+  double rss_every_s = 0;  // > 0: sample the process RSS this often while measuring
+};
+
+// The process's resident set at `t_s` seconds after measuring started (/proc/self/statm):
+// all of it, and the anonymous part (heap, stacks; resident minus file-backed pages such
+// as LMDB's map, which grows with the data on disk).
+struct RssSample {
+  double t_s = 0;
+  long kb = 0;
+  long anon_kb = 0;
 };
 
 // What a run's writer threads drive.
@@ -105,7 +124,8 @@ struct LoopResult {
   double cpu_s = 0;           // process CPU (user + system) over the measured time
   long peak_rss_kb = 0;       // the process's peak RSS so far (getrusage ru_maxrss)
   bool has_pipeline = false;
-  PipelineStats pipeline;  // counter deltas over the measured time
+  PipelineStats pipeline;              // counter deltas over the measured time
+  std::vector<RssSample> rss_samples;  // LoopOptions::rss_every_s apart, from t = 0
 };
 
 // Runs `options.writers` threads over `driver` until the duration or the recorder's op
