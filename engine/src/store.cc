@@ -684,6 +684,10 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
   std::vector<RequestPtr> retry;  // hit MDB_MAP_FULL: grow and run again
   const uint64_t ticket = ++ticket_;
   bool committed = has_writes && CommitGroup(group, need_sync, ticket, retry);
+  // A group that did not commit synced nothing, so it hardens no earlier group: flush for
+  // the previous group's waiters now (after a failed commit the store is sticky and no
+  // later group will commit to do it; waiting for one would hang them).
+  if (has_writes && !committed && unflushed_ticket_ != 0) SubmitFlush();
 
   // Acknowledge: this commit synced its data pages, so every earlier group is durable.
   if (committed && need_sync) {

@@ -172,6 +172,10 @@ Status AddExecutionRecords(Store& store, Batch& batch, const OrchLock& lock,
   if (meta.version) RETURN_IF_ERROR(ValidateName("version", *meta.version));
   if (meta.pinned_version) RETURN_IF_ERROR(ValidateName("pinned version", *meta.pinned_version));
   if (meta.parent_instance) RETURN_IF_ERROR(ValidateInstance(*meta.parent_instance));
+  if (meta.output && meta.output->size() > kMaxRecordValue) {
+    return Status::InvalidArgument("output is " + std::to_string(meta.output->size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxRecordValue));
+  }
 
   ASSIGN_OR_RETURN(auto current, CurrentExecution(store, instance));
   if (!current || *current < ack.execution_id) {
@@ -213,9 +217,9 @@ Status AddExecutionRecords(Store& store, Batch& batch, const OrchLock& lock,
 
 Status AddCustomStatus(Store& store, Batch& batch, std::string_view instance,
                        const std::optional<std::string>& status) {
-  if (status && status->size() > limits::kMaxPayload) {
-    return Status::InvalidArgument("custom status exceeds " + std::to_string(limits::kMaxPayload) +
-                                   " bytes");
+  if (status && status->size() > kMaxRecordValue) {
+    return Status::InvalidArgument("custom status is " + std::to_string(status->size()) +
+                                   " bytes; the limit is " + std::to_string(kMaxRecordValue));
   }
   ASSIGN_OR_RETURN(auto old, GetOptional(store, CustomStatusKey(instance)));
   CustomStatus cs;
@@ -237,8 +241,10 @@ Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
     if (c.key.empty() || c.key.size() > kMaxKvKey) {
       return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
     }
-    if (c.value.size() + 1 > limits::kMaxMetadataValue) {
-      return Status::InvalidArgument("KV value of key \"" + c.key + "\" is too large");
+    if (c.value.size() > kMaxKvValue) {
+      return Status::InvalidArgument("KV value of key \"" + c.key + "\" is " +
+                                     std::to_string(c.value.size()) + " bytes; the limit is " +
+                                     std::to_string(kMaxKvValue));
     }
   }
   const std::string delta_prefix = DeltaPrefix(instance);

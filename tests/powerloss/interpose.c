@@ -17,6 +17,17 @@
  * ftruncate; close/dup2/dup3 (descriptor reuse). io_uring submissions bypass libc, so a
  * store must run with its fdatasync flusher under this library. Only the file's content
  * is modelled: directory entries and file metadata other than the size are not.
+ *
+ * Fault modes (fault_test.cc), for the tracked files only, read once at the first call:
+ *   DURASTORE_FAULT_ENOSPC_AFTER_BYTES=N  once this process has written N bytes to tracked
+ *     files, every later write/pwrite/writev/pwritev/pwritev2 to them fails with ENOSPC
+ *     (whole writes only: a write that starts below N completes, so no short writes).
+ *   DURASTORE_FAULT_ENOSPC_FILE=<path>    with the above: the disk is full only while
+ *     <path> exists, so deleting it "returns the space" (checked on every write).
+ *   DURASTORE_FAULT_FLUSH_EIO_AFTER=N     after N successful fsync/fdatasync calls on
+ *     tracked files, every later one fails with EIO without flushing (a failed flush
+ *     leaves the file's durable state unknown; here it is "nothing later was flushed").
+ * Injected failures are logged as kPlNoteInjectedEnospc / kPlNoteFailedFlush notes.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -103,7 +114,31 @@ static void ResolveAll(void) {
   Resolve1(&real_dup3, "dup3");
 }
 
-static void Init(void) { pthread_once(&g_once, ResolveAll); }
+/* Fault mode configuration (read once) and counters. */
+static int g_enospc_armed;
+static uint64_t g_enospc_after_bytes;
+static const char* g_enospc_file; /* NULL: the disk stays full once the limit is reached */
+static int g_eio_armed;
+static uint64_t g_eio_after_flushes;
+static uint64_t g_bytes_written; /* atomic: bytes written to tracked files */
+static uint64_t g_flushes_done;  /* atomic: successful flushes of tracked files */
+
+static int EnvU64(const char* name, uint64_t* out) {
+  const char* v = getenv(name);
+  if (v == NULL || *v == '\0') return 0;
+  *out = strtoull(v, NULL, 10);
+  return 1;
+}
+
+static void ResolveAllAndConfigure(void) {
+  ResolveAll();
+  g_enospc_armed = EnvU64("DURASTORE_FAULT_ENOSPC_AFTER_BYTES", &g_enospc_after_bytes);
+  const char* file = getenv("DURASTORE_FAULT_ENOSPC_FILE");
+  g_enospc_file = file != NULL && *file != '\0' ? file : NULL;
+  g_eio_armed = EnvU64("DURASTORE_FAULT_FLUSH_EIO_AFTER", &g_eio_after_flushes);
+}
+
+static void Init(void) { pthread_once(&g_once, ResolveAllAndConfigure); }
 
 static int TrackedIndex(int fd) {
   if (fd < 0 || fd >= kMaxFds) return -1;
@@ -236,10 +271,34 @@ static void AfterWrite(int fd, const struct iovec* iov, int n, ssize_t written, 
   int file = TrackedIndex(fd);
   if (file < 0) return;
   if (offset < 0) offset = lseek(fd, 0, SEEK_CUR) - written;
+  __atomic_add_fetch(&g_bytes_written, (uint64_t)written, __ATOMIC_RELEASE);
   pthread_mutex_lock(&g_mu);
   AppendLocked(file, dsync || IsDsync(fd) ? kPlDsyncWrite : kPlWrite, (uint64_t)offset, iov, n,
                (uint64_t)written);
   pthread_mutex_unlock(&g_mu);
+}
+
+/* Returns 1 (errno = ENOSPC, the failure noted in the log) when the ENOSPC fault mode
+ * fails this write to `fd`. */
+static int InjectEnospc(int fd) {
+  if (!g_enospc_armed) return 0;
+  int file = TrackedIndex(fd);
+  if (file < 0) return 0;
+  if (__atomic_load_n(&g_bytes_written, __ATOMIC_ACQUIRE) < g_enospc_after_bytes) return 0;
+  if (g_enospc_file != NULL && access(g_enospc_file, F_OK) != 0) return 0;
+  Note(file, kPlNoteInjectedEnospc);
+  errno = ENOSPC;
+  return 1;
+}
+
+/* Returns 1 (errno = EIO, the failure noted in the log) when the flush fault mode fails
+ * this flush of tracked file `file`. */
+static int InjectFlushEio(int file) {
+  if (!g_eio_armed || file < 0) return 0;
+  if (__atomic_load_n(&g_flushes_done, __ATOMIC_ACQUIRE) < g_eio_after_flushes) return 0;
+  Note(file, kPlNoteFailedFlush);
+  errno = EIO;
+  return 1;
 }
 
 /* Runs a flush of tracked file `file` (all files when -1) and records it on success.
@@ -262,6 +321,7 @@ static int Flush(int file, int (*op)(int), int fd) {
   for (int i = 0; i < g_nfiles; ++i) {
     if (file != -1 && i != file) continue; /* -2: lying disk, record nothing */
     if (rc == 0) {
+      __atomic_add_fetch(&g_flushes_done, 1, __ATOMIC_RELEASE);
       AppendLocked(i, kPlFlush, start, NULL, 0, 0);
     } else {
       AppendLocked(i, kPlNote, kPlNoteFailedFlush, NULL, 0, 0);
@@ -328,6 +388,7 @@ int creat64(const char* path, mode_t mode) {
 
 ssize_t write(int fd, const void* buf, size_t count) {
   Init();
+  if (InjectEnospc(fd)) return -1;
   ssize_t r = real_write(fd, buf, count);
   struct iovec iov = {(void*)buf, count};
   AfterWrite(fd, &iov, 1, r, -1, 0);
@@ -336,6 +397,7 @@ ssize_t write(int fd, const void* buf, size_t count) {
 
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
   Init();
+  if (InjectEnospc(fd)) return -1;
   ssize_t r = real_pwrite(fd, buf, count, offset);
   struct iovec iov = {(void*)buf, count};
   AfterWrite(fd, &iov, 1, r, offset, 0);
@@ -347,6 +409,7 @@ ssize_t pwrite64(int fd, const void* buf, size_t count, off64_t offset) {
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
   Init();
+  if (InjectEnospc(fd)) return -1;
   ssize_t r = real_writev(fd, iov, n);
   AfterWrite(fd, iov, n, r, -1, 0);
   return r;
@@ -354,6 +417,7 @@ ssize_t writev(int fd, const struct iovec* iov, int n) {
 
 ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t offset) {
   Init();
+  if (InjectEnospc(fd)) return -1;
   ssize_t r = real_pwritev(fd, iov, n, offset);
   AfterWrite(fd, iov, n, r, offset, 0);
   return r;
@@ -364,6 +428,7 @@ ssize_t pwritev64(int fd, const struct iovec* iov, int n, off64_t offset) {
 
 ssize_t pwritev2(int fd, const struct iovec* iov, int n, off_t offset, int flags) {
   Init();
+  if (InjectEnospc(fd)) return -1;
   ssize_t r = real_pwritev2(fd, iov, n, offset, flags);
   AfterWrite(fd, iov, n, r, offset, (flags & (RWF_DSYNC | RWF_SYNC)) != 0);
   return r;
@@ -375,12 +440,14 @@ ssize_t pwritev64v2(int fd, const struct iovec* iov, int n, off64_t offset, int 
 int fsync(int fd) {
   Init();
   int file = TrackedIndex(fd);
+  if (InjectFlushEio(file)) return -1;
   return file < 0 ? real_fsync(fd) : Flush(file, real_fsync, fd);
 }
 
 int fdatasync(int fd) {
   Init();
   int file = TrackedIndex(fd);
+  if (InjectFlushEio(file)) return -1;
   return file < 0 ? real_fdatasync(fd) : Flush(file, real_fdatasync, fd);
 }
 

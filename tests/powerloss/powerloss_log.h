@@ -34,10 +34,11 @@ enum PlRecordType {
 };
 
 enum PlNoteKind {
-  kPlNoteOpen = 1,          /* the file was opened (again) */
-  kPlNoteMsync = 2,         /* msync: not treated as a flush (the store never maps for write) */
-  kPlNoteSyncFileRange = 3, /* sync_file_range: never durable (no metadata, no disk cache) */
-  kPlNoteFailedFlush = 4,   /* fsync/fdatasync returned an error */
+  kPlNoteOpen = 1,           /* the file was opened (again) */
+  kPlNoteMsync = 2,          /* msync: not treated as a flush (the store never maps for write) */
+  kPlNoteSyncFileRange = 3,  /* sync_file_range: never durable (no metadata, no disk cache) */
+  kPlNoteFailedFlush = 4,    /* fsync/fdatasync returned an error */
+  kPlNoteInjectedEnospc = 5, /* a write was failed with ENOSPC by the fault mode */
 };
 
 struct PlRecordHeader {

@@ -23,8 +23,9 @@
 //
 // Limits (InvalidArgument past them, never truncation): instance ids 1..kMaxInstanceId
 // bytes; orchestration names, versions, session ids and tags up to kMaxName bytes; KV
-// keys 1..kMaxKvKey bytes; payloads, outputs, custom status and KV values up to the
-// engine's kMaxPayload (16 MiB).
+// keys 1..kMaxKvKey bytes; payloads up to the engine's kMaxPayload (16 MiB); KV values up
+// to kMaxKvValue and outputs and custom status up to kMaxRecordValue (a little under
+// 16 MiB: they are stored inside metadata records).
 #ifndef DURASTORE_ORCHESTRATION_PROVIDER_H_
 #define DURASTORE_ORCHESTRATION_PROVIDER_H_
 
@@ -45,6 +46,8 @@ namespace durastore::orchestration {
 inline constexpr size_t kMaxInstanceId = 160;
 inline constexpr size_t kMaxName = 200;
 inline constexpr size_t kMaxKvKey = 256;
+inline constexpr size_t kMaxKvValue = (size_t{16} << 20) - 1;
+inline constexpr size_t kMaxRecordValue = (size_t{16} << 20) - 1024;
 
 // The names of the two engine queues the layer uses.
 inline constexpr std::string_view kOrchestratorQueue = "duroxide/orch";
