@@ -206,6 +206,11 @@ Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view val
            unsigned flags) {
   MDB_val k = Val(key), v = Val(value);
   int rc = mdb_put(txn, dbi, &k, &v, flags);
+  if (rc == MDB_KEYEXIST && (flags & MDB_APPEND) != 0) {
+    // Appended keys come from a counter in sys; an existing one means stored ids run past
+    // the counter: the store is damaged, not the caller's input duplicated.
+    return Status::Corruption("put: a key past the id counter already exists (damaged store)");
+  }
   if (rc != 0) return LmdbStatus(rc, "put");
   return Status::OK();
 }

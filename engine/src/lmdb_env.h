@@ -177,7 +177,8 @@ class Cursor {
   int rc_ = 0;
 };
 
-// Point helpers over a transaction. Get returns NotFound when absent.
+// Point helpers over a transaction. Get returns NotFound when absent. Put with MDB_APPEND
+// (keys from a counter) reports a key that is not past the last one as Corruption.
 Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags = 0);
@@ -193,7 +194,7 @@ inline bool IsMapFull(const Status& s) {
 }
 
 inline bool HasPrefix(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && std::memcmp(s.data(), prefix.data(), prefix.size()) == 0;
+  return s.starts_with(prefix);  // (memcmp with a null pointer is undefined even for 0 bytes)
 }
 
 }  // namespace durastore::internal

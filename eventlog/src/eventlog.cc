@@ -440,13 +440,8 @@ Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream) {
 }
 
 Result<uint64_t> LastPosition(Store& store) {
-  ASSIGN_OR_RETURN(Reading r, StartRead(store));
-  Cursor cur(r.txn.get(), r.t().positions);
-  MDB_val k, v;
-  int rc = cur.Last(&k, &v);
-  if (rc == MDB_NOTFOUND) return uint64_t{0};
-  if (rc != 0) return LmdbStatus(rc, "reading last position");
-  return GetU64(View(k));
+  // The counter, not the highest stored position: deleting events must not move it back.
+  return StoreInternal::CommittedPosition(store);
 }
 
 namespace {

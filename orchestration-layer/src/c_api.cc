@@ -28,6 +28,7 @@ using durastore::c_api_internal::Bytes;
 using durastore::c_api_internal::CallbackClock;
 using durastore::c_api_internal::CError;
 using durastore::c_api_internal::CopyOut;
+using durastore::c_api_internal::EnumBits;
 using durastore::c_api_internal::Guard;
 using durastore::c_api_internal::Invalid;
 using durastore::c_api_internal::Items;
@@ -122,7 +123,7 @@ void BuildMessageViews(ds_messages& m) {
 durastore::eventlog::ExpectedVersion Expected(const ds_expected_version* e) {
   using durastore::eventlog::ExpectedVersion;
   if (e == nullptr) return ExpectedVersion::Any();
-  switch (e->kind) {
+  switch (EnumBits(e->kind)) {
     case DS_EXPECT_ANY:
       return ExpectedVersion::Any();
     case DS_EXPECT_NO_STREAM:
@@ -132,22 +133,22 @@ durastore::eventlog::ExpectedVersion Expected(const ds_expected_version* e) {
     case DS_EXPECT_EXACT:
       return ExpectedVersion::Exact(e->sequence);
   }
-  Invalid("unknown expected version kind " + std::to_string(static_cast<int>(e->kind)));
+  Invalid("unknown expected version kind " + std::to_string(EnumBits(e->kind)));
 }
 
 durastore::Durability StoreDurability(ds_durability d) {
-  switch (d) {
+  switch (EnumBits(d)) {
     case DS_DURABILITY_DEFAULT:
     case DS_DURABILITY_SYNC:
       return durastore::Durability::kSync;
     case DS_DURABILITY_NO_SYNC:
       return durastore::Durability::kNoSync;
   }
-  Invalid("unknown durability " + std::to_string(static_cast<int>(d)));
+  Invalid("unknown durability " + std::to_string(EnumBits(d)));
 }
 
 durastore::FlushMethod Flush(ds_flush_method m) {
-  switch (m) {
+  switch (EnumBits(m)) {
     case DS_FLUSH_AUTO:
       return durastore::FlushMethod::kAuto;
     case DS_FLUSH_IO_URING:
@@ -155,7 +156,7 @@ durastore::FlushMethod Flush(ds_flush_method m) {
     case DS_FLUSH_FDATASYNC:
       return durastore::FlushMethod::kFdatasync;
   }
-  Invalid("unknown flush method " + std::to_string(static_cast<int>(m)));
+  Invalid("unknown flush method " + std::to_string(EnumBits(m)));
 }
 durastore::queue::LeaseToken Token(const char* token, size_t len) {
   auto parsed = durastore::queue::LeaseToken::FromHex(Bytes(token, len, "token"));
@@ -497,11 +498,11 @@ ds_code ds_store_commit(ds_store* store, ds_batch* batch, ds_durability durabili
     if (out != nullptr) *out = nullptr;
     durastore::Store& s = StoreOf(store);
     ds_batch& b = Ref(batch, "batch");
+    durastore::Batch taken;
+    std::swap(taken, b.batch);  // consumed whatever the outcome; b stays usable
     durastore::CommitOptions options;
     if (durability != DS_DURABILITY_DEFAULT) options.durability = StoreDurability(durability);
     auto result = std::make_unique<ds_commit_result>();
-    durastore::Batch taken;
-    std::swap(taken, b.batch);  // consumed whatever the outcome; b stays usable
     auto committed = s.Commit(std::move(taken), options);
     if (!committed.ok()) return committed.status();
     if (out == nullptr) return Status::OK();

@@ -37,6 +37,17 @@
 
 namespace durastore::c_api_internal {
 
+// The bits of a C enum value as an int, read without loading it as the C++ enum type: a C
+// caller may store any int in an enum field, and loading a value outside the enum's range
+// is undefined behaviour in C++. Switch on EnumBits(x), never on x.
+template <typename E>
+int EnumBits(const E& e) {
+  static_assert(sizeof(E) == sizeof(int));
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 // A Clock that asks the caller's callback.
 class CallbackClock final : public durastore::Clock {
  public:

@@ -18,6 +18,7 @@ using durastore::Status;
 using durastore::c_api_internal::Array;
 using durastore::c_api_internal::Bytes;
 using durastore::c_api_internal::CopyOut;
+using durastore::c_api_internal::EnumBits;
 using durastore::c_api_internal::Guard;
 using durastore::c_api_internal::Invalid;
 using durastore::c_api_internal::Items;
@@ -55,7 +56,7 @@ ds_history* MakeHistory(std::vector<orch::HistoryEvent> events) {
   return out.release();
 }
 orch::ExecutionStatus StatusIn(ds_execution_status s) {
-  switch (s) {
+  switch (EnumBits(s)) {
     case DS_EXECUTION_RUNNING:
       return orch::ExecutionStatus::kRunning;
     case DS_EXECUTION_COMPLETED:
@@ -65,7 +66,7 @@ orch::ExecutionStatus StatusIn(ds_execution_status s) {
     case DS_EXECUTION_CONTINUED_AS_NEW:
       return orch::ExecutionStatus::kContinuedAsNew;
   }
-  Invalid("unknown execution status " + std::to_string(static_cast<int>(s)));
+  Invalid("unknown execution status " + std::to_string(EnumBits(s)));
 }
 
 ds_execution_status StatusOut(orch::ExecutionStatus s) {
@@ -84,7 +85,7 @@ ds_execution_status StatusOut(orch::ExecutionStatus s) {
 
 orch::OrchestratorItem::Kind KindIn(ds_orchestrator_item_kind k) {
   using Kind = orch::OrchestratorItem::Kind;
-  switch (k) {
+  switch (EnumBits(k)) {
     case DS_ORCH_ITEM_OTHER:
       return Kind::kOther;
     case DS_ORCH_ITEM_START:
@@ -96,7 +97,7 @@ orch::OrchestratorItem::Kind KindIn(ds_orchestrator_item_kind k) {
     case DS_ORCH_ITEM_ACTIVITY_EXECUTE:
       return Kind::kActivityExecute;
   }
-  Invalid("unknown orchestrator item kind " + std::to_string(static_cast<int>(k)));
+  Invalid("unknown orchestrator item kind " + std::to_string(EnumBits(k)));
 }
 
 ds_orchestrator_item_kind KindOut(orch::OrchestratorItem::Kind k) {
@@ -118,7 +119,7 @@ ds_orchestrator_item_kind KindOut(orch::OrchestratorItem::Kind k) {
 
 orch::TagFilter::Mode TagModeIn(ds_tag_filter_mode m) {
   using Mode = orch::TagFilter::Mode;
-  switch (m) {
+  switch (EnumBits(m)) {
     case DS_TAGS_DEFAULT_ONLY:
       return Mode::kDefaultOnly;
     case DS_TAGS_TAGS:
@@ -130,12 +131,12 @@ orch::TagFilter::Mode TagModeIn(ds_tag_filter_mode m) {
     case DS_TAGS_NONE:
       return Mode::kNone;
   }
-  Invalid("unknown tag filter mode " + std::to_string(static_cast<int>(m)));
+  Invalid("unknown tag filter mode " + std::to_string(EnumBits(m)));
 }
 
 orch::KvChange::Kind KvKindIn(ds_kv_change_kind k) {
   using Kind = orch::KvChange::Kind;
-  switch (k) {
+  switch (EnumBits(k)) {
     case DS_KV_SET:
       return Kind::kSet;
     case DS_KV_CLEAR:
@@ -143,7 +144,7 @@ orch::KvChange::Kind KvKindIn(ds_kv_change_kind k) {
     case DS_KV_CLEAR_ALL:
       return Kind::kClearAll;
   }
-  Invalid("unknown KV change kind " + std::to_string(static_cast<int>(k)));
+  Invalid("unknown KV change kind " + std::to_string(EnumBits(k)));
 }
 
 // ---- orchestration values: C -> C++ ----
@@ -213,7 +214,7 @@ orch::OrchestrationAck AckIn(const ds_orchestration_ack& c) {
   for (size_t i = 0; i < c.cancelled_activity_count; ++i) {
     ack.cancelled_activities.push_back(ActivityIdIn(c.cancelled_activities[i]));
   }
-  switch (c.custom_status_change) {
+  switch (EnumBits(c.custom_status_change)) {
     case DS_CUSTOM_STATUS_UNCHANGED:
       break;
     case DS_CUSTOM_STATUS_SET:
@@ -224,8 +225,7 @@ orch::OrchestrationAck AckIn(const ds_orchestration_ack& c) {
       ack.custom_status.emplace(std::nullopt);
       break;
     default:
-      Invalid("unknown custom status change " +
-              std::to_string(static_cast<int>(c.custom_status_change)));
+      Invalid("unknown custom status change " + std::to_string(EnumBits(c.custom_status_change)));
   }
   Array(c.kv_changes, c.kv_change_count, "kv_changes");
   for (size_t i = 0; i < c.kv_change_count; ++i) {
@@ -316,7 +316,7 @@ void PruneResultOut(const orch::PruneResult& r, ds_prune_result* out) {
 // =====================================================================================
 
 const char* ds_execution_status_name(ds_execution_status status) {
-  switch (status) {
+  switch (EnumBits(status)) {
     case DS_EXECUTION_RUNNING:
       return "Running";
     case DS_EXECUTION_COMPLETED:

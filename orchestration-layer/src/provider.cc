@@ -11,6 +11,7 @@
 #include "durastore/limits.h"
 #include "durastore/orchestration/provider.h"
 #include "provider_internal.h"
+#include "time_math.h"
 
 namespace durastore::orchestration {
 
@@ -322,7 +323,7 @@ Status AddOrchestratorEnqueue(Batch& batch, const OrchestratorItem& item, int64_
   }
   queue::EnqueueOptions options;
   options.group_key = item.instance;
-  options.visible_at_ms = now_ms + delay_ms.value_or(0);
+  options.visible_at_ms = ::durastore::internal::AddMs(now_ms, delay_ms.value_or(0));
   options.attributes.push_back({"i", item.instance});
   options.attributes.push_back({"k", std::string(1, code->second)});
   if (item.kind == Kind::kStart || item.kind == Kind::kContinueAsNew) {
@@ -372,7 +373,7 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
     }
     options.accept = VersionPredicate(*min, *max);
   }
-  const auto deadline = SteadyClock::now() + poll_timeout;
+  const auto deadline = ::durastore::internal::DeadlineAfter(poll_timeout);
   for (;;) {
     options.wait = std::max(
         std::chrono::milliseconds(0),

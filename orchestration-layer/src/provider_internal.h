@@ -17,6 +17,7 @@
 #include "durastore/queue.h"
 #include "records.h"
 #include "status_macros.h"
+#include "time_math.h"
 
 namespace durastore::orchestration {
 namespace internal {
@@ -108,7 +109,7 @@ struct Provider::State {
     ASSIGN_OR_RETURN(auto lock, Find(map, token));
     Batch batch;
     batch.Renew(lock.lease, extend_ms);
-    const int64_t until = store.clock().NowMs() + extend_ms;
+    const int64_t until = ::durastore::internal::AddMs(store.clock().NowMs(), extend_ms);
     auto committed = store.Commit(std::move(batch));
     if (!committed.ok()) return internal::LockError(token, committed.status());
     std::lock_guard guard(mu);

@@ -5,6 +5,7 @@
 
 #include "durastore/orchestration/provider.h"
 #include "provider_internal.h"
+#include "time_math.h"
 
 namespace durastore::orchestration {
 
@@ -135,7 +136,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
       }
       if (claimed.ok()) {
         rec.owner = session->owner_id;
-        rec.locked_until_ms = now + session->session_lock_timeout_ms;
+        rec.locked_until_ms = ::durastore::internal::AddMs(now, session->session_lock_timeout_ms);
         rec.last_activity_ms = now;
         Batch claim;
         claim.Put(key, Encode(rec));
@@ -210,7 +211,7 @@ Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owne
     if (!owned || rec.locked_until_ms <= now || now - rec.last_activity_ms >= idle_timeout_ms) {
       continue;
     }
-    rec.locked_until_ms = now + extend_ms;
+    rec.locked_until_ms = ::durastore::internal::AddMs(now, extend_ms);
     batch.Put(key, Encode(rec));
     ++renewed;
   }

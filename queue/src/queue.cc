@@ -23,6 +23,7 @@
 #include "queue_internal.h"
 #include "queue_records_generated.h"
 #include "status_macros.h"
+#include "time_math.h"
 
 namespace durastore::internal {
 namespace {
@@ -385,7 +386,7 @@ Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op) {
   MessageMeta m;
   m.queue_id = q.id;
   m.enqueued_at_ms = ctx.now_ms;
-  m.visible_at_ms = op.options.visible_at_ms.value_or(ctx.now_ms + op.options.delay_ms);
+  m.visible_at_ms = op.options.visible_at_ms.value_or(AddMs(ctx.now_ms, op.options.delay_ms));
   m.group_key = op.options.group_key;
   m.attributes = op.options.attributes;
   RETURN_IF_ERROR(PutIndexes(ctx, id, m));
@@ -408,7 +409,7 @@ Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op) {
   const Tables& t = *ctx.tables;
   if (op.kind == SettleKind::kRenew) {
     int64_t old = lease->locked_until_ms;
-    lease->locked_until_ms = ctx.now_ms + op.ms;
+    lease->locked_until_ms = AddMs(ctx.now_ms, op.ms);
     ctx.undo.push_back([&leases, token = op.token, old] {
       if (LeaseState* l = leases.Find(token)) l->locked_until_ms = old;
     });
@@ -436,7 +437,7 @@ Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op) {
     case SettleKind::kAbandon:
       for (auto& [id, m] : messages) {
         RETURN_IF_ERROR(Del(ctx.txn, t.q_ready, ReadyKey(m.queue_id, m.visible_at_ms, id)));
-        m.visible_at_ms = ctx.now_ms + op.ms;
+        m.visible_at_ms = AddMs(ctx.now_ms, op.ms);
         if (!op.count_attempt && m.delivery_count > 0) --m.delivery_count;
         RETURN_IF_ERROR(Put(ctx.txn, t.q_msgs, IdKey(id), EncodeMessage(m)));
         RETURN_IF_ERROR(Put(ctx.txn, t.q_ready, ReadyKey(m.queue_id, m.visible_at_ms, id), ""));
@@ -603,7 +604,7 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
   lease.queue = std::string(queue);
   lease.grouped = grouped;
   lease.group_key = group;
-  lease.locked_until_ms = ctx.now_ms + lock_ms;
+  lease.locked_until_ms = AddMs(ctx.now_ms, lock_ms);
 
   queue::Lease result;
   result.token = lease.token;
@@ -647,7 +648,7 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
   if (options.lock_duration_ms < 0) {
     return Status::InvalidArgument("DequeueOptions.lock_duration_ms must not be negative");
   }
-  auto deadline = std::chrono::steady_clock::now() + options.wait;
+  auto deadline = internal::DeadlineAfter(options.wait);
   const Clock& clock = store.clock();
   for (;;) {
     uint64_t epoch = StoreInternal::QueueEpoch(store, queue);

@@ -1,0 +1,215 @@
+// Shared helpers for the libFuzzer targets in tests/fuzz: a store opened once per process
+// in a temporary directory (tmpfs when available), a raw LMDB seam to plant corrupt
+// records in its tables, and checks that abort (so libFuzzer records a crash) when a call
+// returns a code its contract does not allow.
+#ifndef DURASTORE_TESTS_FUZZ_FUZZ_UTIL_H_
+#define DURASTORE_TESTS_FUZZ_FUZZ_UTIL_H_
+
+#include <fuzzer/FuzzedDataProvider.h>
+#include <lmdb.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "durastore/clock.h"
+#include "durastore/status.h"
+#include "durastore/store.h"
+#include "lmdb_env.h"
+#include "store_internal.h"
+
+namespace durastore::fuzz {
+
+// Prints `what` and aborts: libFuzzer (and ASan) report the input as a crash.
+[[noreturn]] inline void Fail(const std::string& what) {
+  std::fprintf(stderr, "durastore fuzz check failed: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+// With DURASTORE_FUZZ_TRACE set, targets describe what an input does (for crash analysis).
+inline bool Tracing() {
+  static const bool on = std::getenv("DURASTORE_FUZZ_TRACE") != nullptr;
+  return on;
+}
+inline std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+inline const Status& StatusOf(const Status& s) { return s; }
+template <typename T>
+const Status& StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+// Aborts unless `s` is OK or carries one of `allowed`.
+template <typename S>
+void CheckCode(const S& s, std::initializer_list<Code> allowed, const char* call) {
+  const Status& st = StatusOf(s);
+  if (st.ok()) return;
+  for (Code c : allowed) {
+    if (st.code() == c) return;
+  }
+  Fail(std::string(call) + " returned " + st.ToString());
+}
+
+// Findings F2, F4 and F6 (docs/reliability.md) are fixed; Strict() stays as the switch the
+// targets check them under, now always on.
+inline bool Strict() { return true; }
+
+// CheckCode for calls over a damaged store (F2 fixed: a planted id past a counter is
+// Corruption, which `allowed` must name).
+template <typename S>
+void CheckDamagedCode(const S& s, std::initializer_list<Code> allowed, const char* call) {
+  CheckCode(s, allowed, call);
+}
+
+// A directory removed with its contents at scope end; on /dev/shm when it exists so the
+// store's flushes cost nothing.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    if (const char* t = std::getenv("DURASTORE_FUZZ_TMPDIR"); t != nullptr && *t != '\0') base = t;
+    std::string tmpl = base + "/durastore-fuzz-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) Fail("mkdtemp in " + base);
+    path_ = tmpl;
+    // The targets never destroy their store (libFuzzer ends with exit()): remove the
+    // directory at exit instead (a crash leaves it, with the store that crashed).
+    static std::vector<std::string>* all = [] {
+      auto* v = new std::vector<std::string>;
+      std::atexit([] {
+        for (const auto& p : *all) {
+          std::error_code ec;
+          std::filesystem::remove_all(p, ec);
+        }
+      });
+      return v;
+    }();
+    all->push_back(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A kNoSync store on a manual clock in its own scratch directory.
+struct FuzzStore {
+  ScratchDir dir;
+  ManualClock clock{1'700'000'000'000};
+  std::unique_ptr<Store> store;
+
+  FuzzStore() { Reopen(); }
+  // Closes and deletes the store, then opens an empty one in its place.
+  void Reopen() {
+    store.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir.path() + "/db", ec);
+    Options o;
+    o.durability = Durability::kNoSync;
+    o.clock = &clock;
+    o.initial_map_size = size_t{8} << 20;
+    auto opened = Store::Open(dir.path() + "/db", o);
+    if (!opened.ok()) Fail("Store::Open: " + opened.status().ToString());
+    store = std::move(opened).value();
+  }
+  void MustCommit(Batch b) {
+    auto r = store->Commit(std::move(b));
+    if (!r.ok()) Fail("setup commit: " + r.status().ToString());
+  }
+};
+
+// The contents of every table, for putting a store back to a known state between inputs.
+using TableImage = std::vector<std::vector<std::pair<std::string, std::string>>>;
+
+inline std::vector<MDB_dbi> AllTables(const internal::Tables& t) {
+  return {t.sys,       t.meta,   t.streams, t.stream_keys, t.partitions, t.events,   t.event_keys,
+          t.positions, t.queues, t.q_ready, t.q_msgs,      t.q_payloads, t.q_groups, t.q_attrs};
+}
+
+inline internal::Env& EnvOf(Store& store) {
+  auto env = StoreInternal::GetEnv(store);
+  if (!env.ok()) Fail("GetEnv: " + env.status().ToString());
+  return **env;
+}
+
+// A write transaction opened directly on the store's LMDB environment, outside the
+// committer. Only use it while no commit is in flight (the fuzz targets are
+// single-threaded: every Commit has returned). The store is kNoSync, so the environment
+// already has MDB_NOSYNC set and this commit does not flush either.
+class RawWrite {
+ public:
+  explicit RawWrite(Store& store) : env_(EnvOf(store)) {
+    MDB_txn* txn = nullptr;
+    int rc = mdb_txn_begin(env_.raw(), nullptr, 0, &txn);
+    if (rc != 0) Fail(std::string("mdb_txn_begin: ") + mdb_strerror(rc));
+    txn_ = internal::Txn(txn);
+  }
+  const internal::Tables& tables() const { return env_.tables(); }
+  void Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+    if (Tracing()) {
+      std::fprintf(stderr, "plant dbi %u key %s value %s\n", dbi, Hex(key).c_str(),
+                   Hex(value).c_str());
+    }
+    PutQuietly(dbi, key, value);
+  }
+  void PutQuietly(MDB_dbi dbi, std::string_view key, std::string_view value) {
+    MDB_val k = internal::Val(key), v = internal::Val(value);
+    int rc = mdb_put(txn_.get(), dbi, &k, &v, 0);
+    if (rc != 0) Fail(std::string("mdb_put: ") + mdb_strerror(rc));
+  }
+  void Clear(MDB_dbi dbi) {
+    int rc = mdb_drop(txn_.get(), dbi, 0);
+    if (rc != 0) Fail(std::string("mdb_drop: ") + mdb_strerror(rc));
+  }
+  TableImage Read() {
+    TableImage image;
+    for (MDB_dbi dbi : AllTables(tables())) {
+      image.emplace_back();
+      internal::Cursor cur(txn_.get(), dbi);
+      MDB_val k, v;
+      for (int rc = cur.First(&k, &v); rc == 0; rc = cur.Next(&k, &v)) {
+        image.back().emplace_back(std::string(internal::View(k)), std::string(internal::View(v)));
+      }
+    }
+    return image;
+  }
+  void Write(const TableImage& image) {
+    std::vector<MDB_dbi> dbis = AllTables(tables());
+    for (size_t i = 0; i < dbis.size(); ++i) {
+      Clear(dbis[i]);
+      for (const auto& [k, v] : image[i]) PutQuietly(dbis[i], k, v);
+    }
+  }
+  void Commit() {
+    int rc = txn_.Commit();
+    if (rc != 0) Fail(std::string("mdb_txn_commit: ") + mdb_strerror(rc));
+  }
+
+ private:
+  internal::Env& env_;
+  internal::Txn txn_;
+};
+
+}  // namespace durastore::fuzz
+
+#endif  // DURASTORE_TESTS_FUZZ_FUZZ_UTIL_H_

@@ -1,0 +1,197 @@
+// Fuzzes the queues' on-disk record decoders (QueueRecord, MessageRecord with its
+// attributes, and the ready/group/attribute index keys). DecodeQueue and DecodeMessage are
+// file-local in queue/src/queue.cc, so the target plants fuzzer bytes as records in a real
+// store's tables and then runs every queue read, a dequeue with a settlement, an enqueue
+// and a delete: each must return OK or an error its contract allows (Corruption for the
+// damaged record), never crash or read out of bounds, and the store must stay healthy.
+// Tables are put back and the clock moved past every lease between inputs.
+//
+// Input: up to 4 corruptions (table, key choice, value mode, bytes), then the operations.
+#include <cstddef>
+#include <cstdint>
+
+#include "durastore/batch.h"
+#include "durastore/queue.h"
+#include "fuzz_util.h"
+
+namespace durastore::fuzz {
+namespace {
+
+using queue::Attribute;
+
+struct Fixture {
+  FuzzStore fs;
+  TableImage baseline;
+
+  Fixture() {
+    Batch b;
+    queue::QueueOptions qo;
+    qo.max_deliveries = 2;
+    qo.dead_letter_queue = "dlq";
+    b.ConfigureQueue("q", qo);
+    queue::QueueOptions go;
+    go.group_mode = true;
+    b.ConfigureQueue("g", go);
+    queue::EnqueueOptions attrs;
+    attrs.attributes = {{"a", "1"}, {"b", "two"}};
+    b.Enqueue("q", "m1", attrs);
+    b.Enqueue("q", "m2");
+    queue::EnqueueOptions later;
+    later.delay_ms = 5'000;
+    later.attributes = {{"a", "1"}};
+    b.Enqueue("q", "m3", later);
+    queue::EnqueueOptions grouped;
+    grouped.group_key = "G";
+    grouped.attributes = {{"a", "2"}};
+    b.Enqueue("g", "g1", grouped);
+    b.Enqueue("g", "g2", grouped);
+    fs.MustCommit(std::move(b));
+    RawWrite w(*fs.store);
+    baseline = w.Read();
+    w.Commit();
+  }
+};
+
+Fixture& GetFixture() {
+  static Fixture* f = new Fixture();  // never destroyed: libFuzzer exits the process
+  return *f;
+}
+
+// The queues' tables, indexed as in AllTables().
+constexpr size_t kQueueTables[] = {8, 9, 10, 11, 12, 13};  // queues .. q_attrs
+
+std::string PickValue(FuzzedDataProvider& in, const std::string& original) {
+  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+    case 0:
+      return in.ConsumeRandomLengthString(512);
+    case 1:
+      return original.substr(0, in.ConsumeIntegralInRange<size_t>(0, original.size()));
+    case 2: {
+      std::string v = original;
+      int n = in.ConsumeIntegralInRange<int>(1, 4);
+      for (int i = 0; i < n && !v.empty(); ++i) {
+        v[in.ConsumeIntegralInRange<size_t>(0, v.size() - 1)] = in.ConsumeIntegral<char>();
+      }
+      return v;
+    }
+    default:
+      return original + in.ConsumeRandomLengthString(64);
+  }
+}
+
+void Corrupt(FuzzedDataProvider& in, Fixture& f) {
+  RawWrite w(*f.fs.store);
+  std::vector<MDB_dbi> dbis = AllTables(w.tables());
+  int n = in.ConsumeIntegralInRange<int>(1, 4);
+  for (int i = 0; i < n && in.remaining_bytes() > 0; ++i) {
+    size_t t = kQueueTables[in.ConsumeIntegralInRange<size_t>(0, std::size(kQueueTables) - 1)];
+    const auto& rows = f.baseline[t];
+    std::string key, original;
+    if (!rows.empty() && in.ConsumeBool()) {
+      const auto& row = rows[in.ConsumeIntegralInRange<size_t>(0, rows.size() - 1)];
+      key = row.first;
+      original = row.second;
+      if (in.ConsumeBool()) {  // an index key with a damaged length byte or id
+        std::string k = PickValue(in, key);
+        key = k.empty() ? key : k.substr(0, 400);
+      }
+    } else {
+      key = in.ConsumeRandomLengthString(64);
+      if (key.empty()) key = "\x01";
+    }
+    w.Put(dbis[t], key, PickValue(in, original));
+  }
+  w.Commit();
+}
+
+constexpr std::initializer_list<Code> kReadCodes = {Code::kNotFound, Code::kCorruption};
+constexpr std::initializer_list<Code> kSettleCodes = {Code::kNotFound, Code::kCorruption,
+                                                      Code::kLockLost};
+
+void ReadEverything(Store& store) {
+  for (std::string_view q : {"q", "g", "dlq"}) {
+    CheckDamagedCode(queue::GetQueueOptions(store, q), kReadCodes, "GetQueueOptions");
+    CheckDamagedCode(queue::GetCounters(store, q), kReadCodes, "GetCounters");
+    CheckDamagedCode(queue::PeekMessages(store, q, "a", "1"), kReadCodes, "PeekMessages");
+    CheckDamagedCode(queue::PeekMessages(store, q, "a", "2"), kReadCodes, "PeekMessages");
+  }
+  CheckDamagedCode(queue::ListQueues(store), kReadCodes, "ListQueues");
+}
+
+void Settle(FuzzedDataProvider& in, Store& store, const queue::Lease& lease) {
+  Batch b;
+  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+    case 0:
+      b.Ack(lease.token);
+      break;
+    case 1:
+      b.Abandon(lease.token, in.ConsumeIntegralInRange<int64_t>(0, 10'000), in.ConsumeBool());
+      break;
+    case 2:
+      b.Renew(lease.token, 1'000);
+      break;
+    default:
+      b.DeadLetter(lease.token, "fuzz");
+      break;
+  }
+  CheckDamagedCode(store.Commit(std::move(b)), kSettleCodes, "Commit(settle)");
+}
+
+void Operate(FuzzedDataProvider& in, Store& store) {
+  int n = in.ConsumeIntegralInRange<int>(1, 4);
+  for (int i = 0; i < n; ++i) {
+    int op = in.ConsumeIntegralInRange<int>(0, 3);
+    if (Tracing()) std::fprintf(stderr, "op %d\n", op);
+    switch (op) {
+      case 0:
+      case 1: {
+        queue::DequeueOptions o;
+        if (in.ConsumeBool()) o.filter = {{"a", {"1", "2"}, in.ConsumeBool(), false}};
+        if (in.ConsumeBool()) {
+          o.accept = [](const queue::Candidate& c) {
+            return c.delivery_count() < 5 && c.attributes().size() < 3;
+          };
+        }
+        auto lease = queue::Dequeue(store, in.ConsumeBool() ? "q" : "g", o);
+        CheckDamagedCode(lease, kReadCodes, "Dequeue");
+        if (lease.ok() && lease->has_value()) Settle(in, store, **lease);
+        break;
+      }
+      case 2: {
+        Batch b;
+        queue::EnqueueOptions o;
+        o.group_key = in.ConsumeBool() ? "G" : "";
+        b.Enqueue(in.ConsumeBool() ? "q" : "g", "new", o);
+        CheckDamagedCode(store.Commit(std::move(b)), kReadCodes, "Commit(enqueue)");
+        break;
+      }
+      default: {
+        Batch b;
+        b.DeleteMessages(in.ConsumeBool() ? "q" : "g", "a", in.ConsumeBool() ? "1" : "2");
+        CheckDamagedCode(store.Commit(std::move(b)), kReadCodes, "Commit(delete messages)");
+        break;
+      }
+    }
+  }
+  if (!store.health().ok()) {
+    Fail("store unhealthy after a corrupt record: " + store.health().ToString());
+  }
+}
+
+}  // namespace
+}  // namespace durastore::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace durastore::fuzz;
+  Fixture& f = GetFixture();
+  FuzzedDataProvider in(data, size);
+  Corrupt(in, f);
+  ReadEverything(*f.fs.store);
+  Operate(in, *f.fs.store);
+  ReadEverything(*f.fs.store);
+  RawWrite restore(*f.fs.store);
+  restore.Write(f.baseline);
+  restore.Commit();
+  f.fs.clock.Advance(3'600'000);  // every lease taken by this input has expired
+  return 0;
+}
