@@ -136,7 +136,7 @@ durastore::eventlog::ExpectedVersion Expected(const ds_expected_version* e) {
   Invalid("unknown expected version kind " + std::to_string(EnumBits(e->kind)));
 }
 
-durastore::Durability StoreDurability(ds_durability d) {
+durastore::Durability StoreDurability(const ds_durability& d) {
   switch (EnumBits(d)) {
     case DS_DURABILITY_DEFAULT:
     case DS_DURABILITY_SYNC:
@@ -147,7 +147,7 @@ durastore::Durability StoreDurability(ds_durability d) {
   Invalid("unknown durability " + std::to_string(EnumBits(d)));
 }
 
-durastore::FlushMethod Flush(ds_flush_method m) {
+durastore::FlushMethod Flush(const ds_flush_method& m) {
   switch (EnumBits(m)) {
     case DS_FLUSH_AUTO:
       return durastore::FlushMethod::kAuto;
@@ -501,7 +501,8 @@ ds_code ds_store_commit(ds_store* store, ds_batch* batch, ds_durability durabili
     durastore::Batch taken;
     std::swap(taken, b.batch);  // consumed whatever the outcome; b stays usable
     durastore::CommitOptions options;
-    if (durability != DS_DURABILITY_DEFAULT) options.durability = StoreDurability(durability);
+    if (EnumBits(durability) != DS_DURABILITY_DEFAULT)
+      options.durability = StoreDurability(durability);
     auto result = std::make_unique<ds_commit_result>();
     auto committed = s.Commit(std::move(taken), options);
     if (!committed.ok()) return committed.status();

@@ -55,7 +55,7 @@ ds_history* MakeHistory(std::vector<orch::HistoryEvent> events) {
   for (const auto& e : out->events) out->views.push_back(HistoryView(e));
   return out.release();
 }
-orch::ExecutionStatus StatusIn(ds_execution_status s) {
+orch::ExecutionStatus StatusIn(const ds_execution_status& s) {
   switch (EnumBits(s)) {
     case DS_EXECUTION_RUNNING:
       return orch::ExecutionStatus::kRunning;
@@ -83,7 +83,7 @@ ds_execution_status StatusOut(orch::ExecutionStatus s) {
   return DS_EXECUTION_RUNNING;
 }
 
-orch::OrchestratorItem::Kind KindIn(ds_orchestrator_item_kind k) {
+orch::OrchestratorItem::Kind KindIn(const ds_orchestrator_item_kind& k) {
   using Kind = orch::OrchestratorItem::Kind;
   switch (EnumBits(k)) {
     case DS_ORCH_ITEM_OTHER:
@@ -117,7 +117,7 @@ ds_orchestrator_item_kind KindOut(orch::OrchestratorItem::Kind k) {
   return DS_ORCH_ITEM_OTHER;
 }
 
-orch::TagFilter::Mode TagModeIn(ds_tag_filter_mode m) {
+orch::TagFilter::Mode TagModeIn(const ds_tag_filter_mode& m) {
   using Mode = orch::TagFilter::Mode;
   switch (EnumBits(m)) {
     case DS_TAGS_DEFAULT_ONLY:
@@ -134,7 +134,7 @@ orch::TagFilter::Mode TagModeIn(ds_tag_filter_mode m) {
   Invalid("unknown tag filter mode " + std::to_string(EnumBits(m)));
 }
 
-orch::KvChange::Kind KvKindIn(ds_kv_change_kind k) {
+orch::KvChange::Kind KvKindIn(const ds_kv_change_kind& k) {
   using Kind = orch::KvChange::Kind;
   switch (EnumBits(k)) {
     case DS_KV_SET:
