@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "durastore/orchestration/provider.h"
+#include "run_loop.h"
 
 namespace durastore::bench {
 namespace {
@@ -20,21 +21,9 @@ using orchestration::OrchestrationAck;
 using orchestration::OrchestratorItem;
 using orchestration::Provider;
 using orchestration::WorkerItem;
-using Clock = std::chrono::steady_clock;
 
-// Duroxide's defaults: a long lock (a turn never outlives it here) and its minimum poll.
-constexpr int64_t kLockMs = 30'000;
+// Duroxide's minimum poll interval.
 constexpr std::chrono::milliseconds kPoll{100};
-constexpr const char* kName = "bench";
-constexpr const char* kVersion = "1.0.0";
-// Activity: the instances completions are routed to (the feeder's batches).
-constexpr int kActivityInstances = 16;
-constexpr int kActivityDepthPerWorker = 1000;
-
-uint64_t MicrosSince(Clock::time_point t0) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
-}
 
 // A store and the provider borrowing it (declared after it, so destroyed first); the
 // owners are null when both are borrowed.
@@ -121,14 +110,14 @@ class TurnWorkload final : public OrchestrationWorkload {
     std::optional<FetchedOrchestration> fetched;
     while (!fetched) {
       if (stop.load(std::memory_order_relaxed)) return false;
-      auto r = layer_.provider->FetchOrchestrationItem(kLockMs, kPoll);
+      auto r = layer_.provider->FetchOrchestrationItem(kOrchestrationLockMs, kPoll);
       if (!r.ok()) return r.status();
       fetched = std::move(r).value();
       if (fetched) break;
       empty_fetches_.fetch_add(1, std::memory_order_relaxed);
       if (give_up_when_empty_) return false;
     }
-    fetch_us.Record(MicrosSince(t0));
+    fetch_us.Record(MicrosBetween(t0, Clock::now()));
     const orchestration::OrchestrationItem& item = fetched->item;
     if (item.history_error) {
       return Status::Corruption("history of " + item.instance + ": " + *item.history_error);
@@ -161,8 +150,8 @@ class TurnWorkload final : public OrchestrationWorkload {
     OrchestratorItem again;
     again.instance = item.instance;
     again.kind = ends ? OrchestratorItem::Kind::kContinueAsNew : OrchestratorItem::Kind::kOther;
-    again.orchestration_name = kName;
-    again.version = kVersion;
+    again.orchestration_name = kOrchestrationName;
+    again.version = kOrchestrationVersion;
     again.payload = payload_;
     ack.orchestrator_items.push_back(std::move(again));
     if (ends) ack.metadata.status = orchestration::ExecutionStatus::kContinuedAsNew;
@@ -219,14 +208,14 @@ class ActivityWorkload final : public OrchestrationWorkload {
     while (!fetched) {
       if (stop.load(std::memory_order_relaxed)) return false;
       if (feeder_failed_.load()) return FeederStatus();
-      auto r = layer_.provider->FetchWorkItem(kLockMs, kPoll, std::nullopt, {});
+      auto r = layer_.provider->FetchWorkItem(kOrchestrationLockMs, kPoll, std::nullopt, {});
       if (!r.ok()) return r.status();
       fetched = std::move(r).value();
       if (fetched) break;
       empty_fetches_.fetch_add(1, std::memory_order_relaxed);
       if (give_up_when_empty_) return false;
     }
-    fetch_us.Record(MicrosSince(t0));
+    fetch_us.Record(MicrosBetween(t0, Clock::now()));
     OrchestratorItem completion;
     completion.instance = fetched->item.identity.instance;
     completion.kind = OrchestratorItem::Kind::kOther;
@@ -261,7 +250,7 @@ class ActivityWorkload final : public OrchestrationWorkload {
   }
 
   Status FeedOnce() {
-    auto r = layer_.provider->FetchOrchestrationItem(kLockMs, kPoll);
+    auto r = layer_.provider->FetchOrchestrationItem(kOrchestrationLockMs, kPoll);
     if (!r.ok()) return r.status();
     if (!r->has_value()) return Status::OK();
     const FetchedOrchestration& fetched = **r;
@@ -314,8 +303,8 @@ Status SetUpTurnInstances(Provider& provider, const OrchestrationShape& shape) {
     OrchestratorItem start;
     start.instance = instance;
     start.kind = OrchestratorItem::Kind::kStart;
-    start.orchestration_name = kName;
-    start.version = kVersion;
+    start.orchestration_name = kOrchestrationName;
+    start.version = kOrchestrationVersion;
     start.payload = payload;
     return provider.EnqueueForOrchestrator(start);
   });

@@ -28,6 +28,17 @@ class Provider;
 
 namespace durastore::bench {
 
+// What the durastore workloads here and the SQLite ones (sqlite_orchestration.h) share, so
+// both engines run the same turns and activities.
+// Duroxide's worker lock; a turn or activity here never outlives it.
+inline constexpr int64_t kOrchestrationLockMs = 30'000;
+inline constexpr const char* kOrchestrationName = "bench";
+inline constexpr const char* kOrchestrationVersion = "1.0.0";
+// Activity: the instances completions are routed to (the feeder's batches), and the
+// activities pre-filled per worker.
+inline constexpr int kActivityInstances = 16;
+inline constexpr int kActivityDepthPerWorker = 1000;
+
 struct OrchestrationShape {
   int workers = 1;  // concurrent dispatchers
   size_t payload_bytes = 256;

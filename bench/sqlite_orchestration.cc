@@ -10,27 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "run_loop.h"
 #include "sqlite_duroxide.h"
 
 namespace durastore::bench {
 namespace {
 
 namespace dx = duroxide_sqlite;
-using Clock = std::chrono::steady_clock;
 using Connections = std::vector<std::unique_ptr<dx::Connection>>;
 
-// The same constants as the durastore workloads (orchestration_workloads.cc).
-constexpr int64_t kLockMs = 30'000;
 constexpr std::chrono::milliseconds kEmptyPollPause{1};
-constexpr const char* kName = "bench";
-constexpr const char* kVersion = "1.0.0";
-constexpr int kActivityInstances = 16;
-constexpr int kActivityDepthPerWorker = 1000;
-
-uint64_t MicrosSince(Clock::time_point t0) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
-}
 
 bool IsBusy(const Status& s) { return s.code() == Code::kBusy; }
 
@@ -123,11 +112,12 @@ class SqliteTurnWorkload final : public SqliteWorkloadBase {
   Result<bool> Op(int worker, const std::atomic<bool>& stop, Histogram& fetch_us) override {
     dx::Connection& c = *conns_[static_cast<size_t>(worker)];
     auto t0 = Clock::now();
-    auto r = FetchUntilWork<dx::FetchedTurn>(stop, busy_, empty_fetches_,
-                                             [&] { return c.FetchOrchestrationItem(kLockMs); });
+    auto r = FetchUntilWork<dx::FetchedTurn>(stop, busy_, empty_fetches_, [&] {
+      return c.FetchOrchestrationItem(kOrchestrationLockMs);
+    });
     if (!r.ok()) return r.status();
     if (!r->has_value()) return false;
-    fetch_us.Record(MicrosSince(t0));
+    fetch_us.Record(MicrosBetween(t0, Clock::now()));
     const dx::FetchedTurn& item = **r;
     fetches_.fetch_add(1, std::memory_order_relaxed);
     history_events_.fetch_add(item.history.size(), std::memory_order_relaxed);
@@ -176,7 +166,8 @@ class SqliteTurnWorkload final : public SqliteWorkloadBase {
     const uint64_t turn_in_execution = (next + 1 - preloaded_) / 2;  // 1, 2, ...
     const bool ends = turn_in_execution >= turns_per_execution_;
     ack.orchestrator_items.push_back(
-        {item.instance, ends ? dx::ContinueAsNewItem(item.instance, kName, kVersion, payload_)
+        {item.instance, ends ? dx::ContinueAsNewItem(item.instance, kOrchestrationName,
+                                                     kOrchestrationVersion, payload_)
                              : dx::CompletionItem(item.instance, next, payload_)});
     if (ends) ack.status = "ContinuedAsNew";
     if (continues || has("StartOrchestration")) {
@@ -214,11 +205,11 @@ class SqliteActivityWorkload final : public SqliteWorkloadBase {
     auto t0 = Clock::now();
     auto r = FetchUntilWork<dx::FetchedActivity>(stop, busy_, empty_fetches_, [&] {
       if (feeder_failed_.load()) return Result<std::optional<dx::FetchedActivity>>(FeederStatus());
-      return c.FetchWorkItem(kLockMs, owner);
+      return c.FetchWorkItem(kOrchestrationLockMs, owner);
     });
     if (!r.ok()) return r.status();
     if (!r->has_value()) return false;
-    fetch_us.Record(MicrosSince(t0));
+    fetch_us.Record(MicrosBetween(t0, Clock::now()));
     const dx::FetchedActivity& item = **r;
     const std::string instance = dx::FieldOf(item.work_item, "instance");
     const std::string completion = dx::CompletionItem(instance, 0, payload_);
@@ -249,8 +240,9 @@ class SqliteActivityWorkload final : public SqliteWorkloadBase {
     dx::Connection& c = *conns_.back();
     std::atomic<uint64_t> empty{0};
     while (!stop_feeder_) {
-      auto r = FetchUntilWork<dx::FetchedTurn>(stop_feeder_, busy_, empty,
-                                               [&] { return c.FetchOrchestrationItem(kLockMs); });
+      auto r = FetchUntilWork<dx::FetchedTurn>(stop_feeder_, busy_, empty, [&] {
+        return c.FetchOrchestrationItem(kOrchestrationLockMs);
+      });
       Status s = r.status();
       if (r.ok() && r->has_value()) {
         const dx::FetchedTurn& item = **r;
@@ -305,7 +297,8 @@ Result<std::unique_ptr<OrchestrationWorkload>> OpenSqliteTurnWorkload(
       }
       Status s = c.AppendHistory(instance, 1, events);
       if (s.ok())
-        s = c.EnqueueForOrchestrator(instance, dx::StartItem(instance, kName, kVersion, payload));
+        s = c.EnqueueForOrchestrator(
+            instance, dx::StartItem(instance, kOrchestrationName, kOrchestrationVersion, payload));
       if (!s.ok()) return s;
     }
     return Status::OK();
@@ -323,7 +316,7 @@ Result<std::unique_ptr<OrchestrationWorkload>> OpenSqliteActivityWorkload(
   // instance without a record or a start message).
   auto conns = SetUp(dir + "/duroxide.sqlite", shape, shape.workers + 1, [&](dx::Connection& c) {
     for (int i = 0; i < kActivityInstances; ++i) {
-      Status s = c.CreateInstance(ActivityInstance(i), kName, kVersion);
+      Status s = c.CreateInstance(ActivityInstance(i), kOrchestrationName, kOrchestrationVersion);
       if (!s.ok()) return s;
     }
     for (int i = 0; i < depth; ++i) {
