@@ -46,47 +46,6 @@ Fixture& GetFixture() {
 // The event log's tables, indexed as in AllTables().
 constexpr size_t kEventlogTables[] = {2, 3, 4, 5, 6, 7};  // streams .. positions
 
-std::string PickValue(FuzzedDataProvider& in, const std::string& original) {
-  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
-    case 0:  // arbitrary bytes
-      return in.ConsumeRandomLengthString(512);
-    case 1:  // truncated original
-      return original.substr(0, in.ConsumeIntegralInRange<size_t>(0, original.size()));
-    case 2: {  // original with bytes overwritten (the FlatBuffers offsets and lengths)
-      std::string v = original;
-      int n = in.ConsumeIntegralInRange<int>(1, 4);
-      for (int i = 0; i < n && !v.empty(); ++i) {
-        v[in.ConsumeIntegralInRange<size_t>(0, v.size() - 1)] = in.ConsumeIntegral<char>();
-      }
-      return v;
-    }
-    default:  // original with bytes appended
-      return original + in.ConsumeRandomLengthString(64);
-  }
-}
-
-void Corrupt(FuzzedDataProvider& in, Fixture& f) {
-  RawWrite w(*f.fs.store);
-  std::vector<MDB_dbi> dbis = AllTables(w.tables());
-  int n = in.ConsumeIntegralInRange<int>(1, 4);
-  for (int i = 0; i < n && in.remaining_bytes() > 0; ++i) {
-    size_t t =
-        kEventlogTables[in.ConsumeIntegralInRange<size_t>(0, std::size(kEventlogTables) - 1)];
-    const auto& rows = f.baseline[t];
-    std::string key, original;
-    if (!rows.empty() && in.ConsumeBool()) {
-      const auto& row = rows[in.ConsumeIntegralInRange<size_t>(0, rows.size() - 1)];
-      key = row.first;
-      original = row.second;
-    } else {
-      key = in.ConsumeRandomLengthString(64);  // a record no index points at
-      if (key.empty()) key = "\x01";
-    }
-    w.Put(dbis[t], key, PickValue(in, original));
-  }
-  w.Commit();
-}
-
 constexpr std::initializer_list<Code> kReadCodes = {Code::kNotFound, Code::kCorruption};
 // A commit may also fail its own checks against the (damaged) state it reads.
 constexpr std::initializer_list<Code> kCommitCodes = {Code::kNotFound, Code::kCorruption,
@@ -145,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace durastore::fuzz;
   Fixture& f = GetFixture();
   FuzzedDataProvider in(data, size);
-  Corrupt(in, f);
+  PlantCorruption(in, *f.fs.store, f.baseline, kEventlogTables, /*damage_keys=*/false);
   ReadEverything(*f.fs.store);
   WriteThroughDamage(in, *f.fs.store);
   ReadEverything(*f.fs.store);

@@ -210,6 +210,57 @@ class RawWrite {
   internal::Txn txn_;
 };
 
+// A damaged version of a stored value: arbitrary bytes, a truncation, a few overwritten
+// bytes (FlatBuffers offsets and lengths) or appended bytes.
+inline std::string PickValue(FuzzedDataProvider& in, const std::string& original) {
+  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+    case 0:  // arbitrary bytes
+      return in.ConsumeRandomLengthString(512);
+    case 1:  // truncated original
+      return original.substr(0, in.ConsumeIntegralInRange<size_t>(0, original.size()));
+    case 2: {  // original with bytes overwritten (the FlatBuffers offsets and lengths)
+      std::string v = original;
+      int n = in.ConsumeIntegralInRange<int>(1, 4);
+      for (int i = 0; i < n && !v.empty(); ++i) {
+        v[in.ConsumeIntegralInRange<size_t>(0, v.size() - 1)] = in.ConsumeIntegral<char>();
+      }
+      return v;
+    }
+    default:  // original with bytes appended
+      return original + in.ConsumeRandomLengthString(64);
+  }
+}
+
+// Plants 1-4 damaged records in `tables` (indexes into AllTables()): a stored key with a
+// damaged value (with `damage_keys`, sometimes the key damaged too), or a record no index
+// points at.
+template <size_t N>
+void PlantCorruption(FuzzedDataProvider& in, Store& store, const TableImage& baseline,
+                     const size_t (&tables)[N], bool damage_keys) {
+  RawWrite w(store);
+  std::vector<MDB_dbi> dbis = AllTables(w.tables());
+  int n = in.ConsumeIntegralInRange<int>(1, 4);
+  for (int i = 0; i < n && in.remaining_bytes() > 0; ++i) {
+    size_t t = tables[in.ConsumeIntegralInRange<size_t>(0, N - 1)];
+    const auto& rows = baseline[t];
+    std::string key, original;
+    if (!rows.empty() && in.ConsumeBool()) {
+      const auto& row = rows[in.ConsumeIntegralInRange<size_t>(0, rows.size() - 1)];
+      key = row.first;
+      original = row.second;
+      if (damage_keys && in.ConsumeBool()) {  // an index key with a damaged length byte or id
+        std::string k = PickValue(in, key);
+        key = k.empty() ? key : k.substr(0, 400);
+      }
+    } else {
+      key = in.ConsumeRandomLengthString(64);  // a record no index points at
+      if (key.empty()) key = "\x01";
+    }
+    w.Put(dbis[t], key, PickValue(in, original));
+  }
+  w.Commit();
+}
+
 }  // namespace durastore::fuzz
 
 #endif  // DURASTORE_TESTS_FUZZ_FUZZ_UTIL_H_

@@ -60,50 +60,6 @@ Fixture& GetFixture() {
 // The queues' tables, indexed as in AllTables().
 constexpr size_t kQueueTables[] = {8, 9, 10, 11, 12, 13};  // queues .. q_attrs
 
-std::string PickValue(FuzzedDataProvider& in, const std::string& original) {
-  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
-    case 0:
-      return in.ConsumeRandomLengthString(512);
-    case 1:
-      return original.substr(0, in.ConsumeIntegralInRange<size_t>(0, original.size()));
-    case 2: {
-      std::string v = original;
-      int n = in.ConsumeIntegralInRange<int>(1, 4);
-      for (int i = 0; i < n && !v.empty(); ++i) {
-        v[in.ConsumeIntegralInRange<size_t>(0, v.size() - 1)] = in.ConsumeIntegral<char>();
-      }
-      return v;
-    }
-    default:
-      return original + in.ConsumeRandomLengthString(64);
-  }
-}
-
-void Corrupt(FuzzedDataProvider& in, Fixture& f) {
-  RawWrite w(*f.fs.store);
-  std::vector<MDB_dbi> dbis = AllTables(w.tables());
-  int n = in.ConsumeIntegralInRange<int>(1, 4);
-  for (int i = 0; i < n && in.remaining_bytes() > 0; ++i) {
-    size_t t = kQueueTables[in.ConsumeIntegralInRange<size_t>(0, std::size(kQueueTables) - 1)];
-    const auto& rows = f.baseline[t];
-    std::string key, original;
-    if (!rows.empty() && in.ConsumeBool()) {
-      const auto& row = rows[in.ConsumeIntegralInRange<size_t>(0, rows.size() - 1)];
-      key = row.first;
-      original = row.second;
-      if (in.ConsumeBool()) {  // an index key with a damaged length byte or id
-        std::string k = PickValue(in, key);
-        key = k.empty() ? key : k.substr(0, 400);
-      }
-    } else {
-      key = in.ConsumeRandomLengthString(64);
-      if (key.empty()) key = "\x01";
-    }
-    w.Put(dbis[t], key, PickValue(in, original));
-  }
-  w.Commit();
-}
-
 constexpr std::initializer_list<Code> kReadCodes = {Code::kNotFound, Code::kCorruption};
 constexpr std::initializer_list<Code> kSettleCodes = {Code::kNotFound, Code::kCorruption,
                                                       Code::kLockLost};
@@ -185,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace durastore::fuzz;
   Fixture& f = GetFixture();
   FuzzedDataProvider in(data, size);
-  Corrupt(in, f);
+  PlantCorruption(in, *f.fs.store, f.baseline, kQueueTables, /*damage_keys=*/true);
   ReadEverything(*f.fs.store);
   Operate(in, *f.fs.store);
   ReadEverything(*f.fs.store);
