@@ -214,9 +214,7 @@ Result<std::vector<uint64_t>> Admin::ListExecutions(std::string_view instance) {
 
 Result<std::vector<HistoryEvent>> Admin::ReadHistory(std::string_view instance) {
   RETURN_IF_ERROR(ValidateInstance(instance));
-  ASSIGN_OR_RETURN(auto current, CurrentExecution(store_, instance));
-  if (!current) return std::vector<HistoryEvent>();
-  return internal::ReadHistory(store_, instance, *current);
+  return ReadCurrentHistory(store_, instance);
 }
 
 Result<std::vector<HistoryEvent>> Admin::ReadHistoryWithExecutionId(std::string_view instance,

@@ -265,10 +265,10 @@ Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
   for (const auto& c : changes) {
     switch (c.kind) {
       case KvChange::Kind::kSet:
-        batch.Put(DeltaKey(instance, c.key), std::string(1, '\1') + c.value);
+        batch.Put(DeltaKey(instance, c.key), EncodeDelta(c.value));
         break;
       case KvChange::Kind::kClear:
-        batch.Put(DeltaKey(instance, c.key), std::string(1, '\0'));
+        batch.Put(DeltaKey(instance, c.key), EncodeDelta(std::nullopt));
         break;
       case KvChange::Kind::kClearAll:
         batch.DeleteRange(delta_prefix, PrefixEnd(delta_prefix));
@@ -446,9 +446,7 @@ Status Provider::RenewOrchestrationItemLock(std::string_view lock_token, int64_t
 
 Result<std::vector<HistoryEvent>> Provider::Read(std::string_view instance) {
   RETURN_IF_ERROR(ValidateInstance(instance));
-  ASSIGN_OR_RETURN(auto current, CurrentExecution(store_, instance));
-  if (!current) return std::vector<HistoryEvent>();
-  return ReadHistory(store_, instance, *current);
+  return ReadCurrentHistory(store_, instance);
 }
 
 Result<std::vector<HistoryEvent>> Provider::ReadWithExecution(std::string_view instance,
@@ -496,11 +494,7 @@ Result<std::optional<std::string>> Provider::GetKvValue(std::string_view instanc
     return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
   }
   ASSIGN_OR_RETURN(auto delta, GetOptional(store_, DeltaKey(instance, key)));
-  if (delta) {
-    if (delta->empty()) return Status::Corruption("KV delta record is empty");
-    if ((*delta)[0] == 1) return std::optional<std::string>(delta->substr(1));
-    return std::optional<std::string>();
-  }
+  if (delta) return DecodeDelta(*delta);
   ASSIGN_OR_RETURN(auto cleared, GetOptional(store_, ClearedKey(instance)));
   if (cleared) return std::optional<std::string>();
   return GetOptional(store_, KvKey(instance, key));

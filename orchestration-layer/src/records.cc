@@ -314,14 +314,30 @@ Result<std::map<std::string, std::string>> ReadKvMerged(Store& store, std::strin
   ASSIGN_OR_RETURN(auto delta, ScanAll(store, prefix));
   for (auto& [k, v] : delta) {
     std::string key = k.substr(prefix.size());
-    if (v.empty()) return Status::Corruption("KV delta record is empty");
-    if (v[0] == 1) {
-      kv[key] = v.substr(1);
+    ASSIGN_OR_RETURN(auto value, DecodeDelta(v));
+    if (value) {
+      kv[key] = std::move(*value);
     } else {
       kv.erase(key);
     }
   }
   return kv;
+}
+
+std::string EncodeDelta(const std::optional<std::string>& value) {
+  return value ? std::string(1, '\1') + *value : std::string(1, '\0');
+}
+
+Result<std::optional<std::string>> DecodeDelta(std::string_view bytes) {
+  if (bytes.empty()) return Status::Corruption("KV delta record is empty");
+  if (bytes[0] == 1) return std::optional<std::string>(bytes.substr(1));
+  return std::optional<std::string>();
+}
+
+Result<std::vector<HistoryEvent>> ReadCurrentHistory(Store& store, std::string_view instance) {
+  ASSIGN_OR_RETURN(auto current, CurrentExecution(store, instance));
+  if (!current) return std::vector<HistoryEvent>();
+  return ReadHistory(store, instance, *current);
 }
 
 Status ValidateInstance(std::string_view instance) {

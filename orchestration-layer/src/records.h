@@ -108,6 +108,12 @@ Result<std::optional<uint64_t>> CurrentExecution(Store& store, std::string_view 
 // The events of one execution in order; Corruption when an event has no valid event_id.
 Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view instance,
                                               uint64_t execution_id);
+// The history of the current execution; empty when the instance has none.
+Result<std::vector<HistoryEvent>> ReadCurrentHistory(Store& store, std::string_view instance);
+// A KV delta record: u8 1 + value (set) or u8 0 (cleared). Decoding yields the value, or
+// nullopt for a tombstone; Corruption for an empty record.
+std::string EncodeDelta(const std::optional<std::string>& value);
+Result<std::optional<std::string>> DecodeDelta(std::string_view bytes);
 // The KV store layer, and the client view (store overlaid by the delta).
 Result<std::map<std::string, std::string>> ReadKvStore(Store& store, std::string_view instance);
 Result<std::map<std::string, std::string>> ReadKvMerged(Store& store, std::string_view instance);
