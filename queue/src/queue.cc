@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <limits>
 
 #include "durastore/limits.h"
 #include "durastore/queue.h"
@@ -64,6 +65,20 @@ std::string ReadyKey(uint32_t qid, int64_t visible_at, uint64_t id) {
   PutU64(k, static_cast<uint64_t>(std::max<int64_t>(visible_at, 0)));
   PutU64(k, id);
   return k;
+}
+// The fields of a ready-index key (queue id, visible-at, message id); Corruption for a key
+// of the wrong length or a visible-at past INT64_MAX, which ReadyKey never writes.
+struct ReadyEntry {
+  int64_t visible_at = 0;
+  uint64_t id = 0;
+};
+Result<ReadyEntry> ParseReadyKey(std::string_view key) {
+  uint64_t visible_at = key.size() == 20 ? GetU64(key, 4) : 0;
+  if (key.size() != 20 || visible_at > uint64_t{std::numeric_limits<int64_t>::max()}) {
+    return Status::Corruption("queue ready-index key is damaged (" + std::to_string(key.size()) +
+                              " bytes)");
+  }
+  return ReadyEntry{static_cast<int64_t>(visible_at), GetU64(key, 12)};
 }
 std::string GroupPrefix(uint32_t qid, std::string_view group) {
   std::string k = QueuePrefix(qid);
@@ -510,9 +525,9 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
       MDB_val k, v;
       int rc = cur.Seek(from, &k, &v);
       for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-        auto key = View(k);
-        auto visible_at = static_cast<int64_t>(GetU64(key, 4));
-        uint64_t id = GetU64(key, 12);
+        ASSIGN_OR_RETURN(ReadyEntry e, ParseReadyKey(View(k)));
+        const int64_t visible_at = e.visible_at;
+        const uint64_t id = e.id;
         if (visible_at > ctx.now_ms) {
           wake_at(visible_at);
           break;
@@ -583,6 +598,9 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
       MDB_val k, v;
       int rc = cur.Seek(prefix, &k, &v);
       for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+        if (View(k).size() != prefix.size() + 8) {
+          return Status::Corruption("queue group-index key is damaged");
+        }
         uint64_t id = GetU64(View(k), prefix.size());
         if (id != pick->id) ids.push_back(id);
       }
@@ -691,8 +709,9 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
   MDB_val k, v;
   int rc = cur.Seek(prefix, &k, &v);
   for (; rc == 0 && internal::HasPrefix(internal::View(k), prefix); rc = cur.Next(&k, &v)) {
-    auto visible_at = static_cast<int64_t>(internal::GetU64(internal::View(k), 4));
-    uint64_t id = internal::GetU64(internal::View(k), 12);
+    ASSIGN_OR_RETURN(internal::ReadyEntry e, internal::ParseReadyKey(internal::View(k)));
+    const int64_t visible_at = e.visible_at;
+    const uint64_t id = e.id;
     if (visible_at > now) {
       ++c.delayed;
     } else if (leases.LiveLeaseOfMessage(id, now) != nullptr) {

@@ -3,6 +3,7 @@
 #
 #   tests/fuzz/run.sh [BUILD_DIR [TARGET...]]      (BUILD_DIR defaults to build-fuzz)
 #   DURASTORE_FUZZ_SECONDS=3600 tests/fuzz/run.sh  (the long run; default 30 s per target)
+#   DURASTORE_FUZZ_SEED=N                          (fixed libFuzzer seed; default random)
 #
 # BUILD_DIR must be configured as in tests/fuzz/meson.build (clang, -Dfuzz=true,
 # -Db_sanitize=address,undefined). Each target starts from its seed corpus plus what earlier
@@ -32,7 +33,7 @@ for t in $targets; do
   artifacts="$build/fuzz-artifacts/$t/"
   log="$build/fuzz-artifacts/$t.log"
   mkdir -p "$corpus" "$artifacts"
-  "$build/tests/fuzz/$t" "$corpus" "$here/corpus/$t" \
+  "$build/tests/fuzz/$t" "$corpus" "$here/corpus/$t" ${DURASTORE_FUZZ_SEED:+-seed=$DURASTORE_FUZZ_SEED} \
     -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=4096 -timeout=60 \
     -artifact_prefix="$artifacts" >"$log" 2>&1
   rc=$?
@@ -45,5 +46,11 @@ for t in $targets; do
     failed=1
   fi
   printf '%-30s %8s %14s %10s  %s\n' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "$result"
+  if [ $rc -ne 0 ]; then
+    # Show what failed where it is seen (CI keeps only the output): the sanitizer or check
+    # report, the input in hex and where it was saved.
+    grep -E 'runtime error|ERROR: |durastore fuzz check failed|SUMMARY|^0x|Test unit written' \
+      "$log" | head -n 20 | sed 's/^/    /'
+  fi
 done
 exit $failed
