@@ -38,6 +38,15 @@ inline uint64_t GetU64(std::string_view in, size_t at = 0) {
   for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[at + i]);
   return v;
 }
+// The u64 at `at` of a fixed-layout index key that must be `size` bytes long; Corruption
+// (naming `table`) for a key of another length, instead of reading past its end.
+inline Result<uint64_t> KeyU64(std::string_view key, size_t size, size_t at, const char* table) {
+  if (key.size() != size) {
+    return Status::Corruption(std::string(table) + " key is " + std::to_string(key.size()) +
+                              " bytes, not " + std::to_string(size));
+  }
+  return GetU64(key, at);
+}
 inline uint32_t GetU32(std::string_view in, size_t at = 0) {
   uint32_t v = 0;
   for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[at + i]);

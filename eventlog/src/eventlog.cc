@@ -29,6 +29,7 @@ using durastore::internal::Env;
 using durastore::internal::Get;
 using durastore::internal::GetU64;
 using durastore::internal::HasPrefix;
+using durastore::internal::KeyU64;
 using durastore::internal::LmdbStatus;
 using durastore::internal::Printable;
 using durastore::internal::PutU64;
@@ -38,6 +39,15 @@ using durastore::internal::View;
 
 constexpr uint8_t kEventFormat = 1;
 constexpr size_t kEventHeader = 1 + 8 + 8 + 1;
+constexpr size_t kPartitionKeySize = 16;  // stream id, partition
+constexpr size_t kEventKeySize = 24;      // stream id, partition, sequence
+
+Result<uint64_t> PartitionOfKey(std::string_view key) {
+  return KeyU64(key, kPartitionKeySize, 8, "partition index");
+}
+Result<uint64_t> SequenceOfKey(std::string_view key) {
+  return KeyU64(key, kEventKeySize, 16, "event");
+}
 
 std::string StreamIdKey(uint64_t id) {
   std::string k;
@@ -169,7 +179,7 @@ Status DeleteEvents(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partit
   MDB_val k, v;
   int rc = cur.Seek(prefix, &k, &v);
   while (rc == 0 && HasPrefix(View(k), prefix)) {
-    uint64_t seq = GetU64(View(k), 16);
+    ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
     if (seq >= before) break;
     ASSIGN_OR_RETURN(DecodedEvent ev, DecodeEvent(View(v)));
     RETURN_IF_ERROR(durastore::internal::Del(txn, t.positions, StreamIdKey(ev.position)));
@@ -309,7 +319,8 @@ Status ApplyDeleteStream(WriteContext& ctx, const durastore::internal::DeleteStr
     std::string prefix = StreamIdKey(*sid);
     int rc = cur.Seek(prefix, &k, &v);
     for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-      partitions.push_back(GetU64(View(k), 8));
+      ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
+      partitions.push_back(partition);
     }
     if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
   }
@@ -346,7 +357,8 @@ Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64
   std::string prefix = StreamIdKey(sid);
   int rc = cur.Seek(prefix, &k, &v);
   for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-    out.push_back(GetU64(View(k), 8));
+    ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
+    out.push_back(partition);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
   return out;
@@ -375,8 +387,11 @@ Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, 
     rc = cur.Seek(EventKey(sid, partition, from), &k, &v);
     if (rc == MDB_NOTFOUND) {
       rc = cur.Last(&k, &v);
-    } else if (rc == 0 && (!HasPrefix(View(k), prefix) || GetU64(View(k), 16) > from)) {
+    } else if (rc == 0 && !HasPrefix(View(k), prefix)) {
       rc = cur.Prev(&k, &v);
+    } else if (rc == 0) {
+      ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
+      if (seq > from) rc = cur.Prev(&k, &v);
     }
   }
   size_t bytes = 0;
@@ -384,7 +399,8 @@ Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, 
     ASSIGN_OR_RETURN(DecodedEvent d, DecodeEvent(View(v)));
     if (!out.empty() && bytes + d.payload.size() > options.max_bytes) break;
     bytes += d.payload.size();
-    out.push_back(ToEvent(GetU64(View(k), 16), d));
+    ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
+    out.push_back(ToEvent(seq, d));
     rc = options.backward ? cur.Prev(&k, &v) : cur.Next(&k, &v);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading events");
@@ -428,7 +444,7 @@ Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream) {
   for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
     ASSIGN_OR_RETURN(PartitionState p, DecodePartition(View(v)));
     ++info.partition_count;
-    info.latest_partition = GetU64(View(k), 8);
+    ASSIGN_OR_RETURN(info.latest_partition, PartitionOfKey(View(k)));
     info.event_count += p.event_count;
     info.bytes += p.bytes;
   }

@@ -73,10 +73,9 @@ struct ReadyEntry {
   uint64_t id = 0;
 };
 Result<ReadyEntry> ParseReadyKey(std::string_view key) {
-  uint64_t visible_at = key.size() == 20 ? GetU64(key, 4) : 0;
-  if (key.size() != 20 || visible_at > uint64_t{std::numeric_limits<int64_t>::max()}) {
-    return Status::Corruption("queue ready-index key is damaged (" + std::to_string(key.size()) +
-                              " bytes)");
+  ASSIGN_OR_RETURN(uint64_t visible_at, KeyU64(key, 20, 4, "queue ready-index"));
+  if (visible_at > uint64_t{std::numeric_limits<int64_t>::max()}) {
+    return Status::Corruption("queue ready-index key has a visible time past INT64_MAX");
   }
   return ReadyEntry{static_cast<int64_t>(visible_at), GetU64(key, 12)};
 }
@@ -598,10 +597,8 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
       MDB_val k, v;
       int rc = cur.Seek(prefix, &k, &v);
       for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-        if (View(k).size() != prefix.size() + 8) {
-          return Status::Corruption("queue group-index key is damaged");
-        }
-        uint64_t id = GetU64(View(k), prefix.size());
+        ASSIGN_OR_RETURN(uint64_t id, KeyU64(View(k), prefix.size() + 8, prefix.size(),
+                                             "queue group-index"));
         if (id != pick->id) ids.push_back(id);
       }
       if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning group");

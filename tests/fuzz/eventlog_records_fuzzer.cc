@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace durastore::fuzz;
   Fixture& f = GetFixture();
   FuzzedDataProvider in(data, size);
-  PlantCorruption(in, *f.fs.store, f.baseline, kEventlogTables, /*damage_keys=*/false);
+  PlantCorruption(in, *f.fs.store, f.baseline, kEventlogTables, /*damage_keys=*/true);
   ReadEverything(*f.fs.store);
   WriteThroughDamage(in, *f.fs.store);
   ReadEverything(*f.fs.store);
