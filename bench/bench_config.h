@@ -9,6 +9,7 @@
 
 #include "histogram.h"
 #include "orchestration_workloads.h"
+#include "payload_sizes.h"
 #include "queue_workload.h"
 #include "run_loop.h"
 
@@ -26,7 +27,8 @@ struct Config {
   double warmup_s = 0;
   double rate = 0;  // open loop ops/s; 0 = closed loop
   std::string durability = "sync";
-  size_t payload = 256;
+  size_t payload = 256;              // bytes per event / message (commit, mixed: the mean)
+  PayloadSizes payload_sizes;        // commit and mixed commits: the size of each op's payloads
   std::string engine = "durastore";  // durastore, sqlite (or both, expanded before a run)
   std::string flush = "auto";        // durastore only: auto, io_uring or fdatasync
   std::string path;                  // parent directory; empty = the system temp directory

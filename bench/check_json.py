@@ -12,7 +12,7 @@ import sys
 
 REQUIRED = {
     "workload": str, "engine": str, "writers": int, "duration_s": (int, float),
-    "durability": str, "payload_bytes": int, "ops": int, "ops_per_sec": (int, float),
+    "durability": str, "payload_bytes": int, "payload_sizes": str, "ops": int, "ops_per_sec": (int, float),
     "p50_us": int, "p90_us": int, "p99_us": int, "p999_us": int, "max_us": int,
     "fdatasync_us": (int, float), "cpu_s": (int, float), "peak_rss_kb": int,
     "warmup_s": (int, float), "loop": str, "target_rate": (int, float), "missed_slots": int,

@@ -2,11 +2,11 @@
 // of the orchestration layer's Duroxide-shaped hot path.
 //
 //   durastore-bench commit   [--writers N] [--duration S | --ops N] [--warmup S] [--rate R]
-//                            [--durability sync|nosync] [--payload BYTES]
+//                            [--durability sync|nosync] [--payload BYTES|MIN-MAX|S:W,...]
 //                            [--engine durastore|sqlite|both] [--flush auto|io_uring|fdatasync]
 //                            [--path DIR] [--keep] [--json] [--sweep writers=1,2,4] [--csv FILE]
 //                            [--appends-per-batch N] [--events-per-append N]
-//                            [--enqueues-per-batch N] [--puts-per-batch N]
+//                            [--enqueues-per-batch N] [--puts-per-batch N] [--seed N]
 //   durastore-bench queue    (the common flags) [--producers N] [--consumers N]
 //                            [--delay-ms MS] [--max-depth N]
 //   durastore-bench turn     (the common flags) [--instances N]
@@ -19,7 +19,10 @@
 //
 // One `commit` op = one atomic batch of --appends-per-batch appends (each of
 // --events-per-append events, to the writer's own streams), --enqueues-per-batch enqueues
-// and --puts-per-batch metadata puts (default: one event and one put). One `queue` op =
+// and --puts-per-batch metadata puts (default: one event and one put); its events and
+// messages are --payload bytes, which for commit and mixed may be a size distribution
+// (payload_sizes.h: a uniform range or weighted sizes, the same sequence for both engines,
+// seeded by --seed). One `queue` op =
 // one message enqueued by a producer, dequeued and acked by a consumer; its latency is end
 // to end (queue_workload.h). One `turn` = fetch an instance with its history, ack
 // appending 2 events, enqueueing 1 activity and 1 message for the instance. One
@@ -48,7 +51,8 @@
 //   duration_s       measured seconds (warm-up excluded)
 //   warmup_s         seconds run before measuring
 //   durability       "sync" | "nosync"
-//   payload_bytes    bytes per event / message
+//   payload_bytes    bytes per event / message (with a size distribution: its mean, rounded)
+//   payload_sizes    the --payload spec ("256", "64-4096", "100:70,1k:25,64k:5")
 //   loop             "closed" | "open"
 //   target_rate      open loop: ops/s scheduled over all writers; 0 when closed
 //   missed_slots     open loop: ops that started more than 1 ms after their due time
@@ -155,12 +159,14 @@ Status RunCommit(const Config& c, const std::string& dir, Outcome& out) {
                                         : OpenSqlite(dir, sync, c.writers, shape);
   if (!engine.ok()) return engine.status();
   Engine& e = **engine;
-  const std::string payload(c.payload, 'p');
+  const std::string payload(c.payload_sizes.max(), 'p');
   Driver driver;
   driver.start = [&](int w) { return e.StartWriter(w); };
   driver.op = [&](int w, uint64_t n, Clock::time_point, const std::atomic<bool>&,
                   Histogram&) -> Result<bool> {
-    Status s = e.CommitOp(w, n, payload);
+    Status s = c.payload_sizes.fixed()
+                   ? e.CommitOp(w, n, payload)
+                   : e.CommitOp(w, n, payload.substr(0, c.payload_sizes.Pick(w, n, c.seed)));
     if (!s.ok()) return s;
     return true;
   };
@@ -358,11 +364,11 @@ int main(int argc, char** argv) {
   CLI::App app{"durastore-bench: load tests of durastore's commit path and orchestration layer"};
   app.require_subcommand(1);
   Config c;
-  std::string sweep_spec, csv_file;
-  auto add_common = [&c](CLI::App* sub) {
+  std::string sweep_spec, csv_file, payload_spec;
+  auto add_common = [&c, &payload_spec](CLI::App* sub) {
     sub->add_option("--path", c.path, "Directory to create the store in (a fresh subdirectory)");
-    sub->add_option("--payload", c.payload, "Event / message payload bytes")
-        ->check(CLI::Range(size_t{0}, size_t{16} << 20));
+    sub->add_option("--payload", payload_spec,
+                    "Event / message bytes (commit, mixed: or MIN-MAX, or SIZE:WEIGHT,...)");
   };
   auto add_run = [&](const char* name, const char* about) {
     CLI::App* sub = app.add_subcommand(name, about);
@@ -414,7 +420,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10'000'000));
   std::string mix_spec;
   mixed->add_option("--mix", mix_spec, "Weights: commit=70,queue=10,turn=15,activity=5");
-  mixed->add_option("--seed", c.seed, "Seed of the writers' random picks (default 1)");
+  mixed->add_option("--seed", c.seed, "Seed of the writers' picks and payload sizes (default 1)");
+  commit->add_option("--seed", c.seed, "Seed of the payload sizes (default 1)");
   mixed->add_option("--consumers", c.consumers, "Queue consumers (default writers / 4)")
       ->check(CLI::Range(1, 4096));
   mixed->add_option("--max-depth", c.max_depth, "Queue producers wait at this many in flight")
@@ -442,6 +449,16 @@ int main(int argc, char** argv) {
     // --ops alone measures until that many ops are done; with --duration, whichever first.
     CLI::App* sub = app.get_subcommands().front();
     if (sub->count("--ops") > 0 && sub->count("--duration") == 0) c.duration_s = 0;
+  }
+  if (!payload_spec.empty()) {
+    std::string error;
+    if (!durastore::bench::PayloadSizes::Parse(payload_spec, &c.payload_sizes, &error)) {
+      return UsageError(error);
+    }
+    if (!c.payload_sizes.fixed() && (*demo || (c.workload != "commit" && c.workload != "mixed"))) {
+      return UsageError("--payload: only commit and mixed take a size distribution");
+    }
+    c.payload = static_cast<size_t>(c.payload_sizes.mean() + 0.5);
   }
   if (c.workload == "mixed") {
     std::string error;

@@ -149,7 +149,7 @@ Status RunMixed(const Config& c, const std::string& dir, const LoopOptions& loop
   for (size_t i = writers; i < writers + static_cast<size_t>(c.consumers); ++i) {
     rec.SetSlotKind(i, kQueue);
   }
-  const std::string payload(c.payload, 'p');
+  const std::string payload(c.payload_sizes.max(), 'p');
   Driver driver;
   driver.records_itself = true;
   driver.op = [&](int writer, uint64_t n, Clock::time_point intended, const std::atomic<bool>& stop,
@@ -159,7 +159,11 @@ Status RunMixed(const Config& c, const std::string& dir, const LoopOptions& loop
       const size_t kind = pick(rng);
       Result<bool> did = true;
       if (kind == kCommit) {
-        Status committed = m.commit->CommitOp(writer, n, payload);
+        Status committed =
+            c.payload_sizes.fixed()
+                ? m.commit->CommitOp(writer, n, payload)
+                : m.commit->CommitOp(writer, n,
+                                     payload.substr(0, c.payload_sizes.Pick(writer, n, c.seed)));
         if (!committed.ok()) return committed;
       } else if (kind == kQueue) {
         return m.queue->Produce(writer, intended, stop);  // a consumer records it

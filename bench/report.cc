@@ -72,6 +72,7 @@ nlohmann::json ToJson(const Outcome& o) {
       {"warmup_s", c.warmup_s},
       {"durability", c.durability},
       {"payload_bytes", c.payload},
+      {"payload_sizes", c.payload_sizes.spec()},
       {"loop", c.rate > 0 ? "open" : "closed"},
       {"target_rate", c.rate},
       {"missed_slots", o.run.missed_slots},
@@ -148,9 +149,12 @@ nlohmann::json ToJson(const Outcome& o) {
 void PrintOutcome(const Outcome& o) {
   const Config& c = o.config;
   const Histogram& h = o.run.latency_us;
-  std::printf("%-9s %-8s writers=%d durability=%s payload=%zuB: %.0f ops/s over %.1f s",
-              c.engine.c_str(), c.workload.c_str(), c.writers, c.durability.c_str(), c.payload,
-              o.ops_per_sec(), o.run.elapsed_s);
+  std::string payload = c.payload_sizes.fixed()
+                            ? std::to_string(c.payload) + "B"
+                            : c.payload_sizes.spec() + " (mean " + std::to_string(c.payload) + "B)";
+  std::printf("%-9s %-8s writers=%d durability=%s payload=%s: %.0f ops/s over %.1f s",
+              c.engine.c_str(), c.workload.c_str(), c.writers, c.durability.c_str(),
+              payload.c_str(), o.ops_per_sec(), o.run.elapsed_s);
   if (c.warmup_s > 0) std::printf(" (after %.1f s warm-up)", c.warmup_s);
   std::printf("\n          latency us: p50 %llu  p90 %llu  p99 %llu  p999 %llu  max %llu\n",
               U(h.Percentile(0.5)), U(h.Percentile(0.9)), U(h.Percentile(0.99)),
