@@ -11,11 +11,16 @@
 // Run: `meson test -C build --benchmark --verbose` (a short run), or directly
 // `build/bench/durastore-micro --benchmark_min_time=2` for stable figures. The store lives
 // under $TMPDIR (default /tmp), like durastore-bench's.
+//   one vs two flushes     BM_LmdbCommitFlushes/<1|2> (raw LMDB, one writer)
 //
-// "One versus two flushes per group" is not a separate benchmark: the engine always does
-// LMDB's data sync inside the commit plus one asynchronous flush that covers the meta
-// page (docs/architecture.md); BM_SyncCommitFlush measures that pair per group.
+// One versus two flushes per group: an LMDB commit syncs the data pages, then writes and
+// syncs the meta page (2 flushes, LMDB's default). durastore opens LMDB with
+// MDB_NOMETASYNC (1 flush in the commit) and hardens the meta page with the next group's
+// data sync, or with an asynchronous flush when no group follows (docs/architecture.md).
+// BM_LmdbCommitFlushes measures the two schemes on bare LMDB, one 256-byte put per
+// commit; BM_SyncCommitFlush measures the engine's whole path.
 #include <benchmark/benchmark.h>
+#include <lmdb.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -210,6 +215,46 @@ void BM_SyncCommitFlush(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_SyncCommitFlush)->Arg(0)->Arg(1)->UseRealTime();
+
+void BM_LmdbCommitFlushes(benchmark::State& state) {
+  const bool two = state.range(0) == 2;
+  const char* tmp = getenv("TMPDIR");
+  std::string dir = std::string(tmp != nullptr ? tmp : "/tmp") + "/durastore-micro-XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) abort();
+  MDB_env* env = nullptr;
+  MDB_dbi dbi = 0;
+  auto lmdb = [&](int rc, const char* what) {
+    if (rc != 0) state.SkipWithError((std::string(what) + ": " + mdb_strerror(rc)).c_str());
+    return rc == 0;
+  };
+  bool ok = lmdb(mdb_env_create(&env), "mdb_env_create") &&
+            lmdb(mdb_env_set_mapsize(env, size_t{1} << 30), "mdb_env_set_mapsize") &&
+            lmdb(mdb_env_open(env, dir.c_str(), two ? 0 : MDB_NOMETASYNC, 0644), "mdb_env_open");
+  if (ok) {
+    MDB_txn* txn = nullptr;
+    ok = lmdb(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin") &&
+         lmdb(mdb_dbi_open(txn, nullptr, 0, &dbi), "mdb_dbi_open") &&
+         lmdb(mdb_txn_commit(txn), "mdb_txn_commit");
+  }
+  std::string payload(256, 'p');
+  uint64_t n = 0;
+  for (auto _ : state) {
+    if (!ok) break;
+    MDB_txn* txn = nullptr;
+    ++n;
+    MDB_val k{sizeof n, &n}, v{payload.size(), payload.data()};
+    if (!lmdb(mdb_txn_begin(env, nullptr, 0, &txn), "mdb_txn_begin") ||
+        !lmdb(mdb_put(txn, dbi, &k, &v, 0), "mdb_put") ||
+        !lmdb(mdb_txn_commit(txn), "mdb_txn_commit")) {
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(two ? "data + meta sync (LMDB default)" : "data sync only (MDB_NOMETASYNC)");
+  if (env != nullptr) mdb_env_close(env);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_LmdbCommitFlushes)->Arg(1)->Arg(2)->UseRealTime();
 
 }  // namespace
 }  // namespace durastore
