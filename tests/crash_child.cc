@@ -5,8 +5,8 @@
 // safe on every restart. Four writer threads then commit batches in a loop. Writer w's
 // n-th batch appends one event to stream "w<w>" partition 1 with
 // ExpectedVersion::Exact(n-1), enqueues "w<w>:<n>" to "crash" with the attribute
-// w=<w>, and puts "crash/w<w>/last" = n; after Commit returns OK it prints "ACK <w> <n>".
-// A writer waits while the queue holds kMaxBacklog messages.
+// w=<w> when crash::Enqueues(n) (every 4th batch), and puts "crash/w<w>/last" = n; after Commit
+// returns OK it prints "ACK <w> <n>". A writer waits while the queue holds kMaxBacklog messages.
 //
 // Two consumer threads dequeue from "crash" and settle each delivery in one batch as the
 // message's Policy says (crash_workload.h; a hash of the payload picks it):
@@ -71,12 +71,12 @@ void Writer(Store& store, int w) {
   queue::EnqueueOptions tagged;
   tagged.attributes = {{crash::kWriterAttribute, crash::WriterTag(w)}};
   for (;;) {
-    WaitForRoom(store);
     ++n;
+    if (crash::Enqueues(n)) WaitForRoom(store);
     Batch batch;
     batch.Append(crash::Stream(w), 1, crash::Payload(w, n),
                  durastore::eventlog::ExpectedVersion::Exact(n - 1));
-    batch.Enqueue(crash::kQueue, crash::Message(w, n), tagged);
+    if (crash::Enqueues(n)) batch.Enqueue(crash::kQueue, crash::Message(w, n), tagged);
     batch.Put(crash::LastKey(w), std::to_string(n));
     auto r = store.Commit(std::move(batch));
     if (!r.ok()) Die("commit w" + std::to_string(w), r.status());

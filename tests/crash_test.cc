@@ -110,7 +110,9 @@ uint64_t VerifyStreams(Store& store, const Model& model, std::set<std::string>& 
         break;
       }
     }
-    for (uint64_t n = 1; n <= last; ++n) committed.insert(crash::Message(w, n));
+    for (uint64_t n = 1; n <= last; ++n) {
+      if (crash::Enqueues(n)) committed.insert(crash::Message(w, n));
+    }
   }
   return total;
 }

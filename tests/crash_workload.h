@@ -16,7 +16,11 @@ inline constexpr uint32_t kMaxDeliveries = 3;
 // Writers wait while "crash" holds this many messages, so abandoned messages come round
 // again (an abandoned message goes behind the whole backlog) and reach the dead-letter
 // queue within a run.
-inline constexpr uint64_t kMaxBacklog = 32;
+inline constexpr uint64_t kMaxBacklog = 64;
+// Every kEnqueueEvery-th batch of a writer enqueues a message (the others append and put
+// only), so the consumers keep up and the writers rarely wait for room.
+inline constexpr uint64_t kEnqueueEvery = 4;
+inline bool Enqueues(uint64_t n) { return n % kEnqueueEvery == 0; }
 inline constexpr int64_t kAbandonDelayMs = 3;  // counted abandons; uncounted ones use 0
 // Every message carries the attribute kWriterAttribute = WriterTag(w), so the test can
 // list a queue with PeekMessages without locking or counting anything.
