@@ -529,11 +529,6 @@ Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
   return Status::OK();
 }
 
-// Applies every write request of `group` inside `txn`. Flat mode applies them directly in
-// `txn` and stops at the first failure (returns false: the caller discards the
-// transaction and replays in nested mode). Nested mode gives each request its own nested
-// transaction, so a failing request is rolled back alone. Requests that hit
-// MDB_MAP_FULL are moved to `retry` (nested mode only).
 // The group's only write request, or null when it has none or several.
 Request* Store::Impl::SoleWrite(std::vector<RequestPtr>& group) {
   Request* only = nullptr;
@@ -545,6 +540,11 @@ Request* Store::Impl::SoleWrite(std::vector<RequestPtr>& group) {
   return only;
 }
 
+// Applies every write request of `group` inside `txn`. Flat mode applies them directly in
+// `txn` and stops at the first failure (sets its status and returns false: the caller
+// discards the transaction and fails that request alone or replays in nested mode). Nested mode
+// gives each request its own nested transaction, so a failing request is rolled back alone.
+// Requests that hit MDB_MAP_FULL are moved to `retry` (nested mode only).
 bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
                              GroupEffects& fx, std::vector<RequestPtr>& retry) {
   std::lock_guard<std::mutex> lock(leases_.mu);
