@@ -411,8 +411,8 @@ TEST_F(PowerLossTest, EveryAcknowledgedSyncCommitSurvivesPowerCuts) {
 // docs/architecture.md: "kNoSync commits since the last flush may be lost, and ... the
 // store can be left unreadable. Store::Flush() and Close() harden everything." So a cut
 // after Flush with nothing committed since must lose nothing; a cut while kNoSync commits
-// were in flight may lose anything (those cuts are counted, not judged, and a store they
-// leave broken is recreated).
+// were in flight may lose anything (those cuts are counted, not judged, and the store is
+// recreated after each of them).
 TEST_F(PowerLossTest, NoSyncCommitsSurviveACutAfterFlush) {
   std::mt19937_64 rng(seed_ ^ 0x6e6f73796e63ull);
   const std::string dir = tmp_.Sub("store");
@@ -444,15 +444,19 @@ TEST_F(PowerLossTest, NoSyncCommitsSurviveACutAfterFlush) {
     }
     if (v.problems.empty()) {
       ++window_intact;
-      continue;
+    } else {
+      bool unreadable = v.problems[0].rfind("store unreadable", 0) == 0;
+      ++(unreadable ? window_unreadable : window_lost);
+      std::printf("round %llu: cut during kNoSync commits (%s, %llu unflushed pages): %s\n",
+                  static_cast<unsigned long long>(round), powerloss::CutModeName(mode),
+                  static_cast<unsigned long long>(cut.stats.unflushed_pages),
+                  v.problems[0].c_str());
     }
-    bool unreadable = v.problems[0].rfind("store unreadable", 0) == 0;
-    ++(unreadable ? window_unreadable : window_lost);
-    std::printf("round %llu: cut during kNoSync commits (%s, %llu unflushed pages): %s\n",
-                static_cast<unsigned long long>(round), powerloss::CutModeName(mode),
-                static_cast<unsigned long long>(cut.stats.unflushed_pages), v.problems[0].c_str());
+    // Nothing is promised about a store cut during unflushed kNoSync commits, even one
+    // that reads back intact: its free list can be damaged where no read looks (a later
+    // writer then dies of an LMDB assertion; seen once in 300 cuts). Start a new store.
     std::error_code ec;
-    std::filesystem::remove_all(dir, ec);  // documented loss: start a new store
+    std::filesystem::remove_all(dir, ec);
     flushed.clear();
   }
   std::printf(
