@@ -543,6 +543,33 @@ static void test_queue_enqueue_dequeue_settle(fixture* f) {
   dopts.wait_ms = 20;
   CHECK(dequeue(f, "grouped", &dopts) == NULL);
 
+  /* max_messages leases several messages under one token (0 = 1); a group-mode queue
+   * takes only 1, and more than 1000 is invalid. */
+  ds_enqueue_options_init(&eopts);
+  CHECK_OK(ds_batch_enqueue(batch, LIT("jobs"), LIT("b1"), &eopts, &err));
+  CHECK_OK(ds_batch_enqueue(batch, LIT("jobs"), LIT("b2"), &eopts, &err));
+  CHECK_OK(ds_batch_enqueue(batch, LIT("jobs"), LIT("b3"), &eopts, &err));
+  CHECK_OK(commit(f, batch, NULL, &err));
+  ds_dequeue_options_init(&dopts);
+  CHECK(dopts.max_messages == 0);
+  lease = dequeue(f, "jobs", &dopts);
+  m = ds_lease_messages(lease, &n);
+  CHECK(n == 1 && EQ(m[0].payload, m[0].payload_len, "b1"));
+  ds_lease_free(lease);
+  dopts.max_messages = 5;
+  lease = dequeue(f, "jobs", &dopts);
+  m = ds_lease_messages(lease, &n);
+  CHECK(n == 2 && EQ(m[0].payload, m[0].payload_len, "b2") &&
+        EQ(m[1].payload, m[1].payload_len, "b3"));
+  token = ds_lease_token(lease, &len);
+  CHECK_OK(ds_batch_ack(batch, token, len, &err));
+  CHECK_OK(commit(f, batch, NULL, &err));
+  ds_lease_free(lease);
+  dopts.max_messages = 2;
+  CHECK_CODE(ds_queue_dequeue(f->store, LIT("grouped"), &dopts, &lease, &err), DS_INVALID_ARGUMENT);
+  dopts.max_messages = 1001;
+  CHECK_CODE(ds_queue_dequeue(f->store, LIT("jobs"), &dopts, &lease, &err), DS_INVALID_ARGUMENT);
+
   ds_strings* queues = NULL;
   CHECK_OK(ds_queue_list(f->store, &queues, &err));
   const ds_str* names = ds_strings_items(queues, &n);

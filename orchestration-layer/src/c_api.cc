@@ -686,6 +686,7 @@ ds_code ds_queue_dequeue(ds_store* store, const char* queue, size_t queue_len,
     if (options != nullptr) {
       cpp.lock_duration_ms = options->lock_duration_ms;
       cpp.wait = Millis(options->wait_ms);
+      cpp.max_messages = options->max_messages == 0 ? 1 : options->max_messages;
       Array(options->filter, options->filter_count, "filter");
       for (size_t i = 0; i < options->filter_count; ++i) {
         const ds_attribute_match& m = options->filter[i];

@@ -504,18 +504,20 @@ struct Pick {
   MessageMeta meta;
 };
 
-// Scans the queue's visibility index for the oldest eligible message. Messages over
-// max_deliveries are dead-lettered on the way. Nothing is locked or counted here.
+// Scans the queue's visibility index, from ready-index key `from` (empty: the start), for
+// the oldest eligible message. Messages over max_deliveries are dead-lettered on the way.
+// Nothing is locked or counted here.
 Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
                                          std::string_view queue_name, QueueInfo& q,
                                          const queue::DequeueOptions& options,
-                                         std::optional<int64_t>& next_wake) {
+                                         std::optional<int64_t>& next_wake,
+                                         std::string from = std::string()) {
   const Tables& t = *ctx.tables;
   auto wake_at = [&next_wake](int64_t ms) {
     next_wake = next_wake ? std::min(*next_wake, ms) : ms;
   };
   std::string prefix = QueuePrefix(q.id);
-  std::string from = prefix;
+  if (from.empty()) from = prefix;
   std::vector<std::string> skipped_groups;
   for (;;) {
     std::optional<Pick> dead;  // a message to dead-letter, found under the cursor
@@ -581,6 +583,10 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
     return loaded.status();
   }
   QueueInfo q = std::move(loaded).value();
+  if (q.options.group_mode && options.max_messages > 1) {
+    return Status::InvalidArgument("DequeueOptions.max_messages must be 1 for group-mode queue '" +
+                                   Printable(queue) + "' (a lease there is one group)");
+  }
   ASSIGN_OR_RETURN(auto pick, FindEligible(ctx, leases, queue, q, options, out.next_wake_ms));
   if (!pick) return out;
 
@@ -609,6 +615,16 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
     }
     std::sort(taken.begin(), taken.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
+  } else {
+    // A batch: the next eligible messages after the last one taken, in index order.
+    std::optional<int64_t> unused_wake;  // a lease is returned, so no wake-up is needed
+    while (taken.size() < options.max_messages) {
+      const auto& [last_id, last] = taken.back();
+      ASSIGN_OR_RETURN(auto next, FindEligible(ctx, leases, queue, q, options, unused_wake,
+                                               ReadyKey(q.id, last.visible_at_ms, last_id + 1)));
+      if (!next) break;
+      taken.emplace_back(next->id, std::move(next->meta));
+    }
   }
 
   int64_t lock_ms =
@@ -662,6 +678,11 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
   RETURN_IF_ERROR(internal::ValidateQueueName(queue));
   if (options.lock_duration_ms < 0) {
     return Status::InvalidArgument("DequeueOptions.lock_duration_ms must not be negative");
+  }
+  if (options.max_messages == 0 || options.max_messages > limits::kMaxDequeueBatch) {
+    return Status::InvalidArgument("DequeueOptions.max_messages must be 1 to " +
+                                   std::to_string(limits::kMaxDequeueBatch) + ", got " +
+                                   std::to_string(options.max_messages));
   }
   auto deadline = internal::DeadlineAfter(options.wait);
   const Clock& clock = store.clock();

@@ -221,6 +221,7 @@ bool AddOp(FuzzedDataProvider& in, Sizer& z, State& s, Batch& b, Expect& e) {
     case 16: {  // take a lease now (outside the batch) for later settlements
       queue::DequeueOptions o;
       o.lock_duration_ms = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<int64_t>(0, 60'000);
+      o.max_messages = in.ConsumeBool() ? 1 : in.ConsumeIntegralInRange<size_t>(0, 1001);
       auto lease = queue::Dequeue(*s.fs.store, z.Short(), o);
       CheckCode(lease, {Code::kInvalidArgument, Code::kNotFound}, "Dequeue");
       if (lease.ok() && lease->has_value()) s.tokens.push_back((*lease)->token);

@@ -432,6 +432,7 @@ void ReadOp(Args& a, Handles& h) {
       ds_dequeue_options o;
       ds_dequeue_options_init(&o);
       o.lock_duration_ms = in.ConsumeBool() ? 0 : a.Ms();
+      o.max_messages = in.ConsumeBool() ? 0 : in.ConsumeIntegralInRange<size_t>(1, 1002);
       auto n = a.Str(DS_MAX_ATTRIBUTE_NAME);
       auto v = a.Str(DS_MAX_ATTRIBUTE_VALUE);
       ds_str values[1] = {{v.ptr, v.len}};

@@ -108,8 +108,24 @@ void Operate(FuzzedDataProvider& in, Store& store) {
             return c.delivery_count() < 5 && c.attributes().size() < 3;
           };
         }
-        auto lease = queue::Dequeue(store, in.ConsumeBool() ? "q" : "g", o);
-        CheckDamagedCode(lease, kReadCodes, "Dequeue");
+        o.max_messages = in.ConsumeIntegralInRange<size_t>(0, 3);
+        const bool grouped = !in.ConsumeBool();
+        auto lease = queue::Dequeue(store, grouped ? "g" : "q", o);
+        if (o.max_messages == 0) {
+          CheckCode(lease, {Code::kInvalidArgument}, "Dequeue(max_messages 0)");
+          if (lease.ok()) Fail("Dequeue accepted max_messages 0");
+        } else if (grouped && o.max_messages > 1) {
+          // Group mode takes one group per lease: never a lease here.
+          CheckDamagedCode(lease, {Code::kInvalidArgument, Code::kNotFound, Code::kCorruption},
+                           "Dequeue(group, max_messages > 1)");
+          if (lease.ok() && lease->has_value()) Fail("group-mode Dequeue leased max_messages > 1");
+        } else {
+          CheckDamagedCode(lease, kReadCodes, "Dequeue");
+          if (lease.ok() && lease->has_value() && (*lease)->messages.size() > o.max_messages &&
+              !grouped) {
+            Fail("Dequeue leased more than max_messages");
+          }
+        }
         if (lease.ok() && lease->has_value()) Settle(in, store, **lease);
         break;
       }

@@ -430,6 +430,7 @@ typedef struct ds_dequeue_options {
   int64_t wait_ms;          /* long poll; 0 = do not wait */
   const ds_attribute_match* filter;
   size_t filter_count;
+  size_t max_messages; /* lease up to this many messages (1..1000); 0 = 1. Group mode: 1 */
 } ds_dequeue_options;
 void ds_dequeue_options_init(ds_dequeue_options* options);
 
@@ -442,8 +443,9 @@ int64_t ds_lease_locked_until_ms(const ds_lease* lease);
 const ds_message* ds_lease_messages(const ds_lease* lease, size_t* count); /* oldest first */
 void ds_lease_free(ds_lease* lease);
 
-/* Takes a lease on the oldest eligible message (group mode: group). *out is NULL when
- * nothing became eligible within wait_ms. options NULL = defaults. */
+/* Takes a lease on the oldest eligible message, or up to max_messages of them (group
+ * mode: the oldest eligible group). *out is NULL when nothing became eligible within
+ * wait_ms. options NULL = defaults. */
 ds_code ds_queue_dequeue(ds_store* store, const char* queue, size_t queue_len,
                          const ds_dequeue_options* options, ds_lease** out, ds_error** err);
 

@@ -125,6 +125,14 @@ struct DequeueOptions {
   // committer thread inside the write transaction: keep it short, do not call back into
   // the Store from it (use Candidate::GetMetadata).
   std::function<bool(const Candidate&)> accept;
+  // Leases up to this many eligible messages under one token (1 to
+  // limits::kMaxDequeueBatch), in the order successive single dequeues would take them
+  // (visible time, then id). Each passes the filter and the accept predicate and has its
+  // delivery count incremented; settling the lease (Ack, Abandon, Renew, DeadLetter)
+  // settles all of them. A group-mode queue leases one whole group per call, so there it
+  // must be 1 (InvalidArgument otherwise). A long poll returns as soon as one message is
+  // eligible; it does not wait to fill the batch.
+  size_t max_messages = 1;
 };
 
 struct Counters {
@@ -135,8 +143,9 @@ struct Counters {
   int64_t oldest_ready_age_ms = 0;  // now - visible_at of the oldest ready message; 0 if none
 };
 
-// Takes a lease on the oldest eligible message (or, in group mode, group), or returns
-// nullopt when nothing is eligible within `options.wait`. Unknown queue = empty queue.
+// Takes a lease on the oldest eligible message (up to options.max_messages of them; in
+// group mode, the oldest eligible group), or returns nullopt when nothing is eligible
+// within `options.wait`. Unknown queue = empty queue.
 // Delivery counts are incremented and persisted before the lease is returned.
 Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
                                      const DequeueOptions& options = {});
