@@ -44,6 +44,7 @@ struct Config {
   int consumers = 0;
   int64_t delay_ms = 0;
   int max_depth = 1000;
+  int batch = 1;  // queue only: messages per producer commit and per consumer lease (at most)
   // turn
   int instances = 0;             // 0 = writers * 4
   int history = 0;               // events pre-loaded per execution

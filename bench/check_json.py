@@ -23,7 +23,7 @@ DURASTORE_ONLY = {"flushes_per_sec": (int, float), "avg_group_size": (int, float
 ORCHESTRATION = {"fetch_p50_us": int, "fetch_p99_us": int, "empty_fetches": int}
 COMMIT = {"appends_per_batch": int, "events_per_append": int, "enqueues_per_batch": int,
           "puts_per_batch": int}
-QUEUE = {"producers": int, "consumers": int, "delay_ms": int, "max_depth": int,
+QUEUE = {"producers": int, "consumers": int, "delay_ms": int, "max_depth": int, "batch": int,
          "consume_p50_us": int, "consume_p90_us": int, "consume_p99_us": int,
          "empty_dequeues": int}
 MIXED = {"mix": dict, "seed": int, "producers": int, "consumers": int, "max_depth": int,

@@ -8,7 +8,7 @@
 //                            [--appends-per-batch N] [--events-per-append N]
 //                            [--enqueues-per-batch N] [--puts-per-batch N] [--seed N]
 //   durastore-bench queue    (the common flags) [--producers N] [--consumers N]
-//                            [--delay-ms MS] [--max-depth N]
+//                            [--delay-ms MS] [--max-depth N] [--batch N]
 //   durastore-bench turn     (the common flags) [--instances N]
 //                            [--history EVENTS] [--turns-per-execution N]
 //   durastore-bench activity (the common flags)
@@ -24,7 +24,10 @@
 // (payload_sizes.h: a uniform range or weighted sizes, the same sequence for both engines,
 // seeded by --seed). One `queue` op =
 // one message enqueued by a producer, dequeued and acked by a consumer; its latency is end
-// to end (queue_workload.h). One `turn` = fetch an instance with its history, ack
+// to end (queue_workload.h). With --batch N a producer enqueues N messages per commit and a
+// consumer leases up to N and acks them in one commit; ops still count messages, and
+// --rate still counts messages/s (producers commit R / N batches per second; a late batch
+// counts its N messages in missed_slots). One `turn` = fetch an instance with its history, ack
 // appending 2 events, enqueueing 1 activity and 1 message for the instance. One
 // `activity` = fetch a work item, ack it with a completion (orchestration_workloads.h).
 // One `mixed` op = one op of a kind each writer picks by weight (--mix, normalised;
@@ -72,7 +75,9 @@
 //   appends_per_batch events_per_append enqueues_per_batch puts_per_batch   the shape
 //  queue:
 //   producers consumers delay_ms max_depth   the shape
-//   consume_p50_us consume_p90_us consume_p99_us   dequeue + ack of one message
+//   batch            messages per producer commit and (at most) per consumer lease
+//   consume_p50_us consume_p90_us consume_p99_us   dequeue + ack of one lease (with
+//                    --batch N, of up to N messages)
 //   empty_dequeues   dequeue attempts that found nothing
 //  turn and activity:
 //   fetch_p50_us fetch_p99_us   the fetch half of each op
@@ -97,6 +102,7 @@
 #include <vector>
 
 #include "bench_config.h"
+#include "durastore/limits.h"
 #include "engines.h"
 #include "mixed_workload.h"
 #include "report.h"
@@ -189,6 +195,7 @@ Status RunQueue(const Config& c, const std::string& dir, Outcome& out) {
   shape.payload_bytes = c.payload;
   shape.delay_ms = c.delay_ms;
   shape.max_depth = c.max_depth;
+  shape.batch = c.batch;
   shape.sync = c.durability == "sync";
   shape.flush = FlushOf(c);
   auto workload = OpenQueueWorkload(c.engine, dir, shape);
@@ -210,12 +217,15 @@ Status RunQueue(const Config& c, const std::string& dir, Outcome& out) {
   }
   Recorder recorder(static_cast<size_t>(c.producers + c.consumers), c.ops);
   Status s = wl.Start(recorder, static_cast<size_t>(c.producers));
-  if (s.ok()) s = RunLoop(LoopOf(c, c.producers), driver, recorder, out.run);
+  LoopOptions loop = LoopOf(c, c.producers);
+  loop.rate = c.rate / c.batch;  // --rate is messages/s; a producer op enqueues a batch
+  if (s.ok()) s = RunLoop(loop, driver, recorder, out.run);
   if (!s.ok()) {
     recorder.Stop(Clock::now());
     (void)wl.Stop();  // the first error is what the caller needs
     return s;
   }
+  out.run.missed_slots *= static_cast<uint64_t>(c.batch);  // every message of a late batch
   out.has_queue = true;
   out.queue = wl.Stats();
   return Status::OK();
@@ -418,6 +428,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   queue->add_option("--max-depth", c.max_depth, "Producers wait at this many in flight (1000)")
       ->check(CLI::Range(1, 10'000'000));
+  queue
+      ->add_option("--batch", c.batch,
+                   "Messages per producer commit and per consumer lease (default 1)")
+      ->check(CLI::Range(1, static_cast<int>(durastore::limits::kMaxDequeueBatch)));
   std::string mix_spec;
   mixed->add_option("--mix", mix_spec, "Weights: commit=70,queue=10,turn=15,activity=5");
   mixed->add_option("--seed", c.seed, "Seed of the writers' picks and payload sizes (default 1)");
@@ -466,6 +480,11 @@ int main(int argc, char** argv) {
       return UsageError(error);
     }
     if (c.engine != "durastore") return UsageError("mixed: durastore only");
+  }
+  if (c.workload == "queue" && c.max_depth < c.batch) {
+    // A producer waits for room for its whole batch: it would wait forever.
+    return UsageError("queue: --max-depth (" + std::to_string(c.max_depth) +
+                      ") must be at least --batch (" + std::to_string(c.batch) + ")");
   }
   const bool commits = c.workload == "commit" || (c.workload == "mixed" && c.mix[0] > 0);
   if (commits && c.appends_per_batch + c.enqueues_per_batch + c.puts_per_batch == 0) {

@@ -36,17 +36,18 @@ class QueueBase : public QueueWorkload {
   Result<bool> Produce(int producer, Clock::time_point intended,
                        const std::atomic<bool>& stop) override {
     {
+      // The whole batch must fit: batch <= max_depth (checked by the CLI) keeps this live.
       std::unique_lock<std::mutex> lock(mu_);
-      while (in_flight_ >= shape_.max_depth) {
+      while (in_flight_ + shape_.batch > shape_.max_depth) {
         if (stop.load()) return false;
         room_.wait_for(lock, std::chrono::milliseconds(100));
       }
-      ++in_flight_;
+      in_flight_ += shape_.batch;
     }
     std::string payload(std::max<size_t>(shape_.payload_bytes, sizeof(Rep)), 'q');
     Rep sent = intended.time_since_epoch().count();
     std::memcpy(payload.data(), &sent, sizeof(sent));
-    Status s = Enqueue(producer, payload);
+    Status s = Enqueue(producer, payload, static_cast<size_t>(shape_.batch));
     if (!s.ok()) return s;
     return true;
   }
@@ -67,39 +68,45 @@ class QueueBase : public QueueWorkload {
 
  protected:
   virtual Status StartConsumer(int consumer) = 0;
-  virtual Status Enqueue(int producer, const std::string& payload) = 0;
-  // Dequeues and acks one message into `payload`; false when none was visible.
-  virtual Result<bool> ConsumeOne(int consumer, std::string* payload) = 0;
+  // Enqueues `count` copies of `payload` in one commit.
+  virtual Status Enqueue(int producer, const std::string& payload, size_t count) = 0;
+  // Dequeues up to shape_.batch messages under one lease and acks them all; their payloads
+  // replace `payloads` (empty when none was visible).
+  virtual Status ConsumeBatch(int consumer, std::vector<std::string>* payloads) = 0;
 
   const QueueShape shape_;
 
  private:
   void ConsumerLoop(int c, size_t first_slot) {
     Status s = StartConsumer(c);
-    std::string payload;
+    std::vector<std::string> payloads;
     Histogram& consume = consume_[static_cast<size_t>(c)];
     while (s.ok() && !recorder_->stop().load(std::memory_order_relaxed)) {
       auto t0 = Clock::now();
-      auto got = ConsumeOne(c, &payload);
-      if (!got.ok()) {
-        s = got.status();
-        break;
-      }
-      if (!*got) {
+      s = ConsumeBatch(c, &payloads);
+      if (!s.ok()) break;
+      if (payloads.empty()) {
         ++empty_;
         continue;
       }
       auto done = Clock::now();
       if (recorder_->measuring()) consume.Record(MicrosBetween(t0, done));
-      Rep sent = 0;
-      if (payload.size() >= sizeof(sent)) std::memcpy(&sent, payload.data(), sizeof(sent));
-      recorder_->Record(first_slot + static_cast<size_t>(c),
-                        Clock::time_point(Clock::duration(sent)), done);
+      for (const std::string& payload : payloads) {  // every message is an op of its own
+        Rep sent = 0;
+        if (payload.size() >= sizeof(sent)) std::memcpy(&sent, payload.data(), sizeof(sent));
+        recorder_->Record(first_slot + static_cast<size_t>(c),
+                          Clock::time_point(Clock::duration(sent)), done);
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
-        --in_flight_;
+        in_flight_ -= static_cast<int>(payloads.size());
       }
-      room_.notify_one();
+      // A lease of several messages may make room for several producers' batches.
+      if (payloads.size() > 1) {
+        room_.notify_all();
+      } else {
+        room_.notify_one();
+      }
     }
     if (s.ok()) return;
     std::lock_guard<std::mutex> lock(mu_);
@@ -133,27 +140,29 @@ class DurastoreQueue final : public QueueBase {
  private:
   Status StartConsumer(int) override { return Status::OK(); }
 
-  Status Enqueue(int, const std::string& payload) override {
+  Status Enqueue(int, const std::string& payload, size_t count) override {
     queue::EnqueueOptions options;
     options.delay_ms = shape_.delay_ms;
     Batch batch;
-    batch.Enqueue(kQueue, payload, options);
+    for (size_t i = 0; i < count; ++i) batch.Enqueue(kQueue, payload, options);
     return store_.Commit(std::move(batch)).status();
   }
 
-  Result<bool> ConsumeOne(int, std::string* payload) override {
+  Status ConsumeBatch(int, std::vector<std::string>* payloads) override {
+    payloads->clear();
     queue::DequeueOptions options;
     options.lock_duration_ms = kLockMs;
     options.wait = std::chrono::milliseconds(100);
+    options.max_messages = static_cast<size_t>(shape_.batch);
     auto lease = queue::Dequeue(store_, kQueue, options);
     if (!lease.ok()) return lease.status();
-    if (!lease->has_value()) return false;
-    *payload = std::move((*lease)->messages.front().payload);
+    if (!lease->has_value()) return Status::OK();
     Batch batch;
     batch.Ack((*lease)->token);
     Status s = store_.Commit(std::move(batch)).status();
     if (!s.ok()) return s;
-    return true;
+    for (queue::Message& m : (*lease)->messages) payloads->push_back(std::move(m.payload));
+    return Status::OK();
   }
 
   std::unique_ptr<Store> owned_;
@@ -242,7 +251,7 @@ class SqliteQueue final : public QueueBase {
         {"BEGIN IMMEDIATE", &c.begin},
         {"INSERT INTO queue(payload, visible_at) VALUES(?1, ?2)", &c.insert},
         {"SELECT id, payload FROM queue WHERE visible_at <= ?1 AND locked_until <= ?1"
-         " ORDER BY id LIMIT 1",
+         " ORDER BY id LIMIT ?2",
          &c.select},
         {"UPDATE queue SET locked_until = ?1, delivery_count = delivery_count + 1,"
          " lock_token = ?2 WHERE id = ?3",
@@ -270,52 +279,63 @@ class SqliteQueue final : public QueueBase {
     return s;
   }
 
-  Status Enqueue(int producer, const std::string& payload) override {
+  Status Enqueue(int producer, const std::string& payload, size_t count) override {
     Conn& c = conns_[static_cast<size_t>(producer)];
     return Transaction(c, [&] {
       sqlite3_bind_blob(c.insert, 1, payload.data(), static_cast<int>(payload.size()),
                         SQLITE_STATIC);
       sqlite3_bind_int64(c.insert, 2, WallMs() + shape_.delay_ms);
-      return sqlite::Step(c.insert) == SQLITE_DONE ? Status::OK() : sqlite::Error(c.db, "insert");
+      for (size_t i = 0; i < count; ++i) {
+        if (sqlite::Step(c.insert) != SQLITE_DONE) return sqlite::Error(c.db, "insert");
+      }
+      return Status::OK();
     });
   }
 
-  Result<bool> ConsumeOne(int consumer, std::string* payload) override {
+  // Claims up to shape_.batch of the oldest visible, unlocked rows in one transaction and
+  // deletes them in another (the lease and the ack of the durastore side).
+  Status ConsumeBatch(int consumer, std::vector<std::string>* payloads) override {
+    payloads->clear();
     Conn& c = conns_[static_cast<size_t>(shape_.producers + consumer)];
-    int64_t id = 0, token = (int64_t{consumer} << 40) + ++c.tokens;
-    bool found = false;
+    const int64_t token = (int64_t{consumer} << 40) + ++c.tokens;
+    std::vector<int64_t> ids;
     Status s = Transaction(c, [&] {
-      int64_t now = WallMs();
+      const int64_t now = WallMs();
       sqlite3_bind_int64(c.select, 1, now);
-      int rc = sqlite3_step(c.select);
-      if (rc == SQLITE_ROW) {
-        found = true;
-        id = sqlite3_column_int64(c.select, 0);
+      sqlite3_bind_int64(c.select, 2, shape_.batch);
+      int rc;
+      while ((rc = sqlite3_step(c.select)) == SQLITE_ROW) {
+        ids.push_back(sqlite3_column_int64(c.select, 0));
         const auto* data = static_cast<const char*>(sqlite3_column_blob(c.select, 1));
-        payload->assign(data != nullptr ? data : "",
-                        static_cast<size_t>(sqlite3_column_bytes(c.select, 1)));
+        payloads->emplace_back(data != nullptr ? data : "",
+                               static_cast<size_t>(sqlite3_column_bytes(c.select, 1)));
       }
       sqlite3_reset(c.select);
-      if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sqlite::Error(c.db, "select");
-      if (!found) return Status::OK();
+      if (rc != SQLITE_DONE) return sqlite::Error(c.db, "select");
       sqlite3_bind_int64(c.lock, 1, now + kLockMs);
       sqlite3_bind_int64(c.lock, 2, token);
-      sqlite3_bind_int64(c.lock, 3, id);
-      return sqlite::Step(c.lock) == SQLITE_DONE ? Status::OK() : sqlite::Error(c.db, "lock");
+      for (int64_t id : ids) {
+        sqlite3_bind_int64(c.lock, 3, id);
+        if (sqlite::Step(c.lock) != SQLITE_DONE) return sqlite::Error(c.db, "lock");
+      }
+      return Status::OK();
     });
-    if (!s.ok()) return s;
-    if (!found) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return false;
+    if (!s.ok() || ids.empty()) {
+      payloads->clear();  // a failed claim delivered nothing
+      if (s.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return s;
     }
     s = Transaction(c, [&] {
-      sqlite3_bind_int64(c.del, 1, id);
       sqlite3_bind_int64(c.del, 2, token);
-      if (sqlite::Step(c.del) != SQLITE_DONE) return sqlite::Error(c.db, "ack");
-      return sqlite3_changes(c.db) == 1 ? Status::OK() : Status::IOError("sqlite ack: lock lost");
+      for (int64_t id : ids) {
+        sqlite3_bind_int64(c.del, 1, id);
+        if (sqlite::Step(c.del) != SQLITE_DONE) return sqlite::Error(c.db, "ack");
+        if (sqlite3_changes(c.db) != 1) return Status::IOError("sqlite ack: lock lost");
+      }
+      return Status::OK();
     });
-    if (!s.ok()) return s;
-    return true;
+    if (!s.ok()) payloads->clear();
+    return s;
   }
 
   const std::string file_;

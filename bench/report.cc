@@ -103,6 +103,7 @@ nlohmann::json ToJson(const Outcome& o) {
     j["consumers"] = c.consumers;
     j["delay_ms"] = c.delay_ms;
     j["max_depth"] = c.max_depth;
+    if (c.workload == "queue") j["batch"] = c.batch;
     j["consume_p50_us"] = o.queue.consume_us.Percentile(0.50);
     j["consume_p90_us"] = o.queue.consume_us.Percentile(0.90);
     j["consume_p99_us"] = o.queue.consume_us.Percentile(0.99);
@@ -170,12 +171,14 @@ void PrintOutcome(const Outcome& o) {
   }
   if (o.has_queue) {
     const Histogram& q = o.queue.consume_us;
+    const std::string batch =
+        c.workload == "queue" && c.batch > 1 ? ", batch " + std::to_string(c.batch) : "";
     std::printf(
-        "          %d producers, %d consumers, delay %lld ms, depth <= %d; dequeue+ack us: "
+        "          %d producers, %d consumers, delay %lld ms, depth <= %d%s; dequeue+ack us%s: "
         "p50 %llu  p90 %llu  p99 %llu; %llu empty dequeues\n",
-        c.producers, c.consumers, static_cast<long long>(c.delay_ms), c.max_depth,
-        U(q.Percentile(0.5)), U(q.Percentile(0.9)), U(q.Percentile(0.99)),
-        U(o.queue.empty_dequeues));
+        c.producers, c.consumers, static_cast<long long>(c.delay_ms), c.max_depth, batch.c_str(),
+        batch.empty() ? "" : " (per lease)", U(q.Percentile(0.5)), U(q.Percentile(0.9)),
+        U(q.Percentile(0.99)), U(o.queue.empty_dequeues));
   }
   if (o.has_fetch) {
     std::printf("          fetch us: p50 %llu  p99 %llu; %llu empty fetches",
