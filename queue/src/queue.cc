@@ -603,8 +603,8 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
       MDB_val k, v;
       int rc = cur.Seek(prefix, &k, &v);
       for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-        ASSIGN_OR_RETURN(uint64_t id, KeyU64(View(k), prefix.size() + 8, prefix.size(),
-                                             "queue group-index"));
+        ASSIGN_OR_RETURN(uint64_t id,
+                         KeyU64(View(k), prefix.size() + 8, prefix.size(), "queue group-index"));
         if (id != pick->id) ids.push_back(id);
       }
       if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning group");
