@@ -7,11 +7,11 @@
 //   metadata               BM_MetadataPutNoSync, BM_MetadataGet
 //   group commit scaling   BM_SyncCommit/threads:1..64 (kSync, one append per commit)
 //   flush path             BM_SyncCommitFlush/<0 = io_uring, 1 = fdatasync> (one writer)
+//   one vs two flushes     BM_LmdbCommitFlushes/<1|2> (raw LMDB, one writer)
 //
 // Run: `meson test -C build --benchmark --verbose` (a short run), or directly
 // `build/bench/durastore-micro --benchmark_min_time=2` for stable figures. The store lives
 // under $TMPDIR (default /tmp), like durastore-bench's.
-//   one vs two flushes     BM_LmdbCommitFlushes/<1|2> (raw LMDB, one writer)
 //
 // One versus two flushes per group: an LMDB commit syncs the data pages, then writes and
 // syncs the meta page (2 flushes, LMDB's default). durastore opens LMDB with
