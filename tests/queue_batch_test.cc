@@ -11,6 +11,7 @@
 
 #include "durastore/limits.h"
 #include "durastore/queue.h"
+#include "queue_fixture.h"
 #include "test_util.h"
 
 namespace durastore {
@@ -22,8 +23,6 @@ using queue::EnqueueOptions;
 using queue::Lease;
 using queue::Message;
 using queue::QueueOptions;
-using testing::OpenOrDie;
-using testing::TempDir;
 
 // Every message these tests enqueue carries this attribute, so PeekMessages sees them all.
 constexpr std::string_view kTagName = "suite";
@@ -37,14 +36,8 @@ EnqueueOptions Tagged(std::vector<queue::Attribute> more = {}) {
   return o;
 }
 
-class QueueBatchTest : public ::testing::Test {
+class QueueBatchTest : public testing::QueueFixture {
  protected:
-  void SetUp() override {
-    Options options;
-    options.clock = &clock_;
-    store_ = OpenOrDie(dir_.path(), options);
-    ASSERT_NE(store_, nullptr);
-  }
   // Enqueues "<prefix>0" .. "<prefix><n-1>" in one commit; returns their ids.
   std::vector<uint64_t> EnqueueN(std::string_view q, size_t n, std::string_view prefix = "m") {
     Batch b;
@@ -63,21 +56,6 @@ class QueueBatchTest : public ::testing::Test {
     o.max_messages = n;
     return o;
   }
-  // Dequeues or fails the test; nullopt when nothing is eligible.
-  std::optional<Lease> Take(std::string_view q, const DequeueOptions& options = {}) {
-    auto lease = queue::Dequeue(*store_, q, options);
-    EXPECT_TRUE(lease.ok()) << lease.status().ToString();
-    if (!lease.ok()) return std::nullopt;
-    return std::move(lease).value();
-  }
-  void Configure(std::string_view q, QueueOptions options) {
-    ASSERT_OK(store_->Commit(Batch().ConfigureQueue(q, options)));
-  }
-  queue::Counters CountersOf(std::string_view q) {
-    auto c = queue::GetCounters(*store_, q);
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? *c : queue::Counters();
-  }
   // Delivery count of every tagged message of `q`, oldest first, browsed without locking.
   std::vector<uint32_t> PeekedCounts(std::string_view q) {
     auto peeked = queue::PeekMessages(*store_, q, kTagName, kTagValue);
@@ -88,10 +66,6 @@ class QueueBatchTest : public ::testing::Test {
     }
     return counts;
   }
-
-  ManualClock clock_;
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 std::vector<std::string> Payloads(const Lease& lease) {

@@ -13,6 +13,7 @@
 
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
+#include "queue_fixture.h"
 #include "test_util.h"
 
 namespace durastore {
@@ -24,41 +25,13 @@ using queue::DequeueOptions;
 using queue::EnqueueOptions;
 using queue::Lease;
 using queue::QueueOptions;
-using testing::OpenOrDie;
-using testing::TempDir;
 using testing::WithGroup;
 
-class QueueTest : public ::testing::Test {
+class QueueTest : public testing::QueueFixture {
  protected:
-  void SetUp() override { Open(); }
-  void Open() {
-    Options options;
-    options.clock = &clock_;
-    store_ = OpenOrDie(dir_.path(), options);
-    ASSERT_NE(store_, nullptr);
-  }
   void Enqueue(std::string_view q, std::string_view payload, EnqueueOptions options = {}) {
     ASSERT_OK(store_->Commit(Batch().Enqueue(q, payload, options)));
   }
-  // Dequeues or fails the test; nullopt when nothing is eligible.
-  std::optional<Lease> Take(std::string_view q, DequeueOptions options = {}) {
-    auto lease = queue::Dequeue(*store_, q, options);
-    EXPECT_TRUE(lease.ok()) << lease.status().ToString();
-    if (!lease.ok()) return std::nullopt;
-    return std::move(lease).value();
-  }
-  void Configure(std::string_view q, QueueOptions options) {
-    ASSERT_OK(store_->Commit(Batch().ConfigureQueue(q, options)));
-  }
-  queue::Counters CountersOf(std::string_view q) {
-    auto c = queue::GetCounters(*store_, q);
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? *c : queue::Counters();
-  }
-
-  ManualClock clock_;
-  TempDir dir_;
-  std::unique_ptr<Store> store_;
 };
 
 EnqueueOptions WithAttrs(std::vector<Attribute> attrs) {
