@@ -82,18 +82,7 @@ class Sizer {
       return std::string(1, static_cast<char>('a' + in_.ConsumeIntegralInRange<int>(0, 3)));
     return in_.ConsumeRandomLengthString(24);
   }
-  int64_t Ms() {
-    switch (in_.ConsumeIntegralInRange<int>(0, 3)) {
-      case 0:
-        return 0;
-      case 1:
-        return -in_.ConsumeIntegralInRange<int64_t>(1, 1000);
-      case 2:
-        return in_.ConsumeIntegral<int64_t>();
-      default:
-        return in_.ConsumeIntegralInRange<int64_t>(1, 120'000);
-    }
-  }
+  int64_t Ms() { return PickMs(in_); }
 
  private:
   FuzzedDataProvider& in_;
@@ -271,14 +260,12 @@ void CommitAndCheck(State& s, Batch b, const Expect& e) {
     }
     if (after - before != events) Fail("positions do not match the events appended");
   }
-  if (!store.health().ok()) Fail("store unhealthy: " + store.health().ToString());
+  CheckHealthy(store, "a commit");
 }
 
 void MaybeReopen(State& s) {
   if (++s.inputs % 256 != 0) return;
-  std::error_code ec;
-  auto size = std::filesystem::file_size(s.fs.dir.path() + "/db/data.mdb", ec);
-  if (!ec && size > (size_t{256} << 20)) {
+  if (StoreFileOver(s.fs.dir.path(), uintmax_t{256} << 20)) {
     s.fs.Reopen();
     s.tokens.clear();
   }

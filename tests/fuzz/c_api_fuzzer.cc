@@ -166,18 +166,7 @@ class Args {
   E Enum(int max) {
     return static_cast<E>(EnumBits(max));
   }
-  int64_t Ms() {
-    switch (in_.ConsumeIntegralInRange<int>(0, 3)) {
-      case 0:
-        return 0;
-      case 1:
-        return -in_.ConsumeIntegralInRange<int64_t>(1, 1000);
-      case 2:
-        return in_.ConsumeIntegral<int64_t>();
-      default:
-        return in_.ConsumeIntegralInRange<int64_t>(1, 120'000);
-    }
-  }
+  int64_t Ms() { return PickMs(in_); }
   template <typename T>
   T* Array(std::vector<T> v) {
     arrays_.push_back(std::make_shared<std::vector<T>>(std::move(v)));
@@ -799,9 +788,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Trim(h.orch_locks);
   Trim(h.work_locks);
   if (++h.inputs % 256 == 0) {
-    std::error_code ec;
-    auto bytes = std::filesystem::file_size(h.dir.path() + "/db/data.mdb", ec);
-    if (!ec && bytes > (size_t{256} << 20)) h.Reopen();
+    if (StoreFileOver(h.dir.path(), uintmax_t{256} << 20)) h.Reopen();
   }
   return 0;
 }

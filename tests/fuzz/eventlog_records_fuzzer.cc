@@ -32,9 +32,7 @@ struct Fixture {
     Batch trunc;
     trunc.TruncateBefore("s", 1, 2);  // first_sequence 2: exercises the truncation path
     fs.MustCommit(std::move(trunc));
-    RawWrite w(*fs.store);
-    baseline = w.Read();
-    w.Commit();
+    baseline = SnapshotTables(*fs.store);
   }
 };
 
@@ -93,8 +91,7 @@ void WriteThroughDamage(FuzzedDataProvider& in, Store& store) {
       break;
   }
   CheckDamagedCode(store.Commit(std::move(b)), kCommitCodes, "Commit");
-  if (!store.health().ok())
-    Fail("store unhealthy after a corrupt record: " + store.health().ToString());
+  CheckHealthy(store, "a corrupt record");
 }
 
 }  // namespace
@@ -108,8 +105,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadEverything(*f.fs.store);
   WriteThroughDamage(in, *f.fs.store);
   ReadEverything(*f.fs.store);
-  RawWrite restore(*f.fs.store);
-  restore.Write(f.baseline);
-  restore.Commit();
+  RestoreTables(*f.fs.store, f.baseline);
   return 0;
 }

@@ -210,6 +210,49 @@ class RawWrite {
   internal::Txn txn_;
 };
 
+// Every table of `store` (a baseline to put back between inputs).
+inline TableImage SnapshotTables(Store& store) {
+  RawWrite w(store);
+  TableImage image = w.Read();
+  w.Commit();
+  return image;
+}
+// Puts every table of `store` back to `image`.
+inline void RestoreTables(Store& store, const TableImage& image) {
+  RawWrite w(store);
+  w.Write(image);
+  w.Commit();
+}
+
+// Aborts when the store went unhealthy (a failed commit must never make it sticky).
+inline void CheckHealthy(Store& store, const char* after) {
+  if (!store.health().ok()) {
+    Fail(std::string("store unhealthy after ") + after + ": " + store.health().ToString());
+  }
+}
+
+// Whether the store in `dir` (FuzzStore layout: <dir>/db) has grown past `bytes`, so a
+// long run should start a new one.
+inline bool StoreFileOver(const std::string& dir, uintmax_t bytes) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(dir + "/db/data.mdb", ec);
+  return !ec && size > bytes;
+}
+
+// A duration in ms: 0, negative, any int64, or a plausible 1..120,000.
+inline int64_t PickMs(FuzzedDataProvider& in) {
+  switch (in.ConsumeIntegralInRange<int>(0, 3)) {
+    case 0:
+      return 0;
+    case 1:
+      return -in.ConsumeIntegralInRange<int64_t>(1, 1000);
+    case 2:
+      return in.ConsumeIntegral<int64_t>();
+    default:
+      return in.ConsumeIntegralInRange<int64_t>(1, 120'000);
+  }
+}
+
 // A damaged version of a stored value: arbitrary bytes, a truncation, a few overwritten
 // bytes (FlatBuffers offsets and lengths) or appended bytes.
 inline std::string PickValue(FuzzedDataProvider& in, const std::string& original) {

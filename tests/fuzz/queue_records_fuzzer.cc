@@ -46,9 +46,7 @@ struct Fixture {
     b.Enqueue("g", "g1", grouped);
     b.Enqueue("g", "g2", grouped);
     fs.MustCommit(std::move(b));
-    RawWrite w(*fs.store);
-    baseline = w.Read();
-    w.Commit();
+    baseline = SnapshotTables(*fs.store);
   }
 };
 
@@ -148,9 +146,7 @@ void Operate(FuzzedDataProvider& in, Store& store) {
       }
     }
   }
-  if (!store.health().ok()) {
-    Fail("store unhealthy after a corrupt record: " + store.health().ToString());
-  }
+  CheckHealthy(store, "a corrupt record");
 }
 
 }  // namespace
@@ -164,9 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ReadEverything(*f.fs.store);
   Operate(in, *f.fs.store);
   ReadEverything(*f.fs.store);
-  RawWrite restore(*f.fs.store);
-  restore.Write(f.baseline);
-  restore.Commit();
+  RestoreTables(*f.fs.store, f.baseline);
   f.fs.clock.Advance(3'600'000);  // every lease taken by this input has expired
   return 0;
 }
