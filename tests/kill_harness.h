@@ -1,5 +1,6 @@
-// Runs a child process for a while and SIGKILLs it: the harness shared by the kill -9
-// crash tests (crash_test.cc, orchestration_crash_test.cc).
+// Starting child processes with their output on pipes, and running one for a while before
+// SIGKILLing it: shared by the kill -9 tests (crash_test.cc, orchestration_crash_test.cc)
+// and the power-loss and fault tests (tests/powerloss/).
 #ifndef DURASTORE_TESTS_KILL_HARNESS_H_
 #define DURASTORE_TESTS_KILL_HARNESS_H_
 
@@ -15,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+extern char** environ;
+
 namespace durastore::testing {
 
 inline uint64_t EnvOr(const char* name, uint64_t fallback) {
@@ -28,6 +31,60 @@ inline uint64_t SeedFrom(const char* env) {
                static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
 }
 
+// A child whose stdout and stderr are pipes read here (`out`, `err`: the read ends).
+struct SpawnedChild {
+  pid_t pid = -1;
+  int out = -1;
+  int err = -1;
+};
+
+// Starts `argv` (argv[0] = the binary) with the environment `env` ("NAME=value" each), or
+// this process's environment when `env` is null. Aborts if the pipes cannot be made.
+inline SpawnedChild SpawnWithPipes(const std::vector<std::string>& argv,
+                                   const std::vector<std::string>* env = nullptr) {
+  auto pointers = [](const std::vector<std::string>& strings) {
+    std::vector<char*> p;
+    for (const auto& s : strings) p.push_back(const_cast<char*>(s.c_str()));
+    p.push_back(nullptr);
+    return p;
+  };
+  std::vector<char*> args = pointers(argv);
+  std::vector<char*> envp = env != nullptr ? pointers(*env) : std::vector<char*>();
+  int out[2], err[2];
+  if (pipe(out) != 0 || pipe(err) != 0) std::abort();
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err[1], STDERR_FILENO);
+    close(out[0]);
+    close(err[0]);
+    if (env != nullptr) {
+      execve(args[0], args.data(), envp.data());
+    } else {
+      execv(args[0], args.data());
+    }
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  return SpawnedChild{pid, out[0], err[0]};
+}
+
+// This process's environment without the variables whose names start with any of
+// `prefixes` (e.g. "LD_PRELOAD=" or "DURASTORE_POWERLOSS_"), followed by `extra`.
+inline std::vector<std::string> EnvironmentWithout(const std::vector<std::string>& prefixes,
+                                                   const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string var = *e;
+    bool dropped = false;
+    for (const auto& p : prefixes) dropped = dropped || var.rfind(p, 0) == 0;
+    if (!dropped) env.push_back(var);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
+
 struct KilledChild {
   std::string out;  // everything the child wrote to stdout
   std::string err;  // and to stderr
@@ -36,27 +93,11 @@ struct KilledChild {
 // Runs `argv` (argv[0] = the binary) for `run_ms`, kills it with SIGKILL and returns what
 // it wrote. Fails the test if the child ended on its own.
 inline KilledChild RunAndKill(const std::vector<std::string>& argv, int run_ms) {
-  int out[2], err[2];
-  EXPECT_EQ(pipe(out), 0);
-  EXPECT_EQ(pipe(err), 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    close(out[0]);
-    close(err[0]);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
+  SpawnedChild c = SpawnWithPipes(argv);
   std::this_thread::sleep_for(std::chrono::milliseconds(run_ms));
-  kill(pid, SIGKILL);
+  kill(c.pid, SIGKILL);
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(c.pid, &status, 0);
   auto slurp = [](int fd) {
     std::string s;
     char buf[65536];
@@ -65,7 +106,7 @@ inline KilledChild RunAndKill(const std::vector<std::string>& argv, int run_ms) 
     close(fd);
     return s;
   };
-  KilledChild child{slurp(out[0]), slurp(err[0])};
+  KilledChild child{slurp(c.out), slurp(c.err)};
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
       << "child exited on its own (status " << status << "): " << child.err;
   return child;

@@ -24,9 +24,8 @@
 #include "durastore/eventlog.h"
 #include "durastore/queue.h"
 #include "fault_workload.h"
+#include "kill_harness.h"
 #include "test_util.h"
-
-extern char** environ;
 
 namespace durastore {
 namespace {
@@ -79,38 +78,14 @@ void Parse(ChildRun& run) {
 // Runs fault_child under the interposer with `fault_env` (NAME=value strings) and waits for
 // it to exit, killing it after kChildTimeoutMs.
 ChildRun RunChild(const std::string& dir, int writers, const std::vector<std::string>& fault_env) {
-  const std::string child = std::getenv("DURASTORE_FAULT_CHILD");
-  std::vector<std::string> env_strings = {
+  std::vector<std::string> extra = {
       std::string("LD_PRELOAD=") + std::getenv("DURASTORE_POWERLOSS_PRELOAD"),
       "DURASTORE_POWERLOSS_DIR=" + dir};
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string var = *e;
-    if (var.rfind("LD_PRELOAD=", 0) != 0 && var.rfind("DURASTORE_POWERLOSS_", 0) != 0 &&
-        var.rfind("DURASTORE_FAULT_", 0) != 0) {
-      env_strings.push_back(var);
-    }
-  }
-  env_strings.insert(env_strings.end(), fault_env.begin(), fault_env.end());
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  const std::string writers_arg = std::to_string(writers);
-  std::vector<char*> argv = {const_cast<char*>(child.c_str()), const_cast<char*>(dir.c_str()),
-                             const_cast<char*>(writers_arg.c_str()), nullptr};
-
-  int out[2], err[2];
-  if (pipe(out) != 0 || pipe(err) != 0) std::abort();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    close(out[0]);
-    close(err[0]);
-    execve(child.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
+  extra.insert(extra.end(), fault_env.begin(), fault_env.end());
+  const std::vector<std::string> env = testing::EnvironmentWithout(
+      {"LD_PRELOAD=", "DURASTORE_POWERLOSS_", "DURASTORE_FAULT_"}, extra);
+  testing::SpawnedChild c = testing::SpawnWithPipes(
+      {std::getenv("DURASTORE_FAULT_CHILD"), dir, std::to_string(writers)}, &env);
   ChildRun run;
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(kChildTimeoutMs);
@@ -121,11 +96,10 @@ ChildRun RunChild(const std::string& dir, int writers, const std::vector<std::st
                           .count();
     if (left <= 0) {
       run.hung = true;
-      kill(pid, SIGKILL);
+      kill(c.pid, SIGKILL);
       break;
     }
-    pollfd fds[2] = {{open_fds[0] ? out[0] : -1, POLLIN, 0},
-                     {open_fds[1] ? err[0] : -1, POLLIN, 0}};
+    pollfd fds[2] = {{open_fds[0] ? c.out : -1, POLLIN, 0}, {open_fds[1] ? c.err : -1, POLLIN, 0}};
     if (poll(fds, 2, static_cast<int>(left)) <= 0) continue;
     char buf[65536];
     for (int i = 0; i < 2; ++i) {
@@ -139,9 +113,9 @@ ChildRun RunChild(const std::string& dir, int writers, const std::vector<std::st
     }
   }
   int status = 0;
-  waitpid(pid, &status, 0);
-  close(out[0]);
-  close(err[0]);
+  waitpid(c.pid, &status, 0);
+  close(c.out);
+  close(c.err);
   if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
   Parse(run);

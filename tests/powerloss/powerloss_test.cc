@@ -30,11 +30,10 @@
 #include "crash_workload.h"
 #include "durastore/eventlog.h"
 #include "durastore/queue.h"
+#include "kill_harness.h"
 #include "powerloss_image.h"
 #include "powerloss_log.h"
 #include "test_util.h"
-
-extern char** environ;
 
 namespace durastore {
 namespace {
@@ -82,40 +81,16 @@ ChildReport Parse(const std::string& text) {
 // then SIGKILLs it.
 ChildReport RunAndKill(const std::string& dir, const char* mode, uint64_t seed, int run_ms,
                        bool lying_disk = false) {
-  const std::string child = std::getenv("DURASTORE_POWERLOSS_CHILD");
-  std::vector<std::string> env_strings = {
-      std::string("LD_PRELOAD=") + std::getenv("DURASTORE_POWERLOSS_PRELOAD"),
-      "DURASTORE_POWERLOSS_DIR=" + dir,
-      std::string("DURASTORE_POWERLOSS_LYING_DISK=") + (lying_disk ? "1" : "0")};
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string var = *e;
-    if (var.rfind("LD_PRELOAD=", 0) != 0 && var.rfind("DURASTORE_POWERLOSS_", 0) != 0) {
-      env_strings.push_back(var);
-    }
-  }
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  const std::string seed_arg = std::to_string(seed);
-  std::vector<char*> argv = {const_cast<char*>(child.c_str()), const_cast<char*>(dir.c_str()),
-                             const_cast<char*>(mode), const_cast<char*>(seed_arg.c_str()), nullptr};
-
-  int out[2], err[2];
-  if (pipe(out) != 0 || pipe(err) != 0) std::abort();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    close(out[0]);
-    close(err[0]);
-    execve(child.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  close(out[1]);
-  close(err[1]);
+  const std::vector<std::string> env = testing::EnvironmentWithout(
+      {"LD_PRELOAD=", "DURASTORE_POWERLOSS_"},
+      {std::string("LD_PRELOAD=") + std::getenv("DURASTORE_POWERLOSS_PRELOAD"),
+       "DURASTORE_POWERLOSS_DIR=" + dir,
+       std::string("DURASTORE_POWERLOSS_LYING_DISK=") + (lying_disk ? "1" : "0")});
+  testing::SpawnedChild c = testing::SpawnWithPipes(
+      {std::getenv("DURASTORE_POWERLOSS_CHILD"), dir, mode, std::to_string(seed)}, &env);
   std::string text, errors;
   auto drain = [&](int timeout_ms) {
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    pollfd fds[2] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}};
     if (poll(fds, 2, timeout_ms) <= 0) return;
     char buf[65536];
     for (int i = 0; i < 2; ++i) {
@@ -130,14 +105,14 @@ ChildReport RunAndKill(const std::string& dir, const char* mode, uint64_t seed, 
     drain(static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1));
   }
-  kill(pid, SIGKILL);
+  kill(c.pid, SIGKILL);
   int status = 0;
-  waitpid(pid, &status, 0);
-  for (int fd : {out[0], err[0]}) {
+  waitpid(c.pid, &status, 0);
+  for (int fd : {c.out, c.err}) {
     char buf[65536];
     ssize_t n;
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
-      (fd == out[0] ? text : errors).append(buf, static_cast<size_t>(n));
+      (fd == c.out ? text : errors).append(buf, static_cast<size_t>(n));
     }
     close(fd);
   }
