@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 
+#include "redo.h"
+
 namespace durastore::internal {
 
 Status LmdbStatus(int rc, std::string_view what) {
@@ -72,10 +74,12 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
   mdb_env_set_maxreaders(env->env_, 1024);
   rc = mdb_env_set_mapsize(env->env_, initial_map_size);
   if (rc != 0) return LmdbStatus(rc, "mdb_env_set_mapsize");
-  // NOMETASYNC: a commit syncs its data pages and writes its meta page unsynced; the
-  // committer's asynchronous flush (or the next commit's data sync) hardens the meta.
-  // NOTLS: read transactions come from a pool and may move between threads.
-  rc = mdb_env_open(env->env_, dir.c_str(), MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD, 0644);
+  // NOSYNC | NOMETASYNC: commits never flush; the commit log is the commit point and a
+  // checkpoint flushes data.mdb (checkpoint.h says how recovery survives the unflushed
+  // pages). NOTLS: read transactions come from a pool and may move between threads, and
+  // a checkpoint's pin is released by another thread than the one that took it.
+  rc = mdb_env_open(env->env_, dir.c_str(), MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD,
+                    0644);
   if (rc != 0) return LmdbStatus(rc, "opening LMDB environment in " + dir);
   int dead = 0;
   mdb_reader_check(env->env_, &dead);  // clear reader slots of dead processes
@@ -166,15 +170,7 @@ void Env::ReleaseRead(MDB_txn* txn) {
   }
 }
 
-Result<Txn> Env::BeginWrite(bool nosync) {
-  // LMDB 0.9 ignores MDB_NOSYNC as a transaction flag; the environment flag is read at
-  // commit. Only the committer writes, so setting it per transaction is race-free for
-  // writes (read transactions do not look at it).
-  if (nosync != nosync_) {
-    int rc = mdb_env_set_flags(env_, MDB_NOSYNC, nosync ? 1 : 0);
-    if (rc != 0) return LmdbStatus(rc, "mdb_env_set_flags");
-    nosync_ = nosync;
-  }
+Result<Txn> Env::BeginWrite() {
   MDB_txn* txn = nullptr;
   int rc = mdb_txn_begin(env_, nullptr, 0, &txn);
   if (rc != 0) return LmdbStatus(rc, "beginning write transaction");
@@ -212,14 +208,29 @@ Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view val
     return Status::Corruption("put: a key past the id counter already exists (damaged store)");
   }
   if (rc != 0) return LmdbStatus(rc, "put");
+  if (RedoRecorder* redo = CurrentRedo()) redo->Put(dbi, key, value);
   return Status::OK();
 }
 
 Status Del(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
   MDB_val k = Val(key);
   int rc = mdb_del(txn, dbi, &k, nullptr);
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "delete");
+  if (rc == MDB_NOTFOUND) return Status::OK();
+  if (rc != 0) return LmdbStatus(rc, "delete");
+  if (RedoRecorder* redo = CurrentRedo()) redo->Delete(dbi, key);
   return Status::OK();
+}
+
+int CursorDelete(MDB_cursor* cursor) {
+  RedoRecorder* redo = CurrentRedo();
+  MDB_val k, v;
+  if (redo != nullptr) {
+    int rc = mdb_cursor_get(cursor, &k, &v, MDB_GET_CURRENT);
+    if (rc != 0) return rc;
+  }
+  int rc = mdb_cursor_del(cursor, 0);
+  if (rc == 0 && redo != nullptr) redo->Delete(mdb_cursor_dbi(cursor), View(k));
+  return rc;
 }
 
 Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix) {
@@ -229,7 +240,7 @@ Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix) {
   uint64_t n = 0;
   int rc = cur.Seek(prefix, &k, &v);
   while (rc == 0 && HasPrefix(View(k), prefix)) {
-    rc = mdb_cursor_del(cur.get(), 0);
+    rc = CursorDelete(cur.get());
     if (rc != 0) return LmdbStatus(rc, "delete");
     ++n;
     rc = cur.Next(&k, &v);  // after a delete LMDB's MDB_NEXT yields the following key

@@ -5,6 +5,7 @@
 
 #include <lmdb.h>
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -74,6 +75,13 @@ struct Tables {
   MDB_dbi q_payloads = 0;   // message id -> payload bytes
   MDB_dbi q_groups = 0;     // queue id | group | message id -> ""
   MDB_dbi q_attrs = 0;      // queue id | name | value | message id -> ""
+
+  // Every table, in the fixed order above: a table's index here is its number in the
+  // commit log (docs/format.md), so new tables are only ever added at the end.
+  std::array<MDB_dbi, 14> all() const {
+    return {sys,       meta,   streams, stream_keys, partitions, events,   event_keys,
+            positions, queues, q_ready, q_msgs,      q_payloads, q_groups, q_attrs};
+  }
 };
 
 // A write or read transaction that aborts in its destructor unless committed.
@@ -137,8 +145,9 @@ class Env {
   int fd() const;
 
   Result<ReadTxn> BeginRead();
-  // Only the committer writes. `nosync`: commit without any flush (kNoSync groups).
-  Result<Txn> BeginWrite(bool nosync);
+  // Only the committer writes (and Open before it starts). Commits never flush: the
+  // commit log is the commit point and checkpoints flush data.mdb (store.cc).
+  Result<Txn> BeginWrite();
 
   // Doubles the map (up to the maximum). Waits for readers to leave. Only call with no
   // write transaction open. ResourceExhausted when already at the maximum.
@@ -154,7 +163,6 @@ class Env {
   Tables tables_;
   size_t map_size_ = 0;
   size_t max_map_size_ = 0;
-  bool nosync_ = false;          // MDB_NOSYNC currently set (committer thread only)
   std::shared_mutex resize_mu_;  // shared: open read txns; exclusive: resize
   std::mutex pool_mu_;
   std::vector<MDB_txn*> pool_;  // guarded by pool_mu_: reset read transactions
@@ -186,13 +194,18 @@ class Cursor {
   int rc_ = 0;
 };
 
-// Point helpers over a transaction. Get returns NotFound when absent. Put with MDB_APPEND
-// (keys from a counter) reports a key that is not past the last one as Corruption.
+// Point helpers over a transaction. Every write of the committer goes through these (or
+// CursorDelete): they record it in the commit log's redo capture (redo.h). Get returns NotFound
+// when absent. Put with MDB_APPEND (keys from a counter) reports a key that is not past the last
+// one as Corruption.
 Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags = 0);
 // Deletes a key; absent is OK.
 Status Del(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
+// Deletes the cursor's current item (mdb_cursor_del) and records it in the redo capture.
+// Returns LMDB's code.
+int CursorDelete(MDB_cursor* cursor);
 // Deletes every key with `prefix`; returns how many.
 Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix);
 

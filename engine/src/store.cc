@@ -1,39 +1,49 @@
-// Store: the lock file, the committer thread (group commit) and the flush pipeline.
+// Store: the committer thread (group commit), the commit log's flush acknowledgements,
+// checkpoints and recovery, the long-poll waiters and the public facade.
 //
-// Commit pipeline (DESIGN.md "atomic_batch and the commit pipeline"):
-//   callers --Submit--> queue_ --committer takes all--> one LMDB write transaction,
-//   each request in a nested transaction (a failure rolls back alone) --> commit:
-//   LMDB writes the data pages, fdatasyncs them (MDB_NOMETASYNC), writes the meta page
-//   --> ticket t; kSync requests wait in pending_[t] --> Flusher fdatasyncs again
-//   (hardening the meta page) --> OnFlushed(t) acknowledges every pending ticket <= t.
-//   The next group's own data sync also hardens t's meta page, so it acknowledges t too.
-// Groups made only of kNoSync requests commit with MDB_NOSYNC and are acknowledged at
-// once; a group with any kSync request is synced, so a kSync caller is never
-// acknowledged by an unflushed commit.
+// Commit pipeline (docs/architecture.md, "Commit pipeline"):
+//   callers --Submit--> queue_ --committer takes all--> one LMDB write transaction, each
+//   request applied in it (flat; on a failure again with one nested transaction each, so
+//   a failing batch rolls back alone) while every table write is captured (redo.h)
+//   --> the group's writes become one commit-log record, written (page cache) --> the
+//   LMDB transaction commits without a flush --> kNoSync batches and dequeues are
+//   acknowledged; kSync batches wait in pending_[lsn] --> the log's flusher fdatasyncs
+//   --> OnFlushed(lsn) acknowledges every pending record <= lsn.
+// A group in which every batch failed writes no record and commits nothing.
+//
+// Checkpoints (checkpoint.h): after a commit, once enough log was written, the committer
+// pins the snapshot it just made with a read transaction and hands it to the checkpointer
+// thread, which waits until the log holds it durably, flushes data.mdb, records the
+// snapshot's meta page in CHECKPOINT and lets the segments before it be reused.
 #include "durastore/store.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
 
 #include "batch_rep.h"
+#include "checkpoint.h"
+#include "commit_log.h"
 #include "eventlog_internal.h"
-#include "flusher.h"
+#include "file_util.h"
 #include "lmdb_env.h"
+#include "lock_file.h"
 #include "queue_internal.h"
+#include "redo.h"
 #include "status_macros.h"
 #include "store_internal.h"
 #include "write_context.h"
@@ -46,17 +56,10 @@ using internal::WriteContext;
 
 namespace {
 
-// How much durability a request needs from its group's commit.
-enum class SyncClass : uint8_t {
-  kNone,  // no flush (kNoSync): the group may commit with MDB_NOSYNC
-  kData,  // the group must sync its data pages (integrity), but no wait for the meta flush
-  kFull,  // acknowledged only once a flush covering the commit completed (kSync)
-};
-
 struct Request {
   enum class Kind : uint8_t { kBatch, kDequeue, kFlush };
   Kind kind = Kind::kBatch;
-  SyncClass sync = SyncClass::kFull;
+  bool sync = true;  // acknowledged only once its record is flushed (kSync, Flush)
   Batch batch;
   std::string queue;                               // kDequeue
   const queue::DequeueOptions* dequeue = nullptr;  // kDequeue; the caller blocks on it
@@ -69,62 +72,54 @@ using RequestPtr = std::unique_ptr<Request>;
 
 constexpr std::string_view kSequencesKey = "sequences";
 constexpr std::string_view kFormatKey = "format";
-constexpr std::string_view kFormatValue = "durastore-1";
+constexpr std::string_view kFormatValue = "durastore-2";
+constexpr std::string_view kOldFormatValue = "durastore-1";
+constexpr size_t kSequencesSize = 36;
 
-std::string EncodeSequences(const Sequences& s, uint64_t ticket) {
+// sys/"sequences": the counters and the LSN of the last record applied (docs/format.md).
+std::string EncodeSequences(const Sequences& s, uint64_t lsn) {
   std::string v;
   internal::PutU64(v, s.next_position);
   internal::PutU64(v, s.next_message_id);
   internal::PutU64(v, s.next_stream_id);
   internal::PutU32(v, s.next_queue_id);
-  internal::PutU64(v, ticket);
+  internal::PutU64(v, lsn);
   return v;
 }
 
-// Holds an exclusive flock on <dir>/LOCK with the holder's pid written in it.
-class LockFile {
- public:
-  static Result<std::unique_ptr<LockFile>> Acquire(const std::string& dir) {
-    std::string path = dir + "/LOCK";
-    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::IOError("cannot open " + path + ": " + strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
-      char buf[32] = {};
-      ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-      close(fd);
-      if (err == EWOULDBLOCK) {
-        std::string holder = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "unknown";
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' '))
-          holder.pop_back();
-        return Status::Busy("store " + dir + " is in use by process " + holder + " (lock file " +
-                            path + ")");
-      }
-      return Status::IOError("cannot lock " + path + ": " + strerror(err));
+uint64_t RandomLogId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+      id = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           (static_cast<uint64_t>(getpid()) << 32);
     }
-    std::string pid = std::to_string(getpid()) + "\n";
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-      // The pid is only informational; the lock itself is held.
-    }
-    return std::unique_ptr<LockFile>(new LockFile(fd));
   }
-  ~LockFile() { close(fd_); }  // closing releases the flock
+  return id;
+}
+
+// A one-shot rendezvous for blocking calls, cheaper than std::promise (no call_once, no
+// shared-state allocation). Set notifies while holding the mutex, so the waiter cannot
+// return and destroy the object before Set stops touching it.
+template <typename T>
+class Rendezvous {
+ public:
+  void Set(T value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    value_.emplace(std::move(value));
+    cv_.notify_one();
+  }
+  T Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return value_.has_value(); });
+    return std::move(*value_);
+  }
 
  private:
-  explicit LockFile(int fd) : fd_(fd) {}
-  int fd_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<T> value_;
 };
-
-// fsync of a directory, so the entries created in it survive a power cut.
-Status SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("cannot open directory " + dir + ": " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return Status::IOError("fsync of directory " + dir + ": " + std::strerror(err));
-  return Status::OK();
-}
 
 }  // namespace
 
@@ -148,9 +143,13 @@ class Store::Impl {
   Status Flush();
   Result<DequeueAttempt> TryDequeue(std::string_view queue, const queue::DequeueOptions& o);
 
-  Result<Env*> GetEnv() {
-    if (closed_.load(std::memory_order_acquire)) return Status::Unavailable("store is closed");
-    return env_.get();
+  // The environment for one read; Close waits until every reference is gone.
+  Result<StoreInternal::EnvRef> GetEnv() {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    if (closed_.load(std::memory_order_acquire) || env_ == nullptr) {
+      return Status::Unavailable("store " + path_ + " is closed");
+    }
+    return StoreInternal::EnvRef(env_);
   }
   Status health() const {
     std::lock_guard<std::mutex> lock(pending_mu_);
@@ -172,37 +171,56 @@ class Store::Impl {
   internal::LeaseTable leases_;
 
  private:
-  SyncClass SyncOf(const CommitOptions& o) const {
-    return o.durability.value_or(options_.durability) == Durability::kSync ? SyncClass::kFull
-                                                                           : SyncClass::kNone;
-  }
   struct GroupEffects {
     std::vector<std::function<void()>> undo;  // in-memory changes, to undo on failure
     std::set<std::string> touched;            // queues whose waiters to wake
     bool appended = false;                    // tail readers to wake
   };
+  // A snapshot pinned for a checkpoint: nothing of it is reused while `pin` is open.
+  struct PinnedSnapshot {
+    MDB_txn* pin = nullptr;
+    internal::Checkpoint checkpoint;
+  };
+
+  // Open's steps.
+  Status OpenEnvironment(bool* fresh);
+  Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn);
+  Status ApplyLogRecord(std::string_view ops);
+  Status LoadSequences(uint64_t* lsn);
+
+  // Committer thread.
   void Run();
   void RunGroup(std::vector<RequestPtr> group);
-  bool CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
-                   std::vector<RequestPtr>& retry);
+  uint64_t CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry);
   bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
                   GroupEffects& fx, std::vector<RequestPtr>& retry);
   void UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx, const Sequences& before);
   static Request* SoleWrite(std::vector<RequestPtr>& group);
   void Requeue(std::vector<RequestPtr> retry);
-  void CompleteLater(std::vector<RequestPtr> done);
-  void RunCompleter();
   Status ApplyRequest(WriteContext& ctx, Request& r);
   Status GrowAheadIfNeeded();
   void FailAll(std::vector<RequestPtr>& group, const Status& s);
-  void MarkDurable(uint64_t ticket);
-  void SubmitFlush();  // flushes up to unflushed_ticket_
-  void OnFlushed(uint64_t ticket, int err);
   void Publish(const std::set<std::string>& touched, bool appended);
+  void MaybeCheckpoint(uint64_t lsn);
 
-  std::unique_ptr<LockFile> lock_file_;
-  std::unique_ptr<Env> env_;
-  std::unique_ptr<internal::Flusher> flusher_;
+  // Checkpoints.
+  Result<PinnedSnapshot> PinSnapshot(uint64_t lsn);
+  Status Checkpoint(PinnedSnapshot snapshot);
+  void RunCheckpointer();
+
+  // Completion.
+  void CompleteLater(std::vector<RequestPtr> done);
+  void RunCompleter();
+  void OnFlushed(uint64_t lsn, int err);
+  void SetSticky(const Status& s);
+
+  std::unique_ptr<internal::LockFile> lock_file_;
+  std::mutex env_mu_;         // guards env_ against Close
+  std::shared_ptr<Env> env_;  // shared with readers' EnvRefs
+  std::unique_ptr<internal::CommitLog> log_;
+  internal::SyncFn sync_;
+  uint64_t log_id_ = 0;
+  int checkpoint_fd_ = -1;
 
   // Submission queue.
   std::mutex queue_mu_;
@@ -220,19 +238,32 @@ class Store::Impl {
   bool completer_stop_ = false;          // guarded by complete_mu_
   std::thread completer_;
 
-  // Committer-thread state.
+  // Committer-thread state (Open and Close use it while the committer does not run).
   Sequences seqs_;
-  uint64_t ticket_ = 0;
-  uint64_t unflushed_ticket_ = 0;  // highest ticket with kSync waiters and no flush yet
-  bool unflushed_nosync_ = false;
+  uint64_t next_lsn_ = 1;
+  std::optional<internal::RedoRecorder> redo_;
   size_t page_size_ = 4096;
   int64_t last_lease_gc_ms_ = 0;
+  uint64_t checkpoint_mark_bytes_ = 0;  // log bytes when the last checkpoint was pinned
+  std::chrono::steady_clock::time_point checkpoint_mark_time_;
 
-  // Requests waiting for a flush, by ticket; the sticky error.
+  // The checkpointer.
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  std::optional<PinnedSnapshot> checkpoint_next_;  // guarded by checkpoint_mu_
+  bool checkpoint_stop_ = false;                   // guarded by checkpoint_mu_
+  std::atomic<bool> checkpoint_busy_{false};       // a snapshot is pinned and not yet done
+  std::thread checkpointer_;
+  // Checkpointer-thread state (Open and Close use it while the checkpointer does not run).
+  MDB_txn* durable_pin_ = nullptr;  // pins the snapshot of the last durable checkpoint
+  uint64_t checkpoint_seq_ = 0;
+  uint64_t checkpoint_lsn_ = 0;
+
+  // Requests waiting for a flush, by LSN; the sticky error.
   mutable std::mutex pending_mu_;
   std::condition_variable pending_cv_;
   std::map<uint64_t, std::vector<RequestPtr>> pending_;  // guarded by pending_mu_
-  uint64_t durable_ticket_ = 0;                          // guarded by pending_mu_
+  uint64_t durable_lsn_ = 0;                             // guarded by pending_mu_
   Status sticky_;                                        // guarded by pending_mu_
 
   // Long-poll and tail waiters.
@@ -241,8 +272,8 @@ class Store::Impl {
   uint64_t committed_position_ = 0;                         // guarded by wait_mu_
   std::unordered_map<std::string, uint64_t> queue_epochs_;  // guarded by wait_mu_
 
-  std::atomic<uint64_t> stat_groups_{0}, stat_batches_{0}, stat_failed_{0}, stat_flushes_{0},
-      stat_resizes_{0};
+  std::atomic<uint64_t> stat_groups_{0}, stat_batches_{0}, stat_failed_{0}, stat_resizes_{0},
+      stat_checkpoints_{0}, stat_replayed_{0};
 };
 
 Status Store::Impl::Open(TestHooks hooks) {
@@ -255,6 +286,14 @@ Status Store::Impl::Open(TestHooks hooks) {
   if (options_.max_group_size == 0) {
     return Status::InvalidArgument("Options.max_group_size must be at least 1");
   }
+  if (options_.log_segment_size < (uint64_t{1} << 20) || options_.background_flush_ms <= 0 ||
+      options_.checkpoint_interval_ms <= 0 || options_.checkpoint_log_bytes == 0) {
+    return Status::InvalidArgument(
+        "Options.log_segment_size must be at least 1 MiB, and background_flush_ms, "
+        "checkpoint_interval_ms and checkpoint_log_bytes positive");
+  }
+  sync_ =
+      hooks.fdatasync ? internal::SyncFn(hooks.fdatasync) : internal::SyncFn(internal::Fdatasync);
   std::error_code ec;
   const bool created = !std::filesystem::exists(path_, ec);
   if (created) {
@@ -264,53 +303,171 @@ Status Store::Impl::Open(TestHooks hooks) {
   } else if (!std::filesystem::is_directory(path_, ec)) {
     return Status::InvalidArgument(path_ + " is not a directory");
   }
-  ASSIGN_OR_RETURN(lock_file_, LockFile::Acquire(path_));
-  ASSIGN_OR_RETURN(env_, Env::Open(path_, options_.initial_map_size, options_.max_map_size));
-  MDB_stat st;
-  mdb_env_stat(env_->raw(), &st);
-  page_size_ = st.ms_psize;
+  ASSIGN_OR_RETURN(lock_file_, internal::LockFile::Acquire(path_));
 
-  // Format marker and counters.
+  bool fresh = false;
+  RETURN_IF_ERROR(OpenEnvironment(&fresh));
+  std::string checkpoint_path = path_ + "/" + internal::kCheckpointFile;
+  checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open " + checkpoint_path, errno);
+
+  internal::CommitLog::Config log_config;
+  log_config.dir = path_;
+  log_config.log_id = log_id_;
+  log_config.segment_size = options_.log_segment_size;
+  log_config.sync = sync_;
+  log_config.background_flush_ms = options_.background_flush_ms;
+  log_config.on_flushed = [this](uint64_t lsn, int err) { OnFlushed(lsn, err); };
+  ASSIGN_OR_RETURN(log_, internal::CommitLog::Open(std::move(log_config), next_lsn_));
   {
-    ASSIGN_OR_RETURN(internal::Txn txn, env_->BeginWrite(false));
-    const auto& t = env_->tables();
-    auto format = internal::Get(txn.get(), t.sys, kFormatKey);
-    if (format.ok()) {
-      if (*format != kFormatValue) {
-        return Status::Corruption("store " + path_ + " has unknown format '" +
-                                  internal::Printable(*format) + "'");
-      }
-    } else if (format.status().code() == Code::kNotFound) {
-      RETURN_IF_ERROR(internal::Put(txn.get(), t.sys, kFormatKey, kFormatValue));
-    } else {
-      return format.status();
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    durable_lsn_ = next_lsn_ - 1;
+  }
+  // Everything replayed (or created) becomes a durable checkpoint before the first new
+  // record can reuse a segment that held it.
+  ASSIGN_OR_RETURN(PinnedSnapshot snapshot, PinSnapshot(next_lsn_ - 1));
+  RETURN_IF_ERROR(Checkpoint(std::move(snapshot)));
+  if (fresh || created) {
+    RETURN_IF_ERROR(internal::SyncDirectory(path_));
+    if (created) {
+      RETURN_IF_ERROR(
+          internal::SyncDirectory(std::filesystem::absolute(path_).parent_path().string()));
     }
-    auto seq = internal::Get(txn.get(), t.sys, kSequencesKey);
-    if (seq.ok()) {
-      if (seq->size() != 36) return Status::Corruption("sequence record is not 36 bytes");
-      seqs_.next_position = internal::GetU64(*seq, 0);
-      seqs_.next_message_id = internal::GetU64(*seq, 8);
-      seqs_.next_stream_id = internal::GetU64(*seq, 16);
-      seqs_.next_queue_id = internal::GetU32(*seq, 24);
-    } else if (seq.status().code() != Code::kNotFound) {
-      return seq.status();
-    }
-    int rc = txn.Commit();
-    if (rc != 0) return internal::LmdbStatus(rc, "initialising store");
   }
   committed_position_ = seqs_.next_position - 1;
-  // Make the directory entries of data.mdb and LOCK durable (and the store directory's
-  // own entry when Open created it): a power cut must not lose the files themselves.
-  RETURN_IF_ERROR(SyncDirectory(path_));
-  if (created) {
-    RETURN_IF_ERROR(SyncDirectory(std::filesystem::absolute(path_).parent_path().string()));
-  }
-
-  ASSIGN_OR_RETURN(
-      flusher_, internal::MakeFlusher(env_->fd(), options_.flush_method, std::move(hooks.fdatasync),
-                                      [this](uint64_t t, int err) { OnFlushed(t, err); }));
+  checkpoint_mark_time_ = std::chrono::steady_clock::now();
   completer_ = std::thread([this] { RunCompleter(); });
+  checkpointer_ = std::thread([this] { RunCheckpointer(); });
   committer_ = std::thread([this] { Run(); });
+  return Status::OK();
+}
+
+// Opens LMDB at the last checkpoint and replays the log after it, or creates a new store.
+Status Store::Impl::OpenEnvironment(bool* fresh) {
+  ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
+  const std::string data_path = path_ + "/data.mdb";
+  std::error_code ec;
+  const bool have_data = std::filesystem::exists(data_path, ec);
+  if (checkpoint.has_value()) {
+    if (!have_data) {
+      return Status::Corruption("store " + path_ +
+                                " has a CHECKPOINT but no data.mdb: its data "
+                                "file was lost");
+    }
+    RETURN_IF_ERROR(internal::RestoreMetaPages(data_path, *checkpoint, sync_));
+  }
+  auto opened = Env::Open(path_, options_.initial_map_size, options_.max_map_size);
+  if (!opened.ok()) return opened.status();
+  {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    env_ = std::shared_ptr<Env>(std::move(*opened));
+  }
+  MDB_stat st;
+  int rc = mdb_env_stat(env_->raw(), &st);
+  if (rc != 0) return internal::LmdbStatus(rc, "mdb_env_stat");
+  page_size_ = st.ms_psize;
+  redo_.emplace(env_->tables());
+
+  std::string found;  // the format marker, empty when absent
+  {
+    ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
+    auto format = internal::Get(read.get(), env_->tables().sys, kFormatKey);
+    if (format.ok()) {
+      found = std::string(*format);
+    } else if (format.status().code() != Code::kNotFound) {
+      return format.status();
+    }
+  }
+  if (found == kOldFormatValue) {
+    return Status::InvalidArgument(
+        "store " + path_ +
+        " is in format durastore-1 (LMDB as the commit point, durastore "
+        "0.1); this build reads format durastore-2 (commit log) and does not convert it: read "
+        "it with the build that wrote it and copy its contents into a new store");
+  }
+  if (!checkpoint.has_value()) {
+    if (!found.empty()) {
+      return Status::Corruption("store " + path_ +
+                                " has data.mdb but no CHECKPOINT file: the "
+                                "checkpoint file was lost");
+    }
+    // A new store.
+    *fresh = true;
+    log_id_ = RandomLogId();
+    ASSIGN_OR_RETURN(internal::Txn txn, env_->BeginWrite());
+    RETURN_IF_ERROR(internal::Put(txn.get(), env_->tables().sys, kFormatKey, kFormatValue));
+    RETURN_IF_ERROR(
+        internal::Put(txn.get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, 0)));
+    rc = txn.Commit();
+    if (rc != 0) return internal::LmdbStatus(rc, "initialising store");
+    next_lsn_ = 1;
+    return Status::OK();
+  }
+  if (found != kFormatValue) {
+    return Status::Corruption("store " + path_ + " has unknown format '" +
+                              internal::Printable(found) + "'");
+  }
+  log_id_ = checkpoint->log_id;
+  checkpoint_seq_ = checkpoint->seq;
+  uint64_t last_lsn = 0;
+  RETURN_IF_ERROR(Recover(*checkpoint, &last_lsn));
+  next_lsn_ = last_lsn + 1;
+  return Status::OK();
+}
+
+Status Store::Impl::Recover(const internal::Checkpoint& c, uint64_t* last_lsn) {
+  uint64_t applied = 0;
+  RETURN_IF_ERROR(LoadSequences(&applied));
+  if (applied != c.lsn) {
+    return Status::Corruption("store " + path_ +
+                              ": the checkpointed LMDB snapshot holds log "
+                              "record " +
+                              std::to_string(applied) + ", its checkpoint says " +
+                              std::to_string(c.lsn));
+  }
+  ASSIGN_OR_RETURN(
+      internal::LogScan scan,
+      internal::ScanLog(path_, c.log_id, c.next, c.lsn + 1,
+                        [this](uint64_t, std::string_view ops) { return ApplyLogRecord(ops); }));
+  stat_replayed_ = scan.records;
+  RETURN_IF_ERROR(LoadSequences(&applied));
+  if (applied != scan.last_lsn) {
+    return Status::Corruption("store " + path_ + ": after replaying the log up to record " +
+                              std::to_string(scan.last_lsn) + " the store says " +
+                              std::to_string(applied));
+  }
+  *last_lsn = scan.last_lsn;
+  return Status::OK();
+}
+
+Status Store::Impl::ApplyLogRecord(std::string_view ops) {
+  for (;;) {
+    ASSIGN_OR_RETURN(internal::Txn txn, env_->BeginWrite());
+    Status s = internal::ReplayRedo(txn.get(), env_->tables(), ops);
+    int rc = s.ok() ? txn.Commit() : 0;
+    if (s.ok() && rc == 0) return Status::OK();
+    if (!(rc == MDB_MAP_FULL || internal::IsMapFull(s))) {
+      return s.ok() ? internal::LmdbStatus(rc, "replaying the commit log") : s;
+    }
+    txn.Abort();
+    RETURN_IF_ERROR(env_->Grow());
+    stat_resizes_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+Status Store::Impl::LoadSequences(uint64_t* lsn) {
+  ASSIGN_OR_RETURN(internal::ReadTxn txn, env_->BeginRead());
+  ASSIGN_OR_RETURN(std::string_view seq,
+                   internal::Get(txn.get(), env_->tables().sys, kSequencesKey));
+  if (seq.size() != kSequencesSize) {
+    return Status::Corruption("sequence record is not " + std::to_string(kSequencesSize) +
+                              " bytes");
+  }
+  seqs_.next_position = internal::GetU64(seq, 0);
+  seqs_.next_message_id = internal::GetU64(seq, 8);
+  seqs_.next_stream_id = internal::GetU64(seq, 16);
+  seqs_.next_queue_id = internal::GetU32(seq, 24);
+  *lsn = internal::GetU64(seq, 28);
   return Status::OK();
 }
 
@@ -322,27 +479,48 @@ Status Store::Impl::Close() {
   }
   queue_cv_.notify_all();
   if (committer_.joinable()) committer_.join();  // drains every submitted request
+  if (log_ != nullptr) log_->RequestFlush();
   {
     // Wait for in-flight flushes so no kSync caller is left hanging.
     std::unique_lock<std::mutex> lock(pending_mu_);
     pending_cv_.wait(lock, [this] { return pending_.empty(); });
   }
-  flusher_.reset();
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  Status result = health();
+  // A final checkpoint, so the next Open replays nothing.
+  if (result.ok() && log_ != nullptr && next_lsn_ - 1 > checkpoint_lsn_) {
+    auto snapshot = PinSnapshot(next_lsn_ - 1);
+    result = snapshot.ok() ? Checkpoint(std::move(*snapshot)) : snapshot.status();
+  }
   {
     std::lock_guard<std::mutex> lock(complete_mu_);
     completer_stop_ = true;
   }
   complete_cv_.notify_one();
   if (completer_.joinable()) completer_.join();  // every callback has run
-  Status result = health();
-  if (env_ != nullptr && unflushed_nosync_ && result.ok()) {
-    int rc = mdb_env_sync(env_->raw(), 1);
-    if (rc != 0) result = internal::LmdbStatus(rc, "final flush at close");
-  }
   closed_.store(true, std::memory_order_release);
   { std::lock_guard<std::mutex> lock(wait_mu_); }
   wait_cv_.notify_all();
-  env_.reset();
+  log_.reset();
+  std::shared_ptr<Env> env;
+  {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    env.swap(env_);
+  }
+  // Readers that got the environment before `closed_` finish with it first.
+  while (env != nullptr && env.use_count() > 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (durable_pin_ != nullptr) mdb_txn_abort(durable_pin_);
+  durable_pin_ = nullptr;
+  env.reset();
+  if (checkpoint_fd_ >= 0) ::close(checkpoint_fd_);
+  checkpoint_fd_ = -1;
   lock_file_.reset();
   return result;
 }
@@ -358,33 +536,8 @@ void Store::Impl::Submit(RequestPtr r) {
     }
   }
   r->status = Status::Unavailable("store " + path_ + " is closed");
-  r->done(*r);
+  r->done(*r);  // the completer may be gone: the caller's thread, as store.h says
 }
-
-namespace {
-// A one-shot rendezvous for blocking calls, cheaper than std::promise (no call_once, no
-// shared-state allocation). Set notifies while holding the mutex, so the waiter cannot
-// return and destroy the object before Set stops touching it.
-template <typename T>
-class Rendezvous {
- public:
-  void Set(T value) {
-    std::lock_guard<std::mutex> lock(mu_);
-    value_.emplace(std::move(value));
-    cv_.notify_one();
-  }
-  T Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return value_.has_value(); });
-    return std::move(*value_);
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::optional<T> value_;
-};
-}  // namespace
 
 Result<CommitResult> Store::Impl::CommitBlocking(Batch batch, const CommitOptions& options) {
   Rendezvous<Result<CommitResult>> rendezvous;
@@ -395,15 +548,9 @@ Result<CommitResult> Store::Impl::CommitBlocking(Batch batch, const CommitOption
 
 void Store::Impl::CommitAsync(Batch batch, const CommitOptions& options,
                               std::function<void(Result<CommitResult>)> done) {
-  Status valid = internal::ValidateBatch(internal::BatchRep::Of(batch));
-  if (!valid.ok()) {
-    done(valid);
-    return;
-  }
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kBatch;
-  r->sync = SyncOf(options);
-  r->batch = std::move(batch);
+  r->sync = options.durability.value_or(options_.durability) == Durability::kSync;
   r->done = [done = std::move(done)](Request& req) {
     if (req.status.ok()) {
       done(std::move(req.result));
@@ -411,6 +558,15 @@ void Store::Impl::CommitAsync(Batch batch, const CommitOptions& options,
       done(req.status);
     }
   };
+  Status valid = internal::ValidateBatch(internal::BatchRep::Of(batch));
+  if (!valid.ok()) {
+    r->status = valid;
+    std::vector<RequestPtr> one;
+    one.push_back(std::move(r));
+    CompleteLater(std::move(one));  // on the completer thread, like every other outcome
+    return;
+  }
+  r->batch = std::move(batch);
   Submit(std::move(r));
 }
 
@@ -418,7 +574,7 @@ Status Store::Impl::Flush() {
   Rendezvous<Status> rendezvous;
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kFlush;
-  r->sync = SyncClass::kFull;
+  r->sync = true;
   r->done = [&rendezvous](Request& req) { rendezvous.Set(req.status); };
   Submit(std::move(r));
   return rendezvous.Wait();
@@ -429,9 +585,7 @@ Result<DequeueAttempt> Store::Impl::TryDequeue(std::string_view queue,
   Rendezvous<Result<DequeueAttempt>> rendezvous;
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kDequeue;
-  // Delivery counts must never corrupt the store on power loss: in a kSync store the
-  // dequeue's commit syncs its data pages, but its caller does not wait for the meta flush.
-  r->sync = options_.durability == Durability::kSync ? SyncClass::kData : SyncClass::kNone;
+  r->sync = false;  // a lease is logged but never waits for a flush (store.h)
   r->queue = std::string(queue);
   r->dequeue = &options;
   r->done = [&rendezvous](Request& req) {
@@ -464,21 +618,23 @@ void Store::Impl::Run() {
 }
 
 void Store::Impl::FailAll(std::vector<RequestPtr>& group, const Status& s) {
-  for (auto& r : group) r->status = s;
+  for (auto& r : group) {
+    if (r != nullptr) r->status = s;
+  }
   CompleteLater(std::move(group));
   group.clear();
 }
 
 Status Store::Impl::GrowAheadIfNeeded() {
   MDB_envinfo info;
-  mdb_env_info(env_->raw(), &info);
+  int rc = mdb_env_info(env_->raw(), &info);
+  if (rc != 0) return internal::LmdbStatus(rc, "mdb_env_info");
   size_t used = (info.me_last_pgno + 1) * page_size_;
   if (used * 4 < env_->map_size() * 3) return Status::OK();
   Status s = env_->Grow();
   if (s.ok()) stat_resizes_.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
-
 Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
   if (r.kind == Request::Kind::kDequeue) {
     ASSIGN_OR_RETURN(r.attempt, internal::ApplyDequeue(ctx, leases_, r.queue, *r.dequeue));
@@ -515,7 +671,7 @@ Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
             MDB_val k, v;
             int rc = o.begin.empty() ? cur.First(&k, &v) : cur.Seek(o.begin, &k, &v);
             while (rc == 0 && (o.end.empty() || internal::View(k) < o.end)) {
-              rc = mdb_cursor_del(cur.get(), 0);
+              rc = internal::CursorDelete(cur.get());
               if (rc != 0) return internal::LmdbStatus(rc, "deleting metadata range");
               rc = cur.Next(&k, &v);
             }
@@ -540,14 +696,16 @@ Request* Store::Impl::SoleWrite(std::vector<RequestPtr>& group) {
   return only;
 }
 
-// Applies every write request of `group` inside `txn`. Flat mode applies them directly in
-// `txn` and stops at the first failure (sets its status and returns false: the caller
-// discards the transaction and fails that request alone or replays in nested mode). Nested mode
-// gives each request its own nested transaction, so a failing request is rolled back alone.
+// Applies every write request of `group` inside `txn`, capturing its writes in redo_.
+// Flat mode applies them directly in `txn` and stops at the first failure (sets its
+// status and returns false: the caller discards the transaction and fails that request
+// alone or replays in nested mode). Nested mode gives each request its own nested
+// transaction, so a failing request is rolled back alone, its captured writes with it.
 // Requests that hit MDB_MAP_FULL are moved to `retry` (nested mode only).
 bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
                              GroupEffects& fx, std::vector<RequestPtr>& retry) {
   std::lock_guard<std::mutex> lock(leases_.mu);
+  internal::RedoScope capture(&*redo_);
   for (auto& r : group) {
     if (r == nullptr || r->kind == Request::Kind::kFlush) continue;
     MDB_txn* target = txn;
@@ -559,6 +717,7 @@ bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector
       }
     }
     const Sequences saved = seqs_;
+    const size_t mark = redo_->Mark();
     WriteContext ctx;
     ctx.txn = target;
     ctx.tables = &env_->tables();
@@ -577,6 +736,7 @@ bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector
     if (!s.ok()) {
       for (auto it = ctx.undo.rbegin(); it != ctx.undo.rend(); ++it) (*it)();
       seqs_ = saved;
+      redo_->Rollback(mark);
       r->result = CommitResult();
       r->attempt = DequeueAttempt();
       r->status = s;
@@ -602,6 +762,7 @@ void Store::Impl::UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx,
   }
   fx = GroupEffects();
   seqs_ = before;
+  redo_->Clear();
   for (auto& r : group) {
     if (r == nullptr) continue;
     r->status = Status::OK();
@@ -610,11 +771,11 @@ void Store::Impl::UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx,
   }
 }
 
-// Applies and commits the write requests of a group. Sets each request's status;
-// requests to run again after growing the map are moved to `retry`. Returns true when
-// an LMDB commit happened.
-bool Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, uint64_t ticket,
-                              std::vector<RequestPtr>& retry) {
+// Applies the write requests of a group, logs what they wrote as record next_lsn_ and
+// commits. Sets each request's status; requests to run again after growing the map are
+// moved to `retry`. Returns the record's LSN, or 0 when nothing was written (every
+// request failed or had nothing to do).
+uint64_t Store::Impl::CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry) {
   const Sequences before = seqs_;
   const int64_t now = clock_->NowMs();
   {
@@ -625,7 +786,8 @@ bool Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
     }
   }
   GroupEffects fx;
-  auto txn = env_->BeginWrite(/*nosync=*/!need_sync);
+  redo_->Clear();
+  auto txn = env_->BeginWrite();
   // Most groups have no failing request: apply them flat (no nested transaction, ~40%
   // less CPU), and replay with nested transactions only when one fails.
   if (txn.ok() && !ApplyGroup(txn->get(), /*nested=*/false, now, group, fx, retry)) {
@@ -637,9 +799,9 @@ bool Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
     UndoGroup(group, fx, before);
     if (only != nullptr && !internal::IsMapFull(failed)) {
       only->status = failed;
-      return false;
+      return 0;
     }
-    txn = env_->BeginWrite(/*nosync=*/!need_sync);
+    txn = env_->BeginWrite();
     if (txn.ok()) ApplyGroup(txn->get(), /*nested=*/true, now, group, fx, retry);
   }
   if (!txn.ok()) {
@@ -647,14 +809,20 @@ bool Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
     for (auto& r : group) {
       if (r != nullptr) r->status = txn.status();
     }
-    return false;
+    return 0;
   }
-  // The ticket is written every group so a synced group always has dirty pages (and so
-  // LMDB's data sync, which also hardens the previous group's meta page, really runs).
-  Status s =
-      internal::Put(txn->get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, ticket));
-  int rc = s.ok() ? txn->Commit() : MDB_MAP_FULL;
-  if (rc == MDB_MAP_FULL) {
+  if (redo_->empty()) return 0;  // nothing to log: the transaction aborts unwritten
+  const uint64_t lsn = next_lsn_;
+  Status s;
+  {
+    internal::RedoScope capture(&*redo_);
+    s = internal::Put(txn->get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, lsn));
+  }
+  // LMDB commits first: a commit that fails (disk full, map full) leaves nothing in the log,
+  // so the group cleanly did not happen. A process crash before the log write below loses
+  // the group although readers may have seen it - it was acknowledged to nobody.
+  int rc = s.ok() ? txn->Commit() : 0;
+  if (internal::IsMapFull(s) || rc == MDB_MAP_FULL) {
     // Nothing of the group reached the file: undo and run every request again.
     txn->Abort();
     UndoGroup(group, fx, before);
@@ -662,23 +830,28 @@ bool Store::Impl::CommitGroup(std::vector<RequestPtr>& group, bool need_sync, ui
       if (r != nullptr) retry.push_back(std::move(r));
     }
     group.clear();
-    return false;
+    return 0;
   }
-  if (rc != 0) {
-    Status failed = internal::LmdbStatus(rc, "committing group");
-    {
-      std::lock_guard<std::mutex> lock(pending_mu_);
-      if (sticky_.ok()) sticky_ = failed;
-    }
+  if (s.ok() && rc != 0) s = internal::LmdbStatus(rc, "committing group");
+  if (!s.ok()) {
+    txn->Abort();
+    UndoGroup(group, fx, before);
+  } else {
+    s = log_->Append(lsn, redo_->ops());
+  }
+  if (!s.ok()) {
+    // LMDB's or the log's state is unknown (a partial record, a half-written commit):
+    // refuse writes until a reopen recovers from the checkpoint and the log.
+    SetSticky(s);
     for (auto& r : group) {
-      if (r != nullptr) r->status = failed;
+      if (r != nullptr) r->status = s;
     }
-    return false;
+    return 0;
   }
+  ++next_lsn_;
   stat_groups_.fetch_add(1, std::memory_order_relaxed);
   Publish(fx.touched, fx.appended);
-  if (!need_sync) unflushed_nosync_ = true;
-  return true;
+  return lsn;
 }
 
 void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
@@ -693,27 +866,13 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
   }
   (void)GrowAheadIfNeeded();  // at the maximum size, commits that do not fit fail below
 
-  bool need_sync = false, has_writes = false;
-  for (const auto& r : group) {
-    need_sync |= r->sync != SyncClass::kNone;
-    has_writes |= r->kind != Request::Kind::kFlush;
-  }
-  // A deferred flush is not covered by a group that will not sync: flush it now.
-  if (unflushed_ticket_ != 0 && !(need_sync && has_writes)) SubmitFlush();
-
+  bool has_writes = false;
+  for (const auto& r : group) has_writes |= r->kind != Request::Kind::kFlush;
   std::vector<RequestPtr> retry;  // hit MDB_MAP_FULL: grow and run again
-  const uint64_t ticket = ++ticket_;
-  bool committed = has_writes && CommitGroup(group, need_sync, ticket, retry);
-  // A group that did not commit synced nothing, so it hardens no earlier group: flush for
-  // the previous group's waiters now (after a failed commit the store is sticky and no
-  // later group will commit to do it; waiting for one would hang them).
-  if (has_writes && !committed && unflushed_ticket_ != 0) SubmitFlush();
-
-  // Acknowledge: this commit synced its data pages, so every earlier group is durable.
-  if (committed && need_sync) {
-    MarkDurable(ticket - 1);
-    unflushed_ticket_ = 0;
-  }
+  const uint64_t lsn = has_writes ? CommitGroup(group, retry) : 0;
+  // kSync requests wait for the flush covering the last record so far: their own, or for
+  // Flush (and a failed request's kSync caller needs nothing) the latest one.
+  const uint64_t last = next_lsn_ - 1;
   bool wait_flush = false;
   std::vector<RequestPtr> now_done;
   {
@@ -723,25 +882,20 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
       if (r->kind != Request::Kind::kFlush) {
         (r->status.ok() ? stat_batches_ : stat_failed_).fetch_add(1, std::memory_order_relaxed);
       }
-      if (r->status.ok() && r->sync == SyncClass::kFull && sticky_.ok()) {
-        pending_[ticket].push_back(std::move(r));
+      const bool needs_flush = r->status.ok() && r->sync && sticky_.ok() &&
+                               (r->kind == Request::Kind::kFlush ? last : lsn) > durable_lsn_;
+      if (needs_flush) {
+        pending_[r->kind == Request::Kind::kFlush ? last : lsn].push_back(std::move(r));
         wait_flush = true;
       } else {
+        if (r->status.ok() && !sticky_.ok()) r->status = sticky_;
         now_done.push_back(std::move(r));
       }
     }
   }
-  if (wait_flush) unflushed_ticket_ = ticket;
-  // If more requests are already queued, the next group's commit will fsync its data
-  // pages, which hardens this group's meta page too (one flush per group under load).
-  // Otherwise flush now: nobody else is coming to do it.
-  bool more_waiting;
-  {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    more_waiting = !queue_.empty() || !retry.empty();
-  }
-  if (unflushed_ticket_ != 0 && !more_waiting) SubmitFlush();
+  if (wait_flush) log_->RequestFlush();
   CompleteLater(std::move(now_done));
+  if (lsn != 0) MaybeCheckpoint(lsn);
   if (!retry.empty()) Requeue(std::move(retry));
 }
 
@@ -794,47 +948,135 @@ void Store::Impl::Publish(const std::set<std::string>& touched, bool appended) {
   if (appended || !touched.empty()) wait_cv_.notify_all();
 }
 
-void Store::Impl::SubmitFlush() {
-  flusher_->Submit(unflushed_ticket_);
-  unflushed_ticket_ = 0;
+void Store::Impl::SetSticky(const Status& s) {
+  std::lock_guard<std::mutex> lock(pending_mu_);
+  if (sticky_.ok()) sticky_ = s;
 }
 
-void Store::Impl::MarkDurable(uint64_t ticket) {
+// On the log's flusher thread.
+void Store::Impl::OnFlushed(uint64_t lsn, int err) {
   std::vector<RequestPtr> done;
+  Status failed;
+  if (err != 0) {
+    // The log's state after a failed flush is unknown: refuse every later write.
+    failed = Status::IOError("flush (fdatasync) of the commit log of " + path_ +
+                             " failed: " + std::strerror(err) +
+                             "; the store refuses writes until it is reopened");
+  }
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
-    durable_ticket_ = std::max(durable_ticket_, ticket);
-    while (!pending_.empty() && pending_.begin()->first <= durable_ticket_) {
-      for (auto& r : pending_.begin()->second) done.push_back(std::move(r));
-      pending_.erase(pending_.begin());
+    if (err == 0) {
+      durable_lsn_ = std::max(durable_lsn_, lsn);
+      while (!pending_.empty() && pending_.begin()->first <= durable_lsn_) {
+        for (auto& r : pending_.begin()->second) done.push_back(std::move(r));
+        pending_.erase(pending_.begin());
+      }
+    } else {
+      if (sticky_.ok()) sticky_ = failed;
+      for (auto& [l, rs] : pending_) {
+        for (auto& r : rs) {
+          r->status = failed;
+          done.push_back(std::move(r));
+        }
+      }
+      pending_.clear();
     }
   }
   CompleteLater(std::move(done));
   pending_cv_.notify_all();
 }
 
-void Store::Impl::OnFlushed(uint64_t ticket, int err) {
-  stat_flushes_.fetch_add(1, std::memory_order_relaxed);
-  if (err == 0) {
-    MarkDurable(ticket);
+// ---------------------------------------------------------------------------------------
+// Checkpoints
+
+// Committer thread, right after record `lsn` committed: starts a checkpoint of this
+// snapshot when enough log was written since the last one and none is running.
+void Store::Impl::MaybeCheckpoint(uint64_t lsn) {
+  if (checkpoint_busy_.load(std::memory_order_acquire)) return;
+  const uint64_t written = log_->appended_bytes();
+  const auto now = std::chrono::steady_clock::now();
+  if (written - checkpoint_mark_bytes_ < options_.checkpoint_log_bytes &&
+      now - checkpoint_mark_time_ < std::chrono::milliseconds(options_.checkpoint_interval_ms)) {
     return;
   }
-  // The file's state after a failed flush is unknown: refuse every later write.
-  Status failed =
-      Status::IOError(std::string("flush (fdatasync) of ") + path_ + " failed: " + strerror(err) +
-                      "; the store refuses writes until it is reopened");
-  std::vector<RequestPtr> done;
-  {
-    std::lock_guard<std::mutex> lock(pending_mu_);
-    if (sticky_.ok()) sticky_ = failed;
-    for (auto& [t, rs] : pending_) {
-      for (auto& r : rs) done.push_back(std::move(r));
-    }
-    pending_.clear();
+  auto snapshot = PinSnapshot(lsn);
+  if (!snapshot.ok()) {
+    SetSticky(snapshot.status());
+    return;
   }
-  for (auto& r : done) r->status = failed;
-  CompleteLater(std::move(done));
-  pending_cv_.notify_all();
+  checkpoint_mark_bytes_ = written;
+  checkpoint_mark_time_ = now;
+  checkpoint_busy_.store(true, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_next_ = std::move(*snapshot);
+  }
+  checkpoint_cv_.notify_one();
+}
+
+// Pins the latest committed snapshot, which holds every record <= lsn and no other, with
+// a read transaction, and copies its meta page. Committer thread (or Open/Close).
+Result<Store::Impl::PinnedSnapshot> Store::Impl::PinSnapshot(uint64_t lsn) {
+  PinnedSnapshot s;
+  // Not from the read pool: the pin holds no resize lock (LMDB remaps under open read
+  // transactions of this process; the pin is never read through).
+  int rc = mdb_txn_begin(env_->raw(), nullptr, MDB_RDONLY, &s.pin);
+  if (rc != 0) return internal::LmdbStatus(rc, "pinning a checkpoint snapshot");
+  const uint64_t txnid = mdb_txn_id(s.pin);
+  auto meta = internal::ReadMetaPage(env_->fd(), txnid, static_cast<uint32_t>(page_size_));
+  if (!meta.ok()) {
+    mdb_txn_abort(s.pin);
+    return meta.status();
+  }
+  s.checkpoint.lsn = lsn;
+  s.checkpoint.txnid = txnid;
+  s.checkpoint.log_id = log_id_;
+  s.checkpoint.next = log_->tail();
+  s.checkpoint.page_size = static_cast<uint32_t>(page_size_);
+  s.checkpoint.meta = std::move(*meta);
+  return s;
+}
+
+// Makes `snapshot` the durable checkpoint: the log holds it durably, data.mdb is flushed,
+// CHECKPOINT names it; then the previous pin and the segments before it are released.
+// Checkpointer thread (or Open/Close while it does not run).
+Status Store::Impl::Checkpoint(PinnedSnapshot snapshot) {
+  Status s;
+  int err = log_->WaitFlushed(snapshot.checkpoint.lsn);
+  if (err != 0) {
+    s = internal::ErrnoStatus("checkpoint: the commit log flush failed", err);
+  } else if ((err = sync_(env_->fd())) != 0) {
+    s = internal::ErrnoStatus("checkpoint: flush (fdatasync) of " + path_ + "/data.mdb", err);
+  } else {
+    snapshot.checkpoint.seq = checkpoint_seq_ + 1;
+    s = internal::WriteCheckpoint(checkpoint_fd_, snapshot.checkpoint, sync_);
+  }
+  if (!s.ok()) {
+    mdb_txn_abort(snapshot.pin);
+    SetSticky(s);
+    return s;
+  }
+  checkpoint_seq_ = snapshot.checkpoint.seq;
+  checkpoint_lsn_ = snapshot.checkpoint.lsn;
+  if (durable_pin_ != nullptr) mdb_txn_abort(durable_pin_);
+  durable_pin_ = snapshot.pin;
+  log_->Release(snapshot.checkpoint.next);
+  stat_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+void Store::Impl::RunCheckpointer() {
+  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  for (;;) {
+    checkpoint_cv_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_next_.has_value(); });
+    if (!checkpoint_next_.has_value()) return;  // stopping with nothing pinned
+    PinnedSnapshot snapshot = std::move(*checkpoint_next_);
+    checkpoint_next_.reset();
+    lock.unlock();
+    (void)Checkpoint(std::move(snapshot));  // a failure is the sticky error
+    checkpoint_busy_.store(false, std::memory_order_release);
+    lock.lock();
+  }
 }
 
 PipelineStats Store::Impl::stats() const {
@@ -842,9 +1084,12 @@ PipelineStats Store::Impl::stats() const {
   s.groups = stat_groups_.load(std::memory_order_relaxed);
   s.batches = stat_batches_.load(std::memory_order_relaxed);
   s.failed_batches = stat_failed_.load(std::memory_order_relaxed);
-  s.flushes = stat_flushes_.load(std::memory_order_relaxed);
+  s.flushes = log_ != nullptr ? log_->flushes() : 0;
+  s.checkpoints = stat_checkpoints_.load(std::memory_order_relaxed);
+  s.log_bytes = log_ != nullptr ? log_->appended_bytes() : 0;
+  s.replayed_records = stat_replayed_.load(std::memory_order_relaxed);
   s.map_resizes = stat_resizes_.load(std::memory_order_relaxed);
-  s.using_io_uring = flusher_ != nullptr && flusher_->uses_io_uring();
+  s.using_io_uring = false;
   return s;
 }
 
@@ -951,7 +1196,7 @@ Result<std::unique_ptr<Store>> StoreInternal::OpenWithHooks(const std::string& p
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
-Result<internal::Env*> StoreInternal::GetEnv(Store& store) { return store.impl_->GetEnv(); }
+Result<StoreInternal::EnvRef> StoreInternal::GetEnv(Store& store) { return store.impl_->GetEnv(); }
 internal::LeaseTable& StoreInternal::Leases(Store& store) { return store.impl_->leases_; }
 uint64_t StoreInternal::CommittedPosition(Store& store) { return store.impl_->CommittedPosition(); }
 void StoreInternal::WaitForAppend(Store& store, uint64_t after, Deadline deadline) {

@@ -41,8 +41,21 @@ class StoreInternal {
   static Result<std::unique_ptr<Store>> OpenWithHooks(const std::string& path,
                                                       const Options& options, TestHooks hooks);
 
-  // Fails with the sticky error or Unavailable when closed.
-  static Result<internal::Env*> GetEnv(Store& store);
+  // A counted reference to the store's LMDB environment for the length of one read:
+  // Close waits until every EnvRef is gone before it closes the environment, so hold one
+  // only while reading (never across a wait). Converts to Env*, so
+  // `ASSIGN_OR_RETURN(Env* env, GetEnv(store))` keeps the reference for the scope.
+  class EnvRef {
+   public:
+    explicit EnvRef(std::shared_ptr<internal::Env> env) : env_(std::move(env)) {}
+    operator internal::Env*() const { return env_.get(); }  // NOLINT: implicit by design
+    internal::Env* operator->() const { return env_.get(); }
+
+   private:
+    std::shared_ptr<internal::Env> env_;
+  };
+  // Unavailable when the store is closed.
+  static Result<EnvRef> GetEnv(Store& store);
   static internal::LeaseTable& Leases(Store& store);
 
   // Position of the last event committed so far (0 if none).

@@ -188,7 +188,7 @@ Status DeleteEvents(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partit
     }
     p.event_count -= std::min<uint64_t>(p.event_count, 1);
     p.bytes -= std::min<uint64_t>(p.bytes, ev.payload.size());
-    rc = mdb_cursor_del(cur.get(), 0);
+    rc = durastore::internal::CursorDelete(cur.get());
     if (rc != 0) return LmdbStatus(rc, "deleting event");
     rc = cur.Next(&k, &v);
   }

@@ -142,20 +142,20 @@ struct FuzzStore {
 using TableImage = std::vector<std::vector<std::pair<std::string, std::string>>>;
 
 inline std::vector<MDB_dbi> AllTables(const internal::Tables& t) {
-  return {t.sys,       t.meta,   t.streams, t.stream_keys, t.partitions, t.events,   t.event_keys,
-          t.positions, t.queues, t.q_ready, t.q_msgs,      t.q_payloads, t.q_groups, t.q_attrs};
+  const auto all = t.all();
+  return {all.begin(), all.end()};
 }
 
 inline internal::Env& EnvOf(Store& store) {
   auto env = StoreInternal::GetEnv(store);
   if (!env.ok()) Fail("GetEnv: " + env.status().ToString());
-  return **env;
+  return *static_cast<internal::Env*>(*env);  // the Store keeps it alive while open
 }
 
 // A write transaction opened directly on the store's LMDB environment, outside the
 // committer. Only use it while no commit is in flight (the fuzz targets are
-// single-threaded: every Commit has returned). The store is kNoSync, so the environment
-// already has MDB_NOSYNC set and this commit does not flush either.
+// single-threaded: every Commit has returned). The environment has MDB_NOSYNC set, so
+// this commit does not flush; and it is not in the commit log, so a reopen would drop it.
 class RawWrite {
  public:
   explicit RawWrite(Store& store) : env_(EnvOf(store)) {

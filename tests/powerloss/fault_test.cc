@@ -1,13 +1,14 @@
 // IO fault injection through the power-loss interposer (interpose.c): fault_child commits
-// kSync batches (fault_workload.h) on the real store file while the interposer makes the
-// disk full (writes fail with ENOSPC) or makes fdatasync fail with EIO. The test checks
+// kSync batches (fault_workload.h) on the real store files while the interposer makes the
+// disk full (writes to data.mdb fail with ENOSPC: the commit log's segments are zeroed
+// when created, so a full disk stops LMDB's file growing, not the log) or makes fdatasync
+// of any store file fail with EIO. The test checks
 // what the caller saw (the failing commit's code and message, the sticky error after it,
 // no crash, no hang), then reopens the store without any fault and checks that every
 // acknowledged batch is there, whole, and that the store accepts writes again.
 //
 // The same failed-flush contract through the engine's TestHooks seam (no LMDB involved) is
-// tests/store_test.cc AFailedFlushIsStickyAndLosesNothingAcknowledged; here the EIO also
-// reaches LMDB's own fdatasync inside mdb_txn_commit.
+// tests/store_test.cc AFailedFlushIsStickyAndLosesNothingAcknowledged.
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -278,7 +279,11 @@ TEST(FaultTest, AfterDiskFullTheStoreRefusesWritesUntilReopenedEvenWhenSpaceRetu
 
 TEST(FaultTest, FailedFdatasyncOnTheRealFileIsStickyAndLosesNothingAcknowledged) {
   testing::TempDir dir;
-  const ChildRun run = RunChild(dir.path(), 2, {"DURASTORE_FAULT_FLUSH_EIO_AFTER=20"});
+  // Every store file is faulted, so the EIO reaches the commit log's flush (the commit
+  // point), the checkpoint's flush of data.mdb or a new segment's, whichever comes first.
+  const ChildRun run = RunChild(dir.path(), 2,
+                                {"DURASTORE_FAULT_FLUSH_EIO_AFTER=20",
+                                 "DURASTORE_POWERLOSS_FILES=data.mdb,CHECKPOINT,wal.*"});
   ExpectCleanFailure(run, 2, Code::kIOError, "Input/output error");
   // A failed flush leaves unknown whether the failed batch reached the disk.
   auto found = VerifyAcknowledged(dir.path(), AckedPerWriter(run, 2), true);

@@ -1,12 +1,12 @@
 /* LD_PRELOAD library for the power-loss simulation (powerloss_test.cc).
  *
  * It watches the files named `data.mdb` (or the comma-separated names in
- * DURASTORE_POWERLOSS_FILES) inside the directory DURASTORE_POWERLOSS_DIR and, for each,
- * appends to `<file>.pl-log` every write that reached the page cache and every flush
- * that completed (record grammar: powerloss_log.h). After the test SIGKILLs the process,
- * the log and the file as it was at process start are enough to rebuild the file as a
- * power cut at that moment could have left it: everything up to the last completed
- * flush, plus any subset of the later writes' 4 KiB pages.
+ * DURASTORE_POWERLOSS_FILES, where a name ending in `*` matches every name it begins) inside the
+ * directory DURASTORE_POWERLOSS_DIR and, for each, appends to `<file>.pl-log` every write that
+ * reached the page cache and every flush that completed (record grammar: powerloss_log.h). After
+ * the test SIGKILLs the process, the log and the file as it was at process start are enough to
+ * rebuild the file as a power cut at that moment could have left it: everything up to the last
+ * completed flush, plus any subset of the later writes' 4 KiB pages.
  *
  * The log needs no fsync of its own: only the process is killed, the kernel keeps
  * everything written to the log's page cache.
@@ -51,7 +51,7 @@
 
 #include "powerloss_log.h"
 
-enum { kMaxFds = 65536, kMaxFiles = 8, kDsyncBit = 0x100, kIovBatch = 64 };
+enum { kMaxFds = 65536, kMaxFiles = 64, kDsyncBit = 0x100, kIovBatch = 64 };
 
 struct TrackedFile {
   char path[PATH_MAX];
@@ -221,7 +221,11 @@ static int FileIndexFor(const char* path) {
   for (const char* p = names; *p != '\0';) {
     const char* end = strchr(p, ',');
     size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len == blen && strncmp(p, base, len) == 0) match = 1;
+    if (len > 0 && p[len - 1] == '*') {
+      if (blen >= len - 1 && strncmp(p, base, len - 1) == 0) match = 1;
+    } else if (len == blen && strncmp(p, base, len) == 0) {
+      match = 1;
+    }
     p += len + (end ? 1 : 0);
   }
   if (!match) return -1;

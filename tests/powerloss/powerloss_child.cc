@@ -14,6 +14,8 @@
 //   batches round-robin over the writers (printing "ACK <w> <n>" after each), calls
 //   Store::Flush, prints "FLUSHED", idles 0..10 ms and starts over. When "FLUSHED" is the
 //   last line printed, nothing was committed since the last flush.
+// The store checkpoints every 64 KiB of log or 20 ms, with 1 MiB log segments, so the
+// cuts also fall during checkpoints and the reuse of segments.
 // Every line is one write(2), so a line is either whole or absent after SIGKILL.
 #include <unistd.h>
 
@@ -125,6 +127,11 @@ int main(int argc, char** argv) {
   durastore::Options options;
   options.durability = sync ? durastore::Durability::kSync : durastore::Durability::kNoSync;
   options.flush_method = durastore::FlushMethod::kFdatasync;
+  // Checkpoints every 64 KiB of log (or 20 ms) and 1 MiB segments, so cuts land during
+  // checkpoints and segment reuse as well as between them.
+  options.checkpoint_log_bytes = 64 << 10;
+  options.checkpoint_interval_ms = 20;
+  options.log_segment_size = 1 << 20;
   auto store = Store::Open(argv[1], options);
   if (!store.ok()) Die("open", store.status());
   if ((*store)->GetPipelineStats().using_io_uring) {

@@ -6,15 +6,28 @@
 // nested transaction (a failing batch leaves no trace; the rest of its group commits),
 // commits the group once and flushes once (group commit).
 //
+// Commit point: every group becomes one record of a sequential commit log (wal.* files),
+// written before the group's LMDB transaction commits and made durable by one fdatasync
+// per group; LMDB is written without flushes and made durable by background checkpoints.
+// Open replays the log after the last checkpoint (docs/architecture.md).
+//
 // Durability (per store default, overridable per commit):
-//  - kSync: Commit returns only after the batch is on stable storage; it survives a
-//    process crash and power loss.
-//  - kNoSync: Commit returns once the batch is applied to the file (page cache); it
-//    survives a process crash. On power loss or an OS crash, kNoSync commits made since
-//    the last flush may be lost and - as with SQLite synchronous=OFF and LMDB MDB_NOSYNC,
-//    because the OS may write pages out of order - the store may be left unreadable.
-//    Use kNoSync only for data you can rebuild; Store::Flush hardens everything so far.
-//    A kSync caller is never acknowledged by an unflushed commit.
+//  - kSync: Commit returns only after the flush covering the batch's log record
+//    completed; it survives a process crash and power loss.
+//  - kNoSync: Commit returns once the batch's log record is written (page cache); it
+//    survives a process crash. On power loss or an OS crash, kNoSync commits whose record
+//    was not yet flushed are lost - at most Options::background_flush_ms worth, since the
+//    log is flushed that often when nobody asks - and the store always reopens, at the
+//    last record that reached the disk whole. Store::Flush hardens everything so far.
+//    A kSync caller is never acknowledged by an unflushed record.
+//  - Dequeues (leases and delivery counts) are logged like kNoSync commits: after a power
+//    cut, delivery-count increments of the last background_flush_ms may be lost; after a
+//    process crash, none.
+//
+// Visibility: readers (reads, tails, dequeues) see a group as soon as its LMDB
+// transaction commits, which is after its log record is written and before that record
+// is flushed: a kSync group can be visible for up to one flush before it is durable, and
+// a power cut in that window loses it although a reader saw it.
 //
 // Failure: if a flush or commit fails with an IO error the store refuses every later
 // write with Unavailable (sticky error) until it is reopened: the file's state after a
@@ -22,7 +35,7 @@
 //
 // Thread-safety: every method is thread-safe, except that Close and destruction must not
 // race with other calls on the same Store. Close waits for batches already handed to
-// Commit/CommitAsync, flushes, and then fails later calls with Unavailable.
+// Commit/CommitAsync, flushes, checkpoints, and then fails later calls with Unavailable.
 #ifndef DURASTORE_STORE_H_
 #define DURASTORE_STORE_H_
 
@@ -63,6 +76,15 @@ struct Options {
   FlushMethod flush_method = FlushMethod::kAuto;
   // Most batches the committer takes into one group.
   size_t max_group_size = 4096;
+  // A checkpoint (flush of data.mdb, after which older log segments are reused) starts
+  // once this many log bytes were written since the last one, or this long after it if
+  // anything was written. It runs beside commits; recovery replays at most about this much.
+  uint64_t checkpoint_log_bytes = uint64_t{64} << 20;
+  int64_t checkpoint_interval_ms = 30'000;
+  // Largest size of a new commit-log segment (new segments start at 1 MiB and double).
+  uint64_t log_segment_size = uint64_t{16} << 20;
+  // Log records nobody waits for (kNoSync commits, dequeues) are flushed within this.
+  int64_t background_flush_ms = 100;
 };
 
 struct CommitOptions {
@@ -83,10 +105,13 @@ struct CommitResult {
 
 // Figures about the commit pipeline since Open (for load tools and monitoring).
 struct PipelineStats {
-  uint64_t groups = 0;          // LMDB write transactions committed
-  uint64_t batches = 0;         // batches committed (including dequeues)
-  uint64_t failed_batches = 0;  // batches rolled back alone
-  uint64_t flushes = 0;         // flushes (fdatasync / io_uring fsync) completed
+  uint64_t groups = 0;            // groups committed (one log record and LMDB transaction each)
+  uint64_t batches = 0;           // batches committed (including dequeues)
+  uint64_t failed_batches = 0;    // batches rolled back alone
+  uint64_t flushes = 0;           // commit-log flushes completed (each one fdatasync per segment)
+  uint64_t checkpoints = 0;       // checkpoints completed (each one fdatasync of data.mdb)
+  uint64_t log_bytes = 0;         // commit-log bytes written since Open
+  uint64_t replayed_records = 0;  // log records Open replayed (0 after a clean Close)
   uint64_t map_resizes = 0;
   bool using_io_uring = false;
 };

@@ -1,0 +1,365 @@
+#include "commit_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "crc32c.h"
+#include "file_util.h"
+#include "status_macros.h"
+
+namespace durastore::internal {
+namespace {
+
+constexpr char kSegmentMagic[8] = {'D', 'S', 'W', 'A', 'L', '0', '0', '1'};
+constexpr std::string_view kSegmentPrefix = "wal.";
+
+void PutLe(char* out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * i));
+}
+uint64_t GetLe(const char* in, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
+std::string SegmentPath(const std::string& dir, uint64_t slot) {
+  return dir + "/" + std::string(kSegmentPrefix) + std::to_string(slot);
+}
+
+std::string SegmentHeader(uint64_t log_id, uint64_t slot, uint64_t size) {
+  std::string h(kSegmentHeaderSize, '\0');
+  std::memcpy(h.data(), kSegmentMagic, 8);
+  PutLe(h.data() + 8, log_id, 8);
+  PutLe(h.data() + 16, slot, 8);
+  PutLe(h.data() + 24, size, 8);
+  PutLe(h.data() + 32, Crc32cExtend(0, h.data(), 32), 4);
+  return h;
+}
+
+// The record checksum covers the log id too, so a segment of another store never chains.
+uint32_t RecordCrc(uint64_t log_id, const char* header_tail, std::string_view ops) {
+  char id[8];
+  PutLe(id, log_id, 8);
+  uint32_t crc = Crc32cExtend(0, id, 8);
+  crc = Crc32cExtend(crc, header_tail, kRecordHeaderSize - 4);
+  return Crc32cExtend(crc, ops.data(), ops.size());
+}
+
+struct SegmentFile {
+  uint64_t slot = 0;
+  uint64_t size = 0;
+  int fd = -1;
+};
+
+// Every `wal.<n>` segment of `dir` with a valid header of this log, by slot.
+Result<std::vector<SegmentFile>> ListSegments(const std::string& dir, uint64_t log_id) {
+  std::vector<SegmentFile> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("cannot list " + dir, errno);
+  std::vector<uint64_t> slots;
+  while (dirent* e = readdir(d)) {
+    std::string_view name(e->d_name);
+    if (!name.starts_with(kSegmentPrefix)) continue;
+    std::string digits(name.substr(kSegmentPrefix.size()));
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    slots.push_back(std::stoull(digits));
+  }
+  closedir(d);
+  std::sort(slots.begin(), slots.end());
+  for (uint64_t slot : slots) {
+    std::string path = SegmentPath(dir, slot);
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      Status s = ErrnoStatus("cannot open " + path, errno);
+      for (auto& f : out) ::close(f.fd);
+      return s;
+    }
+    char h[40];
+    struct stat st;
+    bool valid = ::pread(fd, h, sizeof(h), 0) == static_cast<ssize_t>(sizeof(h)) &&
+                 std::memcmp(h, kSegmentMagic, 8) == 0 && GetLe(h + 8, 8) == log_id &&
+                 GetLe(h + 16, 8) == slot && GetLe(h + 32, 4) == Crc32cExtend(0, h, 32) &&
+                 ::fstat(fd, &st) == 0 && GetLe(h + 24, 8) <= static_cast<uint64_t>(st.st_size);
+    if (!valid) {
+      // A segment whose creation a crash interrupted: never part of the chain.
+      ::close(fd);
+      continue;
+    }
+    out.push_back({slot, GetLe(h + 24, 8), fd});
+  }
+  return out;
+}
+
+// Reads the record at `offset` of `seg` if it is whole, of this log and numbered `lsn`.
+bool ReadRecord(const SegmentFile& seg, uint64_t log_id, uint64_t offset, uint64_t lsn,
+                std::string* ops) {
+  if (offset < kSegmentHeaderSize || offset + kRecordHeaderSize > seg.size) return false;
+  char h[kRecordHeaderSize];
+  if (::pread(seg.fd, h, sizeof(h), static_cast<off_t>(offset)) != sizeof(h)) return false;
+  uint64_t length = GetLe(h + 4, 4);
+  if (GetLe(h + 8, 8) != lsn || length == 0 || length > seg.size - offset - kRecordHeaderSize) {
+    return false;
+  }
+  ops->resize(length);
+  if (!ReadFull(seg.fd, ops->data(), length, offset + kRecordHeaderSize)) return false;
+  return GetLe(h, 4) == RecordCrc(log_id, h + 4, *ops);
+}
+
+}  // namespace
+
+int Fdatasync(int fd) {
+  for (;;) {
+    if (::fdatasync(fd) == 0) return 0;
+    if (errno != EINTR) return errno;
+  }
+}
+
+Result<LogScan> ScanLog(const std::string& dir, uint64_t log_id, LogPosition from,
+                        uint64_t first_lsn,
+                        const std::function<Status(uint64_t lsn, std::string_view ops)>& apply) {
+  auto listed = ListSegments(dir, log_id);
+  if (!listed.ok()) return listed.status();
+  std::vector<SegmentFile> segs = std::move(*listed);
+  struct Closer {
+    std::vector<SegmentFile>& s;
+    ~Closer() {
+      for (auto& f : s) ::close(f.fd);
+    }
+  } closer{segs};
+
+  LogScan scan;
+  scan.last_lsn = first_lsn - 1;
+  const SegmentFile* seg = nullptr;
+  for (const auto& s : segs) {
+    if (s.slot == from.slot) seg = &s;
+  }
+  uint64_t offset = from.offset;
+  std::string ops;
+  for (uint64_t lsn = first_lsn;; ++lsn) {
+    if (seg == nullptr || !ReadRecord(*seg, log_id, offset, lsn, &ops)) {
+      // The chain goes on at the start of whichever segment begins with this LSN.
+      seg = nullptr;
+      for (const auto& s : segs) {
+        if (ReadRecord(s, log_id, kSegmentHeaderSize, lsn, &ops)) {
+          seg = &s;
+          offset = kSegmentHeaderSize;
+          break;
+        }
+      }
+      if (seg == nullptr) return scan;  // the tail
+    }
+    Status s = apply(lsn, ops);
+    if (!s.ok()) return s;
+    offset += kRecordHeaderSize + ops.size();
+    scan.last_lsn = lsn;
+    ++scan.records;
+    scan.bytes += ops.size();
+  }
+}
+
+Result<std::unique_ptr<CommitLog>> CommitLog::Open(Config cfg, uint64_t next_lsn) {
+  std::unique_ptr<CommitLog> log(new CommitLog(std::move(cfg)));
+  Status s = log->LoadSegments();
+  if (!s.ok()) return s;
+  log->next_lsn_ = next_lsn;
+  log->written_lsn_ = log->flushed_lsn_ = next_lsn - 1;
+  auto first = log->NextSegment(kSegmentHeaderSize + kRecordHeaderSize);
+  if (!first.ok()) return first.status();
+  log->current_ = *first;
+  log->offset_ = kSegmentHeaderSize;
+  log->in_use_.push_back(log->current_);
+  log->flusher_ = std::thread([p = log.get()] { p->RunFlusher(); });
+  return log;
+}
+
+Status CommitLog::LoadSegments() {
+  ASSIGN_OR_RETURN(auto files, ListSegments(cfg_.dir, cfg_.log_id));
+  for (const auto& f : files) {
+    all_.push_back(std::make_unique<Segment>(Segment{f.slot, f.size, f.fd}));
+    free_.push_back(all_.back().get());  // recovery replayed them: all reusable
+  }
+  return Status::OK();
+}
+
+CommitLog::~CommitLog() {
+  if (flusher_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    flusher_.join();
+  }
+  for (auto& s : all_) ::close(s->fd);
+}
+
+Result<CommitLog::Segment*> CommitLog::NextSegment(uint64_t need) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The smallest free segment that holds the record.
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if ((*it)->size >= need && (best == free_.end() || (*it)->size < (*best)->size)) best = it;
+    }
+    if (best != free_.end()) {
+      Segment* seg = *best;
+      free_.erase(best);
+      return seg;
+    }
+  }
+  // A new segment: zeros, flushed, then its header, flushed, then its directory entry.
+  // A file whose header is missing or names a larger size than it has (creation cut
+  // short) is ignored by ListSegments and overwritten here later.
+  uint64_t slot = 0;
+  for (const auto& s : all_) slot = std::max(slot, s->slot + 1);
+  constexpr uint64_t kMiB = uint64_t{1} << 20;
+  uint64_t size = std::max(next_new_size_, (need + kMiB - 1) / kMiB * kMiB);
+  next_new_size_ = std::min(cfg_.segment_size, next_new_size_ * 2);
+  std::string path = SegmentPath(cfg_.dir, slot);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
+  Status s;
+  std::string zeros(kMiB, '\0');
+  for (uint64_t at = kSegmentHeaderSize; s.ok() && at < size; at += zeros.size()) {
+    s = WriteFull(fd, zeros.data(), std::min<uint64_t>(zeros.size(), size - at), at);
+  }
+  std::string header = SegmentHeader(cfg_.log_id, slot, size);
+  for (int step = 0; step < 2 && s.ok(); ++step) {
+    if (step == 1) s = WriteFull(fd, header.data(), header.size(), 0);
+    int err = s.ok() ? cfg_.sync(fd) : 0;
+    if (err != 0) s = ErrnoStatus("flush of new log segment " + path, err);
+  }
+  if (s.ok()) s = SyncDirectory(cfg_.dir);
+  if (!s.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return s;
+  }
+  all_.push_back(std::make_unique<Segment>(Segment{slot, size, fd}));
+  return all_.back().get();
+}
+
+Status CommitLog::Append(uint64_t lsn, std::string_view ops) {
+  if (lsn != next_lsn_) return Status::Corruption("commit log: LSN out of order (a bug)");
+  if (ops.size() > UINT32_MAX) {
+    return Status::ResourceExhausted("a group's commit-log record exceeds 4 GiB");
+  }
+  const uint64_t need = kRecordHeaderSize + ops.size();
+  if (offset_ + need > current_->size) {
+    ASSIGN_OR_RETURN(Segment * next, NextSegment(kSegmentHeaderSize + need));
+    current_ = next;
+    offset_ = kSegmentHeaderSize;
+    std::lock_guard<std::mutex> lock(mu_);
+    in_use_.push_back(next);
+  }
+  char h[kRecordHeaderSize];
+  PutLe(h + 4, ops.size(), 4);
+  PutLe(h + 8, lsn, 8);
+  PutLe(h, RecordCrc(cfg_.log_id, h + 4, ops), 4);
+  iovec iov[2] = {{h, sizeof(h)}, {const_cast<char*>(ops.data()), ops.size()}};
+  uint64_t at = offset_;
+  ssize_t n = ::pwritev(current_->fd, iov, 2, static_cast<off_t>(at));
+  if (n < 0) return ErrnoStatus("commit log write to wal." + std::to_string(current_->slot), errno);
+  // A short write (a full disk reports ENOSPC on the retry) finishes part by part.
+  auto done = static_cast<uint64_t>(n);
+  if (done < sizeof(h)) {
+    RETURN_IF_ERROR(WriteFull(current_->fd, h + done, sizeof(h) - done, at + done));
+    done = sizeof(h);
+  }
+  if (done < need) {
+    RETURN_IF_ERROR(
+        WriteFull(current_->fd, ops.data() + (done - sizeof(h)), need - done, at + done));
+  }
+  offset_ += need;
+  ++next_lsn_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    written_lsn_ = lsn;
+    appended_bytes_ += need;
+    if (dirty_.empty() || dirty_.back() != current_->fd) dirty_.push_back(current_->fd);
+  }
+  return Status::OK();
+}
+
+void CommitLog::RequestFlush() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    flush_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+int CommitLog::WaitFlushed(uint64_t lsn) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (flushed_lsn_ < lsn && flush_error_ == 0) {
+    flush_requested_ = true;
+    cv_.notify_all();
+  }
+  flushed_cv_.wait(lock, [&] { return flushed_lsn_ >= lsn || flush_error_ != 0; });
+  return flushed_lsn_ >= lsn ? 0 : flush_error_;
+}
+
+void CommitLog::Release(LogPosition keep) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find_if(in_use_.begin(), in_use_.end(),
+                         [&](Segment* s) { return s->slot == keep.slot; });
+  if (it == in_use_.end()) return;
+  free_.insert(free_.end(), in_use_.begin(), it);
+  in_use_.erase(in_use_.begin(), it);
+}
+
+uint64_t CommitLog::appended_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return appended_bytes_;
+}
+uint64_t CommitLog::flushes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return flushes_;
+}
+uint64_t CommitLog::segments() const { return all_.size(); }
+
+void CommitLog::RunFlusher() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const auto interval = std::chrono::milliseconds(cfg_.background_flush_ms);
+  for (;;) {
+    // A requested flush starts at once; an unrequested tail is flushed within the interval.
+    cv_.wait_for(lock, interval,
+                 [this] { return stop_ || (flush_requested_ && written_lsn_ > flushed_lsn_); });
+    if (flush_error_ != 0 || written_lsn_ <= flushed_lsn_) {
+      flush_requested_ = false;
+      if (stop_) return;
+      continue;
+    }
+    const uint64_t target = written_lsn_;
+    std::vector<int> fds;
+    fds.swap(dirty_);
+    flush_requested_ = false;
+    lock.unlock();
+    int err = 0;
+    for (int fd : fds) {
+      err = cfg_.sync(fd);
+      if (err != 0) break;
+    }
+    lock.lock();
+    ++flushes_;
+    if (err == 0) {
+      flushed_lsn_ = target;
+    } else {
+      flush_error_ = err;
+    }
+    flushed_cv_.notify_all();
+    lock.unlock();
+    cfg_.on_flushed(target, err);
+    lock.lock();
+  }
+}
+
+}  // namespace durastore::internal
