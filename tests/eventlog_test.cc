@@ -2,6 +2,7 @@
 // positions, reads, tail reads, truncation and deletion, validation.
 #include "durastore/eventlog.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -298,6 +299,23 @@ TEST_F(EventLogTest, ReadAfterTimesOutEmpty) {
   ASSERT_OK(events);
   EXPECT_TRUE(events->empty());
   EXPECT_GE(waited, std::chrono::milliseconds(190));
+}
+
+TEST_F(EventLogTest, ReadAfterWithTheLongestWaitBlocksUntilACommit) {
+  // now + milliseconds::max() used to overflow into the past and return at once.
+  std::atomic<bool> returned{false};
+  Result<std::vector<eventlog::PositionedEvent>> events = Status::Unavailable("not run");
+  std::thread reader([&] {
+    events = eventlog::ReadAfter(*store_, 0, 10, std::chrono::milliseconds::max());
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(returned) << "ReadAfter with milliseconds::max() returned without a commit";
+  ASSERT_OK(Append("s", 1, {"wakes"}));
+  reader.join();
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].event.payload, "wakes");
 }
 
 TEST_F(EventLogTest, PayloadsRoundTripByteExact) {

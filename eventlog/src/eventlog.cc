@@ -20,6 +20,7 @@
 #include "lmdb_env.h"
 #include "status_macros.h"
 #include "store_internal.h"
+#include "time_math.h"
 
 namespace durastore::eventlog {
 namespace {
@@ -492,7 +493,7 @@ Result<std::vector<PositionedEvent>> ReadAfterOnce(Store& store, uint64_t after,
 Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
                                                size_t max_count, std::chrono::milliseconds wait) {
   if (max_count == 0) return Status::InvalidArgument("ReadAfter max_count must be >= 1");
-  auto deadline = std::chrono::steady_clock::now() + wait;
+  const auto deadline = durastore::internal::DeadlineAfter(wait);
   for (;;) {
     // Taken before the read: a commit after it wakes the wait below. Using the committed
     // position (not after_position) keeps deleted events from turning this into a spin.
