@@ -1233,6 +1233,28 @@ TEST_F(ProviderTest, QueueMessageForAnInstanceWithHistoryButNoRecordIsDelivered)
   EXPECT_EQ(Payloads(f->item.messages), (std::vector<std::string>{"q"}));
 }
 
+// Six events of 15 MiB: the event log cuts a read page at 64 MiB, so paging by "fewer
+// than max_count events" stopped after four and returned a truncated history with OK.
+TEST_F(ProviderTest, HistoryLargerThanOneReadPageComesBackWhole) {
+  constexpr size_t kEventBytes = 15u << 20;
+  Events big;
+  for (uint64_t id = 1; id <= 6; ++id) big.push_back(Ev(id, std::string(kEventBytes, 'a' + id)));
+  ASSERT_OK(p().AppendWithExecution("big", 1, big));
+  auto expect_whole = [&](const Events& got, const char* via) {
+    ASSERT_EQ(got.size(), big.size()) << via;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].event_id, big[i].event_id) << via;
+      EXPECT_TRUE(got[i].payload == big[i].payload) << via << ": event " << i + 1 << " differs";
+    }
+  };
+  expect_whole(History("big"), "Read");
+  expect_whole(History("big", 1), "ReadWithExecution");
+  Enqueue(QueueItem("big", "q"));
+  auto f = Fetch();
+  ASSERT_TRUE(f.has_value());
+  expect_whole(f->item.history, "FetchOrchestrationItem");
+}
+
 TEST_F(ProviderTest, QueueMessageNextToAStartMessageIsDelivered) {
   Enqueue(QueueItem("n", "q"));
   Enqueue(StartItem("n", "s", "Named", "1.0.0"));

@@ -367,8 +367,8 @@ Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64
 
 }  // namespace
 
-Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
-                                         const ReadOptions& options) {
+Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
+                                const ReadOptions& options) {
   RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
   if (options.max_count == 0) return Status::InvalidArgument("ReadOptions.max_count must be >= 1");
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
@@ -376,7 +376,8 @@ Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, 
   ASSIGN_OR_RETURN(PartitionState p, LoadPartition(r.txn.get(), r.t(), sid, partition));
   if (!p.exists) return Status::NotFound(Where(stream, partition) + " does not exist");
 
-  std::vector<Event> out;
+  EventPage page;
+  std::vector<Event>& out = page.events;
   std::string prefix = PartitionKey(sid, partition);
   Cursor cur(r.txn.get(), r.t().events);
   MDB_val k, v;
@@ -405,7 +406,13 @@ Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, 
     rc = options.backward ? cur.Prev(&k, &v) : cur.Next(&k, &v);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading events");
-  return out;
+  // The loop stopped at max_count or max_bytes with the cursor on an event of this
+  // partition that was not returned: that is where the next page starts.
+  if (rc == 0 && HasPrefix(View(k), prefix)) {
+    ASSIGN_OR_RETURN(uint64_t next, SequenceOfKey(View(k)));
+    page.next_sequence = next;
+  }
+  return page;
 }
 
 Result<uint64_t> LatestPartition(Store& store, std::string_view stream) {
