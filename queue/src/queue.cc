@@ -281,6 +281,22 @@ Result<LeaseState*> FindLive(LeaseTable& leases, const LeaseToken& token, int64_
   return lease;
 }
 
+// Runs the caller's accept predicate without the lease mutex, which the committer holds
+// (ApplyGroup) while it applies a group: caller code must not run under an engine lock (it
+// may call GetCounters, which takes the mutex, or be slow and stall every reader). Only the
+// committer thread changes the table, and it is running this, so nothing changes meanwhile;
+// no LeaseState pointer is held across the call.
+bool RunAccept(LeaseTable& leases, const queue::DequeueOptions& options,
+               const queue::Candidate& candidate) {
+  struct Relock {
+    std::mutex& mu;
+    ~Relock() { mu.lock(); }
+  };
+  leases.mu.unlock();
+  Relock relock{leases.mu};
+  return options.accept(candidate);
+}
+
 bool PassesFilter(const std::vector<queue::AttributeMatch>& filter, const MessageMeta& m) {
   for (const auto& match : filter) {
     const Attribute* found = nullptr;
@@ -344,6 +360,25 @@ const LeaseState* LeaseTable::LiveLeaseOfGroup(uint32_t queue_id, const std::str
                                                int64_t now_ms) const {
   const LeaseState* l = LeaseOfGroup(queue_id, group);
   return l != nullptr && l->locked_until_ms > now_ms ? l : nullptr;
+}
+
+QueueLocks LeaseTable::LiveLocksOf(uint32_t queue_id, int64_t now_ms) const {
+  QueueLocks out;
+  for (const auto& [token, lease] : leases_) {
+    if (lease.queue_id != queue_id || lease.locked_until_ms <= now_ms) continue;
+    for (uint64_t id : lease.message_ids) {
+      auto m = locked_msgs_.find(id);
+      if (m != locked_msgs_.end() && m->second == token) out.messages.insert(id);
+    }
+  }
+  for (auto g = locked_groups_.lower_bound({queue_id, std::string()});
+       g != locked_groups_.end() && g->first.first == queue_id; ++g) {
+    auto lease = leases_.find(g->second);
+    if (lease != leases_.end() && lease->second.locked_until_ms > now_ms) {
+      out.groups.insert(g->first.second);
+    }
+  }
+  return out;
 }
 
 LeaseState* LeaseTable::Find(const LeaseToken& token) {
@@ -549,8 +584,9 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
             continue;
           }
         }
-        bool accepted = PassesFilter(options.filter, m) &&
-                        (!options.accept || options.accept(CandidateView(ctx.txn, t, id, m)));
+        bool accepted =
+            PassesFilter(options.filter, m) &&
+            (!options.accept || RunAccept(leases, options, CandidateView(ctx.txn, t, id, m)));
         if (!accepted) {
           if (grouped) skipped_groups.push_back(m.group_key);
           continue;
@@ -704,12 +740,43 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
 }
 
 namespace {
-bool GroupIsLeased(MDB_txn* txn, const internal::Tables& t, const internal::LeaseTable& leases,
-                   uint32_t queue_id, uint64_t id, int64_t now) {
-  auto m = internal::LoadMessage(txn, t, id);
-  return m.ok() && !m->group_key.empty() &&
-         leases.LiveLeaseOfGroup(queue_id, m->group_key, now) != nullptr;
+
+// Counts queue `q`'s messages in read transaction `txn` against a copy of its locks: no
+// engine mutex is held here, so a long scan never delays a commit.
+Result<Counters> CountMessages(MDB_txn* txn, const internal::Tables& t,
+                               const internal::QueueInfo& q, const internal::QueueLocks& locks,
+                               int64_t now) {
+  Counters c;
+  c.dead_lettered = q.dead_lettered;
+  std::string prefix = internal::QueuePrefix(q.id);
+  internal::Cursor cur(txn, t.q_ready);
+  MDB_val k, v;
+  int rc = cur.Seek(prefix, &k, &v);
+  for (; rc == 0 && internal::HasPrefix(internal::View(k), prefix); rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(internal::ReadyEntry e, internal::ParseReadyKey(internal::View(k)));
+    if (e.visible_at > now) {
+      ++c.delayed;
+      continue;
+    }
+    if (locks.messages.contains(e.id)) {
+      ++c.leased;
+      continue;
+    }
+    if (q.options.group_mode) {
+      // A record that does not decode is Corruption here as in FindEligible, not "ready".
+      ASSIGN_OR_RETURN(internal::MessageMeta m, internal::LoadMessage(txn, t, e.id));
+      if (!m.group_key.empty() && locks.groups.contains(m.group_key)) {
+        ++c.leased;  // arrived for a group under a live lease: not deliverable yet
+        continue;
+      }
+    }
+    if (c.ready == 0) c.oldest_ready_age_ms = now - e.visible_at;
+    ++c.ready;
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return internal::LmdbStatus(rc, "scanning queue");
+  return c;
 }
+
 }  // namespace
 
 Result<Counters> GetCounters(Store& store, std::string_view queue) {
@@ -718,32 +785,14 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   const internal::Tables& t = env->tables();
   ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
-  Counters c;
-  c.dead_lettered = q.dead_lettered;
   int64_t now = store.clock().NowMs();
-  internal::LeaseTable& leases = StoreInternal::Leases(store);
-  std::lock_guard<std::mutex> lock(leases.mu);
-  std::string prefix = internal::QueuePrefix(q.id);
-  internal::Cursor cur(txn.get(), t.q_ready);
-  MDB_val k, v;
-  int rc = cur.Seek(prefix, &k, &v);
-  for (; rc == 0 && internal::HasPrefix(internal::View(k), prefix); rc = cur.Next(&k, &v)) {
-    ASSIGN_OR_RETURN(internal::ReadyEntry e, internal::ParseReadyKey(internal::View(k)));
-    const int64_t visible_at = e.visible_at;
-    const uint64_t id = e.id;
-    if (visible_at > now) {
-      ++c.delayed;
-    } else if (leases.LiveLeaseOfMessage(id, now) != nullptr) {
-      ++c.leased;
-    } else if (q.options.group_mode && GroupIsLeased(txn.get(), t, leases, q.id, id, now)) {
-      ++c.leased;  // arrived for a group under a live lease: not deliverable yet
-    } else {
-      if (c.ready == 0) c.oldest_ready_age_ms = now - visible_at;
-      ++c.ready;
-    }
+  internal::QueueLocks locks;
+  {
+    internal::LeaseTable& leases = StoreInternal::Leases(store);
+    std::lock_guard<std::mutex> lock(leases.mu);
+    locks = leases.LiveLocksOf(q.id, now);
   }
-  if (rc != 0 && rc != MDB_NOTFOUND) return internal::LmdbStatus(rc, "scanning queue");
-  return c;
+  return CountMessages(txn.get(), t, q, locks, now);
 }
 
 Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
