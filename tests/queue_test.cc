@@ -3,7 +3,9 @@
 #include "durastore/queue.h"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -850,6 +852,38 @@ TEST_F(QueueTest, AnUndecodableMessageInAGroupModeQueueIsCorruptionForCounters) 
   // It used to be counted "ready" by the counters while a dequeue reported Corruption.
   EXPECT_CODE(queue::GetCounters(*store_, "q"), kCorruption);
   EXPECT_CODE(queue::Dequeue(*store_, "q"), kCorruption);
+}
+
+// NewToken runs on the committer thread: a getrandom failure other than EINTR used to
+// make it spin forever; now it fails the dequeue.
+TEST(LeaseTokenSourceTest, AFailingRandomSourceIsAnIoErrorNotASpin) {
+  auto no_syscall = [](void*, size_t, unsigned) -> ssize_t {
+    errno = ENOSYS;
+    return -1;
+  };
+  auto token = internal::NewToken(no_syscall);
+  EXPECT_CODE(token, kIOError);
+  EXPECT_NE(token.status().message().find("getrandom"), std::string::npos)
+      << token.status().ToString();
+  auto nothing = [](void*, size_t, unsigned) -> ssize_t { return 0; };
+  EXPECT_CODE(internal::NewToken(nothing), kIOError);
+}
+
+TEST(LeaseTokenSourceTest, InterruptedAndShortReadsAreRetriedUntilTheTokenIsFull) {
+  static int calls;
+  calls = 0;
+  auto flaky = [](void* buf, size_t len, unsigned) -> ssize_t {
+    if (++calls % 2 == 1) {
+      errno = EINTR;
+      return -1;
+    }
+    std::memset(buf, 0xab, 1);  // one byte at a time
+    return len > 0 ? 1 : 0;
+  };
+  auto token = internal::NewToken(flaky);
+  ASSERT_OK(token);
+  EXPECT_EQ(token->ToHex(), "abababababababababababababababab");
+  EXPECT_EQ(calls, 32);
 }
 
 TEST_F(QueueTest, CountersAreExact) {

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 
 #include "durastore/limits.h"
@@ -252,16 +253,28 @@ Status MoveToDeadLetter(WriteContext& ctx, std::string_view from_name, QueueInfo
   return Status::OK();
 }
 
-LeaseToken NewToken() {
+}  // namespace
+
+Result<LeaseToken> NewToken(RandomSource random) {
   LeaseToken t;
   size_t got = 0;
   while (got < t.bytes.size()) {
-    ssize_t n = getrandom(t.bytes.data() + got, t.bytes.size() - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-    // EINTR: retry. getrandom cannot otherwise fail for 16 bytes once the pool is ready.
+    ssize_t n = random(t.bytes.data() + got, t.bytes.size() - got, 0);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+      continue;
+    }
+    const int err = errno;
+    if (n < 0 && err == EINTR) continue;
+    // Anything else (ENOSYS, EFAULT, a source returning nothing) will not change on a retry,
+    // and this runs on the committer thread: fail the dequeue instead of spinning.
+    return Status::IOError("getrandom for a lease token failed: " +
+                           std::string(n < 0 ? std::strerror(err) : "no bytes returned"));
   }
   return t;
 }
+
+namespace {
 
 Status LockLostUnknown(const LeaseToken& token) {
   return Status::LockLost("lease " + token.ToHex() +
@@ -666,7 +679,7 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
   int64_t lock_ms =
       options.lock_duration_ms > 0 ? options.lock_duration_ms : q.options.lock_duration_ms;
   LeaseState lease;
-  lease.token = NewToken();
+  ASSIGN_OR_RETURN(lease.token, NewToken());  // before any change to the lease table
   lease.queue_id = q.id;
   lease.queue = std::string(queue);
   lease.grouped = grouped;

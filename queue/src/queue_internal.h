@@ -2,6 +2,8 @@
 #ifndef DURASTORE_QUEUE_INTERNAL_H_
 #define DURASTORE_QUEUE_INTERNAL_H_
 
+#include <sys/random.h>
+
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -79,6 +81,11 @@ class LeaseTable {
   std::unordered_map<uint64_t, queue::LeaseToken> locked_msgs_;
   std::map<std::pair<uint32_t, std::string>, queue::LeaseToken> locked_groups_;
 };
+
+// A fresh random lease token from `random` (getrandom's signature; the parameter is the
+// test seam). Retries EINTR; any other failure is an IOError, never a retry loop.
+using RandomSource = ssize_t (*)(void* buf, size_t len, unsigned flags);
+Result<queue::LeaseToken> NewToken(RandomSource random = ::getrandom);
 
 Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op);
 Status ApplyConfigureQueue(WriteContext& ctx, const ConfigureQueueOp& op);
