@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <latch>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "../orchestration-layer/src/provider_internal.h"
 #include "durastore/batch.h"
 #include "durastore/clock.h"
 #include "durastore/orchestration/admin.h"
@@ -329,6 +331,30 @@ TEST_F(ProviderTest, ProvidersSharingAStoreShareQueuesAndLocks) {
   ASSERT_TRUE(f->has_value());
   EXPECT_EQ((*f)->item.instance, "a");
   EXPECT_FALSE(Fetch().has_value());  // locked through the other provider
+}
+
+// Session records are read-modify-written under a mutex. It used to be one static mutex
+// for the process, so a session call on one Store waited for session calls on any other.
+TEST_F(ProviderTest, SessionCallsOfUnrelatedStoresDoNotShareAMutex) {
+  TempDir other_dir;
+  auto other = OpenOrDie(other_dir.path());
+  ASSERT_NE(other, nullptr);
+  auto other_provider = Provider::Open(*other);
+  ASSERT_TRUE(other_provider.ok()) << other_provider.status().ToString();
+  auto mine = internal::SessionMutexOf(*store_);
+  EXPECT_EQ(mine, internal::SessionMutexOf(*store_));  // shared by this store's Providers
+  ASSERT_NE(mine, internal::SessionMutexOf(*other));
+
+  // Hold the other store's session mutex: session calls on this store still complete.
+  std::unique_lock hold(*internal::SessionMutexOf(*other));
+  auto renewed = std::async(std::launch::async,
+                            [this] { return p().RenewSessionLock({"owner"}, 1'000, 1'000); });
+  const bool finished = renewed.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  hold.unlock();
+  EXPECT_TRUE(finished) << "a session call waited for another store's session mutex";
+  auto result = renewed.get();
+  ASSERT_OK(result);
+  EXPECT_EQ(*result, 0u);
 }
 
 TEST_F(ProviderTest, PayloadBytesComeBackUnchanged) {
