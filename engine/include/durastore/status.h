@@ -34,6 +34,10 @@ enum class Code : uint8_t {
 // Returns the stable name of a code, e.g. "LockLost".
 std::string_view CodeName(Code code);
 
+namespace internal {
+class StatusDetail;  // the engine's access to the LMDB return code behind a Status
+}  // namespace internal
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
@@ -74,10 +78,12 @@ class [[nodiscard]] Status {
   bool operator==(Code code) const { return code_ == code; }
 
  private:
+  friend class internal::StatusDetail;
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
 
   Code code_ = Code::kOk;
   bool transient_ = false;
+  int lmdb_rc_ = 0;  // the LMDB (or errno) return code this Status was mapped from; 0: none
   std::string message_;
 };
 
