@@ -39,7 +39,7 @@ class QueueTest : public testing::QueueFixture {
     ASSERT_OK(store_->Commit(Batch().Enqueue(q, payload, options)));
   }
   // Closes the store, writes `value` under `key` in its LMDB table `table` as damage would,
-  // and reopens it.
+  // and reopens it. An empty `key` means the table's first key with its last byte cut off.
   void PutRaw(const char* table, std::string_view key, std::string_view value) {
     store_.reset();
     MDB_env* env = nullptr;
@@ -50,7 +50,16 @@ class QueueTest : public testing::QueueFixture {
     MDB_dbi dbi = 0;
     ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
     ASSERT_EQ(mdb_dbi_open(txn, table, 0, &dbi), 0);
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    std::string damaged(key);
+    if (damaged.empty()) {
+      MDB_cursor* cur = nullptr;
+      ASSERT_EQ(mdb_cursor_open(txn, dbi, &cur), 0);
+      MDB_val first, unused;
+      ASSERT_EQ(mdb_cursor_get(cur, &first, &unused, MDB_FIRST), 0);
+      damaged.assign(static_cast<const char*>(first.mv_data), first.mv_size - 1);
+      mdb_cursor_close(cur);
+    }
+    MDB_val k{damaged.size(), damaged.data()};
     MDB_val v{value.size(), const_cast<char*>(value.data())};
     ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
     ASSERT_EQ(mdb_txn_commit(txn), 0);
@@ -884,6 +893,16 @@ TEST(LeaseTokenSourceTest, InterruptedAndShortReadsAreRetriedUntilTheTokenIsFull
   ASSERT_OK(token);
   EXPECT_EQ(token->ToHex(), "abababababababababababababababab");
   EXPECT_EQ(calls, 32);
+}
+
+// A malformed attribute-index key used to be skipped silently (while a malformed
+// group-index key was Corruption): both are Corruption through the one checked reader.
+TEST_F(QueueTest, AMalformedAttributeIndexKeyIsCorruption) {
+  Enqueue("q", "m", WithAttrs({{"activity", "1"}}));
+  ASSERT_NO_FATAL_FAILURE(PutRaw("q_attrs", "", ""));  // the key with a 7-byte message id
+  EXPECT_CODE(queue::PeekMessages(*store_, "q", "activity", "1", 10), kCorruption);
+  EXPECT_CODE(store_->Commit(Batch().DeleteMessages("q", "activity", "1")), kCorruption);
+  EXPECT_EQ(CountersOf("q").ready, 1u);  // nothing was deleted
 }
 
 TEST_F(QueueTest, CountersAreExact) {

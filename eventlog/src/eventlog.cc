@@ -252,9 +252,10 @@ Status ApplyAppend(WriteContext& ctx, const durastore::internal::AppendOp& op) {
       std::string kkey = prefix + e.key;
       auto existing = Get(ctx.txn, t.event_keys, kkey);
       if (existing.ok()) {
+        ASSIGN_OR_RETURN(uint64_t used_by, KeyU64(*existing, 8, 0, "event-key index value"));
         return Status::AlreadyExists(Where(op.stream, op.partition) + ": event key '" +
                                      Printable(e.key) + "' is already used by sequence " +
-                                     std::to_string(GetU64(*existing)));
+                                     std::to_string(used_by));
       }
       if (existing.status().code() != Code::kNotFound) return existing.status();
       std::string seq_bytes;

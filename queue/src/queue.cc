@@ -92,6 +92,13 @@ std::string AttrPrefix(uint32_t qid, std::string_view name, std::string_view val
   return k;
 }
 
+// The message id of an attribute-index key under `prefix` (AttrPrefix). The length bytes
+// in the prefix make any other key under it impossible unless the index is damaged, so a
+// key of another length is Corruption (as for the group index), never skipped.
+Result<uint64_t> AttrIndexId(std::string_view key, std::string_view prefix) {
+  return KeyU64(key, prefix.size() + 8, prefix.size(), "queue attribute-index");
+}
+
 template <typename Vec>
 std::string_view Bytes(const Vec* v) {
   if (v == nullptr) return {};
@@ -530,7 +537,8 @@ Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMe
     MDB_val k, v;
     int rc = cur.Seek(prefix, &k, &v);
     for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-      if (View(k).size() == prefix.size() + 8) ids.push_back(GetU64(View(k), prefix.size()));
+      ASSIGN_OR_RETURN(uint64_t id, AttrIndexId(View(k), prefix));
+      ids.push_back(id);
     }
     if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning attributes");
   }
@@ -833,8 +841,7 @@ Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
   int rc = cur.Seek(prefix, &k, &v);
   for (; rc == 0 && out.size() < limit && internal::HasPrefix(internal::View(k), prefix);
        rc = cur.Next(&k, &v)) {
-    if (internal::View(k).size() != prefix.size() + 8) continue;  // a longer value
-    uint64_t id = internal::GetU64(internal::View(k), prefix.size());
+    ASSIGN_OR_RETURN(uint64_t id, internal::AttrIndexId(internal::View(k), prefix));
     ASSIGN_OR_RETURN(internal::MessageMeta m, internal::LoadMessage(txn.get(), t, id));
     ASSIGN_OR_RETURN(auto payload, internal::Get(txn.get(), t.q_payloads, internal::IdKey(id)));
     out.push_back(Message{id, std::string(payload), std::move(m.group_key), std::move(m.attributes),
