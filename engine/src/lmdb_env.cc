@@ -71,7 +71,7 @@ Env::~Env() {
 
 int Env::fd() const {
   mdb_filehandle_t fd = -1;
-  mdb_env_get_fd(env_, &fd);
+  if (mdb_env_get_fd(env_, &fd) != 0) return -1;  // (only for a null env: never once open)
   return fd;
 }
 

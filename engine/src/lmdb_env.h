@@ -149,7 +149,7 @@ class Env {
 
   MDB_env* raw() const { return env_; }
   const Tables& tables() const { return tables_; }
-  int fd() const;
+  int fd() const;  // the data file descriptor; -1 if LMDB cannot give it
 
   Result<ReadTxn> BeginRead();
   // Only the committer writes. `nosync`: commit without any flush (kNoSync groups).
