@@ -347,6 +347,8 @@ static void test_batch_append_commit_and_read_partition(fixture* f) {
   CHECK(ev[0].sequence == 1 && ev[1].sequence == 2);
   CHECK(ev[1].key_len == 0 && EQ(ev[1].payload, ev[1].payload_len, "second"));
   CHECK(ev[0].appended_at_ms == kStart);
+  uint64_t next_sequence = 0;
+  CHECK(!ds_events_next_sequence(read, &next_sequence)); /* the whole partition */
   ds_events_free(read);
 
   ds_read_options options;
@@ -356,7 +358,23 @@ static void test_batch_append_commit_and_read_partition(fixture* f) {
   CHECK_OK(ds_log_read_partition(f->store, LIT("orders"), 1, &options, &read, &err));
   ev = ds_events_items(read, &n);
   CHECK(n == 1 && ev[0].sequence == 2);
+  CHECK(ds_events_next_sequence(read, &next_sequence) && next_sequence == 1);
   ds_events_free(read);
+  /* A page cut by max_bytes also says more follow. */
+  ds_read_options_init(&options);
+  options.max_bytes = 1;
+  CHECK_OK(ds_log_read_partition(f->store, LIT("orders"), 1, &options, &read, &err));
+  ds_events_items(read, &n);
+  CHECK(n == 1 && ds_events_next_sequence(read, NULL));
+  CHECK(ds_events_next_sequence(read, &next_sequence) && next_sequence == 2);
+  ds_events_free(read);
+  options.has_from_sequence = true;
+  options.from_sequence = next_sequence;
+  CHECK_OK(ds_log_read_partition(f->store, LIT("orders"), 1, &options, &read, &err));
+  ev = ds_events_items(read, &n);
+  CHECK(n == 1 && ev[0].sequence == 2 && !ds_events_next_sequence(read, &next_sequence));
+  ds_events_free(read);
+  CHECK(!ds_events_next_sequence(NULL, NULL));
 
   uint64_t* partitions = NULL;
   CHECK_OK(ds_log_list_partitions(f->store, LIT("orders"), &partitions, &n, &err));
@@ -381,6 +399,7 @@ static void test_batch_append_commit_and_read_partition(fixture* f) {
   CHECK(EQ(ev[2].stream, ev[2].stream_len, "orders") && ev[2].partition == 2);
   CHECK(EQ(ev[2].payload, ev[2].payload_len, "third"));
   CHECK(ev[0].position < ev[1].position && ev[1].position < ev[2].position);
+  CHECK(!ds_events_next_sequence(read, NULL)); /* tail reads do not page by sequence */
   ds_events_free(read);
   CHECK_OK(ds_log_read_after(f->store, position, 10, 0, &read, &err));
   CHECK(ds_events_items(read, &n) == NULL && n == 0);

@@ -100,15 +100,17 @@ uint64_t VerifyStreams(Store& store, const Model& model, std::set<std::string>& 
     EXPECT_EQ(info->event_count, last) << "writer " << w;
     // Page through the partition: a long run's events exceed one read's byte limit.
     uint64_t next = 1;
-    while (next <= last) {
+    bool more = last > 0;
+    while (more) {
       eventlog::ReadOptions options;
       options.from_sequence = next;
       options.max_count = 4096;
       auto events = eventlog::ReadPartition(store, crash::Stream(w), 1, options);
       EXPECT_TRUE(events.ok()) << events.status().ToString();
-      if (!events.ok() || events->empty()) break;
+      if (!events.ok() || events->events.empty()) break;
+      more = !events->reached_end();
       bool damaged = false;
-      for (const eventlog::Event& e : *events) {
+      for (const eventlog::Event& e : events->events) {
         if (e.sequence != next || e.payload != crash::Payload(w, next)) {
           ADD_FAILURE() << "writer " << w << ": event " << next << " missing or wrong (found "
                         << e.sequence << ")";

@@ -2,6 +2,7 @@
 // positions, reads, tail reads, truncation and deletion, validation.
 #include "durastore/eventlog.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -36,7 +37,7 @@ class EventLogTest : public ::testing::Test {
     EXPECT_TRUE(events.ok()) << events.status().ToString();
     std::vector<std::string> out;
     if (events.ok()) {
-      for (auto& e : *events) out.push_back(e.payload);
+      for (auto& e : events->events) out.push_back(e.payload);
     }
     return out;
   }
@@ -58,8 +59,8 @@ TEST_F(EventLogTest, SequencesAreGaplessPerPartitionFromOne) {
   EXPECT_EQ(other->appends[0].first_sequence, 1u);  // partitions are independent
   auto events = eventlog::ReadPartition(*store_, "s", 1);
   ASSERT_OK(events);
-  ASSERT_EQ(events->size(), 3u);
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*events)[i].sequence, i + 1);
+  ASSERT_EQ(events->events.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(events->events[i].sequence, i + 1);
 }
 
 TEST_F(EventLogTest, PositionsIncreaseInCommitOrderAcrossStreams) {
@@ -130,7 +131,7 @@ TEST_F(EventLogTest, TheSameEventKeyIsFreeInAnotherPartition) {
   EXPECT_OK(store_->Commit(Batch().Append("s", 2, {EventData{"a", "k"}})));
   auto events = eventlog::ReadPartition(*store_, "s", 2);
   ASSERT_OK(events);
-  EXPECT_EQ((*events)[0].key, "k");
+  EXPECT_EQ(events->events[0].key, "k");
 }
 
 TEST_F(EventLogTest, ReadForwardBackwardFromAndMaxCount) {
@@ -154,6 +155,58 @@ TEST_F(EventLogTest, ReadForwardBackwardFromAndMaxCount) {
   EXPECT_TRUE(Payloads("s", 1, o).empty());
   o.max_count = 0;
   EXPECT_CODE(eventlog::ReadPartition(*store_, "s", 1, o), kInvalidArgument);
+}
+
+// A page stops at max_count or at max_bytes; only next_sequence says whether more follow.
+TEST_F(EventLogTest, PagesSayWhereTheNextPageStartsUntilThePartitionEnd) {
+  ASSERT_OK(Append("s", 1, {std::string(100, 'a'), std::string(100, 'b'), "c"}));
+  ASSERT_OK(Append("s", 2, {"other partition"}));
+  ReadOptions o;
+  o.max_bytes = 150;  // cut by bytes, far below max_count
+  auto page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_FALSE(page->reached_end());
+  EXPECT_EQ(page->next_sequence, 2u);
+  o.from_sequence = page->next_sequence;
+  o.max_bytes = 1000;
+  page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  EXPECT_EQ(page->events.size(), 2u);
+  EXPECT_TRUE(page->reached_end());  // the next key belongs to partition 2
+
+  o = ReadOptions();
+  o.max_count = 3;  // exactly the partition: a full page that still reached the end
+  page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  EXPECT_EQ(page->events.size(), 3u);
+  EXPECT_TRUE(page->reached_end());
+  o.max_count = 2;
+  page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  EXPECT_EQ(page->next_sequence, 3u);
+
+  o = ReadOptions();
+  o.backward = true;
+  o.max_count = 2;
+  page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  EXPECT_EQ(page->next_sequence, 1u);
+  o.from_sequence = page->next_sequence;
+  page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].payload, std::string(100, 'a'));
+  EXPECT_TRUE(page->reached_end());
+
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 3)));
+  o = ReadOptions();
+  o.max_count = 1;
+  page = eventlog::ReadPartition(*store_, "s", 1, o);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].sequence, 3u);
+  EXPECT_TRUE(page->reached_end());
 }
 
 TEST_F(EventLogTest, ReadsAreBoundedByBytesButReturnAtLeastOneEvent) {
@@ -300,6 +353,23 @@ TEST_F(EventLogTest, ReadAfterTimesOutEmpty) {
   EXPECT_GE(waited, std::chrono::milliseconds(190));
 }
 
+TEST_F(EventLogTest, ReadAfterWithTheLongestWaitBlocksUntilACommit) {
+  // now + milliseconds::max() used to overflow into the past and return at once.
+  std::atomic<bool> returned{false};
+  Result<std::vector<eventlog::PositionedEvent>> events = Status::Unavailable("not run");
+  std::thread reader([&] {
+    events = eventlog::ReadAfter(*store_, 0, 10, std::chrono::milliseconds::max());
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(returned) << "ReadAfter with milliseconds::max() returned without a commit";
+  ASSERT_OK(Append("s", 1, {"wakes"}));
+  reader.join();
+  ASSERT_OK(events);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].event.payload, "wakes");
+}
+
 TEST_F(EventLogTest, PayloadsRoundTripByteExact) {
   std::string binary("\0\x01\xff\0tail", 8);
   std::string mib(1 << 20, '\0');
@@ -307,10 +377,10 @@ TEST_F(EventLogTest, PayloadsRoundTripByteExact) {
   ASSERT_OK(Append("s", 1, {binary, "", mib}));
   auto events = eventlog::ReadPartition(*store_, "s", 1);
   ASSERT_OK(events);
-  ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[0].payload, binary);
-  EXPECT_EQ((*events)[1].payload, "");
-  EXPECT_EQ((*events)[2].payload, mib);
+  ASSERT_EQ(events->events.size(), 3u);
+  EXPECT_EQ(events->events[0].payload, binary);
+  EXPECT_EQ(events->events[1].payload, "");
+  EXPECT_EQ(events->events[2].payload, mib);
 }
 
 TEST_F(EventLogTest, BinaryStreamKeysWork) {

@@ -64,8 +64,8 @@ TEST_F(LimitsTest, AnEventKeyAtTheLimitIsAcceptedAndStoredWhole) {
   ASSERT_OK(store_->Commit(Batch().Append("s", 1, std::vector<eventlog::EventData>{{"p", key}})));
   auto events = eventlog::ReadPartition(*store_, "s", 1);
   ASSERT_OK(events);
-  ASSERT_EQ(events->size(), 1u);
-  EXPECT_EQ((*events)[0].key, key);
+  ASSERT_EQ(events->events.size(), 1u);
+  EXPECT_EQ(events->events[0].key, key);
 }
 
 TEST_F(LimitsTest, QueueNameAndGroupKeyAtTheLimitAreAcceptedAndStoredWhole) {

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <latch>
 #include <map>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "../orchestration-layer/src/provider_internal.h"
 #include "durastore/batch.h"
 #include "durastore/clock.h"
 #include "durastore/orchestration/admin.h"
@@ -329,6 +331,30 @@ TEST_F(ProviderTest, ProvidersSharingAStoreShareQueuesAndLocks) {
   ASSERT_TRUE(f->has_value());
   EXPECT_EQ((*f)->item.instance, "a");
   EXPECT_FALSE(Fetch().has_value());  // locked through the other provider
+}
+
+// Session records are read-modify-written under a mutex. It used to be one static mutex
+// for the process, so a session call on one Store waited for session calls on any other.
+TEST_F(ProviderTest, SessionCallsOfUnrelatedStoresDoNotShareAMutex) {
+  TempDir other_dir;
+  auto other = OpenOrDie(other_dir.path());
+  ASSERT_NE(other, nullptr);
+  auto other_provider = Provider::Open(*other);
+  ASSERT_TRUE(other_provider.ok()) << other_provider.status().ToString();
+  auto mine = internal::SessionMutexOf(*store_);
+  EXPECT_EQ(mine, internal::SessionMutexOf(*store_));  // shared by this store's Providers
+  ASSERT_NE(mine, internal::SessionMutexOf(*other));
+
+  // Hold the other store's session mutex: session calls on this store still complete.
+  std::unique_lock hold(*internal::SessionMutexOf(*other));
+  auto renewed = std::async(std::launch::async,
+                            [this] { return p().RenewSessionLock({"owner"}, 1'000, 1'000); });
+  const bool finished = renewed.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  hold.unlock();
+  EXPECT_TRUE(finished) << "a session call waited for another store's session mutex";
+  auto result = renewed.get();
+  ASSERT_OK(result);
+  EXPECT_EQ(*result, 0u);
 }
 
 TEST_F(ProviderTest, PayloadBytesComeBackUnchanged) {
@@ -1231,6 +1257,28 @@ TEST_F(ProviderTest, QueueMessageForAnInstanceWithHistoryButNoRecordIsDelivered)
   EXPECT_EQ(f->item.instance, "h");
   EXPECT_EQ(f->item.history, (Events{Ev(1, "started")}));
   EXPECT_EQ(Payloads(f->item.messages), (std::vector<std::string>{"q"}));
+}
+
+// Six events of 15 MiB: the event log cuts a read page at 64 MiB, so paging by "fewer
+// than max_count events" stopped after four and returned a truncated history with OK.
+TEST_F(ProviderTest, HistoryLargerThanOneReadPageComesBackWhole) {
+  constexpr size_t kEventBytes = 15u << 20;
+  Events big;
+  for (uint64_t id = 1; id <= 6; ++id) big.push_back(Ev(id, std::string(kEventBytes, 'a' + id)));
+  ASSERT_OK(p().AppendWithExecution("big", 1, big));
+  auto expect_whole = [&](const Events& got, const char* via) {
+    ASSERT_EQ(got.size(), big.size()) << via;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].event_id, big[i].event_id) << via;
+      EXPECT_TRUE(got[i].payload == big[i].payload) << via << ": event " << i + 1 << " differs";
+    }
+  };
+  expect_whole(History("big"), "Read");
+  expect_whole(History("big", 1), "ReadWithExecution");
+  Enqueue(QueueItem("big", "q"));
+  auto f = Fetch();
+  ASSERT_TRUE(f.has_value());
+  expect_whole(f->item.history, "FetchOrchestrationItem");
 }
 
 TEST_F(ProviderTest, QueueMessageNextToAStartMessageIsDelivered) {

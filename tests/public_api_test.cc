@@ -42,8 +42,8 @@ TEST(PublicApiTest, AppendEnqueueDequeueAckRoundTrip) {
 
     auto events = durastore::eventlog::ReadPartition(**store, "order-1", 1);
     ASSERT_TRUE(events.ok());
-    ASSERT_EQ(events->size(), 1u);
-    EXPECT_EQ(events->at(0).payload, "created");
+    ASSERT_EQ(events->events.size(), 1u);
+    EXPECT_EQ(events->events.at(0).payload, "created");
     EXPECT_EQ(*(*store)->Get("orders/1"), "emailed");
     EXPECT_LE(durastore::limits::kMaxStreamKey, 511u);
   }

@@ -3,7 +3,9 @@
 #include "durastore/queue.h"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -11,9 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include <lmdb.h>
+
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
 #include "queue_fixture.h"
+#include "queue_internal.h"
+#include "store_internal.h"
 #include "test_util.h"
 
 namespace durastore {
@@ -32,7 +38,43 @@ class QueueTest : public testing::QueueFixture {
   void Enqueue(std::string_view q, std::string_view payload, EnqueueOptions options = {}) {
     ASSERT_OK(store_->Commit(Batch().Enqueue(q, payload, options)));
   }
+  // Closes the store, writes `value` under `key` in its LMDB table `table` as damage would,
+  // and reopens it. An empty `key` means the table's first key with its last byte cut off.
+  void PutRaw(const char* table, std::string_view key, std::string_view value) {
+    store_.reset();
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
+    ASSERT_EQ(mdb_env_open(env, dir_.path().c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    MDB_dbi dbi = 0;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    ASSERT_EQ(mdb_dbi_open(txn, table, 0, &dbi), 0);
+    std::string damaged(key);
+    if (damaged.empty()) {
+      MDB_cursor* cur = nullptr;
+      ASSERT_EQ(mdb_cursor_open(txn, dbi, &cur), 0);
+      MDB_val first, unused;
+      ASSERT_EQ(mdb_cursor_get(cur, &first, &unused, MDB_FIRST), 0);
+      damaged.assign(static_cast<const char*>(first.mv_data), first.mv_size - 1);
+      mdb_cursor_close(cur);
+    }
+    MDB_val k{damaged.size(), damaged.data()};
+    MDB_val v{value.size(), const_cast<char*>(value.data())};
+    ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    Open();
+  }
 };
+
+std::string BigEndian(uint64_t v, int bytes) {
+  std::string out;
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(v >> shift));
+  }
+  return out;
+}
 
 EnqueueOptions WithAttrs(std::vector<Attribute> attrs) {
   EnqueueOptions o;
@@ -733,6 +775,134 @@ TEST_F(QueueTest, GroupModeCountsMessagesOfALeasedGroupAsLeased) {
   auto c = CountersOf("q");
   EXPECT_EQ(c.leased, 2u);
   EXPECT_EQ(c.ready, 1u);
+}
+
+TEST_F(QueueTest, CountersSeeLiveLeasesOfTheirOwnQueueOnly) {
+  QueueOptions grouped;
+  grouped.group_mode = true;
+  grouped.lock_duration_ms = 1000;
+  Configure("g", grouped);
+  QueueOptions plain;
+  plain.lock_duration_ms = 1000;
+  Configure("p", plain);
+  Enqueue("g", "a1", WithGroup("A"));
+  Enqueue("g", "b1", WithGroup("B"));
+  Enqueue("p", "x1");
+  Enqueue("p", "x2");
+  DequeueOptions two;
+  two.max_messages = 2;
+  auto p_lease = Take("p", two);
+  ASSERT_TRUE(p_lease.has_value());
+  auto g_lease = Take("g");
+  ASSERT_TRUE(g_lease.has_value());
+  EXPECT_EQ(g_lease->group_key, "A");
+  Enqueue("g", "a2", WithGroup("A"));  // joins a leased group
+  Enqueue("g", "none");                // no group: never held back by a group lease
+  Enqueue("p", "x3");
+  auto g = CountersOf("g");
+  EXPECT_EQ(g.leased, 2u);  // a1 (its lease) and a2 (its group's lease)
+  EXPECT_EQ(g.ready, 2u);   // b1, none
+  auto p = CountersOf("p");
+  EXPECT_EQ(p.leased, 2u);
+  EXPECT_EQ(p.ready, 1u);
+  clock_.Advance(1000);  // every lease expires: their messages are ready again
+  g = CountersOf("g");
+  EXPECT_EQ(g.leased, 0u);
+  EXPECT_EQ(g.ready, 4u);
+  p = CountersOf("p");
+  EXPECT_EQ(p.leased, 0u);
+  EXPECT_EQ(p.ready, 3u);
+  auto again = Take("p");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(CountersOf("p").leased, 1u);
+  ASSERT_OK(store_->Commit(Batch().Ack(again->token)));
+  EXPECT_EQ(CountersOf("p").leased, 0u);
+  EXPECT_EQ(CountersOf("p").ready, 2u);
+}
+
+// The predicate is caller code run by the committer: it must not run under the lease
+// mutex (it used to, so a predicate calling GetCounters deadlocked the store).
+TEST_F(QueueTest, AcceptPredicateRunsWithoutTheLeaseMutex) {
+  Enqueue("q", "a");
+  Enqueue("q", "b");
+  std::mutex& lease_mu = StoreInternal::Leases(*store_).mu;
+  int calls = 0;
+  bool mutex_was_free = true;
+  std::optional<queue::Counters> seen;
+  DequeueOptions options;
+  options.accept = [&](const queue::Candidate&) {
+    ++calls;
+    if (!lease_mu.try_lock()) {
+      mutex_was_free = false;
+      return false;
+    }
+    lease_mu.unlock();
+    auto counters = queue::GetCounters(*store_, "q");  // takes the mutex itself
+    if (counters.ok()) seen = *counters;
+    return calls > 1;  // skip the first: the scan goes on after the predicate
+  };
+  auto lease = Take("q", options);
+  EXPECT_TRUE(mutex_was_free);
+  EXPECT_EQ(calls, 2);
+  ASSERT_TRUE(lease.has_value());
+  EXPECT_EQ(lease->messages[0].payload, "b");
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->ready, 2u);
+  EXPECT_EQ(CountersOf("q").leased, 1u);
+}
+
+TEST_F(QueueTest, AnUndecodableMessageInAGroupModeQueueIsCorruptionForCounters) {
+  QueueOptions options;
+  options.group_mode = true;
+  Configure("q", options);
+  auto committed = store_->Commit(Batch().Enqueue("q", "m", WithGroup("A")));
+  ASSERT_OK(committed);
+  ASSERT_NO_FATAL_FAILURE(PutRaw("q_msgs", BigEndian(committed->message_ids[0], 8), "garbage"));
+  // It used to be counted "ready" by the counters while a dequeue reported Corruption.
+  EXPECT_CODE(queue::GetCounters(*store_, "q"), kCorruption);
+  EXPECT_CODE(queue::Dequeue(*store_, "q"), kCorruption);
+}
+
+// NewToken runs on the committer thread: a getrandom failure other than EINTR used to
+// make it spin forever; now it fails the dequeue.
+TEST(LeaseTokenSourceTest, AFailingRandomSourceIsAnIoErrorNotASpin) {
+  auto no_syscall = [](void*, size_t, unsigned) -> ssize_t {
+    errno = ENOSYS;
+    return -1;
+  };
+  auto token = internal::NewToken(no_syscall);
+  EXPECT_CODE(token, kIOError);
+  EXPECT_NE(token.status().message().find("getrandom"), std::string::npos)
+      << token.status().ToString();
+  auto nothing = [](void*, size_t, unsigned) -> ssize_t { return 0; };
+  EXPECT_CODE(internal::NewToken(nothing), kIOError);
+}
+
+TEST(LeaseTokenSourceTest, InterruptedAndShortReadsAreRetriedUntilTheTokenIsFull) {
+  static int calls;
+  calls = 0;
+  auto flaky = [](void* buf, size_t len, unsigned) -> ssize_t {
+    if (++calls % 2 == 1) {
+      errno = EINTR;
+      return -1;
+    }
+    std::memset(buf, 0xab, 1);  // one byte at a time
+    return len > 0 ? 1 : 0;
+  };
+  auto token = internal::NewToken(flaky);
+  ASSERT_OK(token);
+  EXPECT_EQ(token->ToHex(), "abababababababababababababababab");
+  EXPECT_EQ(calls, 32);
+}
+
+// A malformed attribute-index key used to be skipped silently (while a malformed
+// group-index key was Corruption): both are Corruption through the one checked reader.
+TEST_F(QueueTest, AMalformedAttributeIndexKeyIsCorruption) {
+  Enqueue("q", "m", WithAttrs({{"activity", "1"}}));
+  ASSERT_NO_FATAL_FAILURE(PutRaw("q_attrs", "", ""));  // the key with a 7-byte message id
+  EXPECT_CODE(queue::PeekMessages(*store_, "q", "activity", "1", 10), kCorruption);
+  EXPECT_CODE(store_->Commit(Batch().DeleteMessages("q", "activity", "1")), kCorruption);
+  EXPECT_EQ(CountersOf("q").ready, 1u);  // nothing was deleted
 }
 
 TEST_F(QueueTest, CountersAreExact) {

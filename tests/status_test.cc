@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "durastore/queue.h"
 
 namespace durastore {
@@ -44,6 +47,28 @@ TEST(StatusTest, ResultHoldsAValueOrAnError) {
   EXPECT_EQ(e.status().message(), "gone");
   Result<int> from_ok = Status::OK();  // an OK status is not a value
   EXPECT_FALSE(from_ok.ok());
+}
+
+TEST(StatusTest, ResultReportsItsStateLikeStdOptional) {
+  Result<std::string> v = std::string("x");
+  EXPECT_TRUE(v.has_value());
+  EXPECT_TRUE(static_cast<bool>(v));
+  EXPECT_EQ(v.value_or("fallback"), "x");
+  Result<std::string> e = Status::Busy("held");
+  EXPECT_FALSE(e.has_value());
+  EXPECT_FALSE(e);
+  EXPECT_EQ(e.value_or("fallback"), "fallback");
+  EXPECT_EQ(std::move(e).value_or("moved fallback"), "moved fallback");
+  EXPECT_EQ(std::move(v).value_or("fallback"), "x");
+}
+
+TEST(StatusDeathTest, ValueOfAnErrorAbortsWithTheStatusMessage) {
+  Result<int> e = Status::NotFound("stream 'gone' does not exist");
+  EXPECT_DEATH((void)e.value(), "Result::value\\(\\) called on an error: NotFound: stream 'gone'");
+  EXPECT_DEATH((void)*e, "NotFound: stream 'gone' does not exist");
+  Result<std::string> s = Status::IOError("disk on fire");
+  EXPECT_DEATH((void)s->size(), "IOError: disk on fire");
+  EXPECT_DEATH((void)std::move(s).value(), "IOError: disk on fire");
 }
 
 TEST(LeaseTokenTest, HexRoundTrip) {

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
+#include "lmdb_env.h"
 #include "store_internal.h"
 #include "test_util.h"
 
@@ -20,6 +22,53 @@ namespace {
 using eventlog::ExpectedVersion;
 using testing::OpenOrDie;
 using testing::TempDir;
+
+// The committer grows the map and retries on MDB_MAP_FULL: decided by the LMDB return code
+// the Status carries, not by searching the message for "MDB_MAP_FULL".
+TEST(LmdbEnvTest, MapFullIsRecognisedByItsReturnCodeNotItsText) {
+  Status full = internal::LmdbStatus(MDB_MAP_FULL, "put");
+  EXPECT_EQ(full.code(), Code::kResourceExhausted);
+  EXPECT_TRUE(internal::IsMapFull(full));
+  Status copied = full;
+  EXPECT_TRUE(internal::IsMapFull(copied));
+  EXPECT_FALSE(internal::IsMapFull(
+      Status::ResourceExhausted("value names MDB_MAP_FULL: Environment mapsize limit reached")));
+  EXPECT_FALSE(internal::IsMapFull(internal::LmdbStatus(ENOSPC, "put")));
+  EXPECT_FALSE(internal::IsMapFull(Status::OK()));
+  EXPECT_TRUE(internal::LmdbStatus(MDB_SUCCESS, "put").ok());
+}
+
+// EINVAL from LMDB means durastore misused it: never "the caller's input is wrong".
+TEST(LmdbEnvTest, LmdbEinvalIsAnInternalErrorNotInvalidArgument) {
+  Status s = internal::LmdbStatus(EINVAL, "mdb_cursor_get");
+  EXPECT_EQ(s.code(), Code::kIOError) << s.ToString();
+  EXPECT_FALSE(s.retryable());
+  EXPECT_NE(s.message().find("misuse"), std::string::npos) << s.ToString();
+  EXPECT_EQ(internal::LmdbStatus(MDB_BAD_VALSIZE, "put").code(), Code::kInvalidArgument);
+}
+
+TEST(LmdbEnvTest, AFailedCursorOpenIsWhatTheFirstCursorCallReturns) {
+  TempDir dir;
+  auto env = internal::Env::Open(dir.path(), 1 << 20, 1 << 20);
+  ASSERT_OK(env);
+  MDB_txn* txn = nullptr;
+  MDB_txn* child = nullptr;
+  ASSERT_EQ(mdb_txn_begin((*env)->raw(), nullptr, 0, &txn), 0);
+  ASSERT_EQ(mdb_txn_begin((*env)->raw(), txn, 0, &child), 0);  // the parent is now blocked
+  {
+    internal::Cursor cur(txn, (*env)->tables().meta);
+    EXPECT_EQ(cur.open_rc(), MDB_BAD_TXN);
+    MDB_val k, v;
+    // Not LMDB's EINVAL for a null cursor (which read as InvalidArgument, later).
+    EXPECT_EQ(cur.First(&k, &v), MDB_BAD_TXN);
+    EXPECT_EQ(cur.Seek("key", &k, &v), MDB_BAD_TXN);
+    EXPECT_EQ(cur.Next(&k, &v), MDB_BAD_TXN);
+    Status s = internal::LmdbStatus(cur.Last(&k, &v), "scanning metadata");
+    EXPECT_NE(s.message().find("MDB_BAD_TXN"), std::string::npos) << s.ToString();
+  }
+  mdb_txn_abort(child);
+  mdb_txn_abort(txn);
+}
 
 TEST(StoreTest, OpenCreatesTheDirectoryAndReopensAfterClose) {
   TempDir dir;

@@ -10,7 +10,8 @@
 
 namespace durastore::internal {
 
-Status LmdbStatus(int rc, std::string_view what) {
+namespace {
+Status MapLmdbCode(int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + mdb_strerror(rc);
   switch (rc) {
     case MDB_SUCCESS:
@@ -37,13 +38,24 @@ Status LmdbStatus(int rc, std::string_view what) {
     case MDB_VERSION_MISMATCH:
       return Status::Corruption(std::move(msg));
     case MDB_BAD_VALSIZE:
-    case EINVAL:
       return Status::InvalidArgument(std::move(msg));
+    case EINVAL:
+      // LMDB's EINVAL means durastore called it wrongly (a bad transaction, table or flag):
+      // a bug here, not the caller's input (which is validated before LMDB sees it) and
+      // not damaged data (Corruption would send an operator to a backup). IOError is the
+      // code for "the storage layer failed, do not retry".
+      return Status::IOError(msg + " (internal misuse of LMDB: a durastore bug)");
     case EINTR:
       return Status::IOError(std::move(msg), /*transient=*/true);
     default:
       return Status::IOError(std::move(msg));
   }
+}
+}  // namespace
+
+Status LmdbStatus(int rc, std::string_view what) {
+  if (rc == MDB_SUCCESS) return Status::OK();
+  return StatusDetail::WithLmdbCode(MapLmdbCode(rc, what), rc);
 }
 
 ReadTxn::ReadTxn(ReadTxn&& o) noexcept : env_(o.env_), txn_(o.txn_), lock_(std::move(o.lock_)) {
@@ -61,7 +73,7 @@ Env::~Env() {
 
 int Env::fd() const {
   mdb_filehandle_t fd = -1;
-  mdb_env_get_fd(env_, &fd);
+  if (mdb_env_get_fd(env_, &fd) != 0) return -1;  // (only for a null env: never once open)
   return fd;
 }
 
@@ -70,8 +82,10 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
   std::unique_ptr<Env> env(new Env());
   int rc = mdb_env_create(&env->env_);
   if (rc != 0) return LmdbStatus(rc, "mdb_env_create");
-  mdb_env_set_maxdbs(env->env_, 32);
-  mdb_env_set_maxreaders(env->env_, 1024);
+  rc = mdb_env_set_maxdbs(env->env_, 32);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_set_maxdbs");
+  rc = mdb_env_set_maxreaders(env->env_, 1024);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_set_maxreaders");
   rc = mdb_env_set_mapsize(env->env_, initial_map_size);
   if (rc != 0) return LmdbStatus(rc, "mdb_env_set_mapsize");
   // NOSYNC | NOMETASYNC: commits never flush; the commit log is the commit point and a
@@ -82,19 +96,27 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
                     0644);
   if (rc != 0) return LmdbStatus(rc, "opening LMDB environment in " + dir);
   int dead = 0;
-  mdb_reader_check(env->env_, &dead);  // clear reader slots of dead processes
+  rc = mdb_reader_check(env->env_, &dead);  // clear reader slots of dead processes
+  if (rc != 0) return LmdbStatus(rc, "mdb_reader_check");
 
   MDB_envinfo info;
-  mdb_env_info(env->env_, &info);
+  rc = mdb_env_info(env->env_, &info);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_info");
   env->map_size_ = info.me_mapsize;
   // A meta page that names pages past the end of the file (a power cut that kept the meta
   // but not the data, after kNoSync commits) would make LMDB read beyond the mapping and
   // die of SIGBUS; report it as Corruption instead.
   MDB_stat stat;
+  rc = mdb_env_stat(env->env_, &stat);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_stat");
   struct stat file;
-  if (mdb_env_stat(env->env_, &stat) == 0 && ::stat((dir + "/data.mdb").c_str(), &file) == 0 &&
-      (static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize >
-          static_cast<uint64_t>(file.st_size)) {
+  const std::string data_file = dir + "/data.mdb";
+  if (::stat(data_file.c_str(), &file) != 0) {
+    const int err = errno;
+    return LmdbStatus(err, "stat of " + data_file);
+  }
+  if ((static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize >
+      static_cast<uint64_t>(file.st_size)) {
     return Status::Corruption("data.mdb is shorter than its meta page says (" +
                               std::to_string(file.st_size) + " bytes, last page " +
                               std::to_string(info.me_last_pgno) +

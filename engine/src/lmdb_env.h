@@ -20,7 +20,22 @@
 namespace durastore::internal {
 
 // Maps an LMDB (or errno) return code to a Status. `what` says which operation failed.
+// The Status carries `rc` (StatusDetail::LmdbCode), so the engine can react to one LMDB
+// error (MDB_MAP_FULL) without reading message text.
 Status LmdbStatus(int rc, std::string_view what);
+
+class StatusDetail {
+ public:
+  // The LMDB/errno return code `s` was mapped from by LmdbStatus; 0 for any other Status.
+  static int LmdbCode(const Status& s) { return s.lmdb_rc_; }
+
+ private:
+  friend Status LmdbStatus(int rc, std::string_view what);
+  static Status WithLmdbCode(Status s, int rc) {
+    s.lmdb_rc_ = rc;
+    return s;
+  }
+};
 
 inline MDB_val Val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 inline std::string_view View(const MDB_val& v) {
@@ -142,7 +157,7 @@ class Env {
 
   MDB_env* raw() const { return env_; }
   const Tables& tables() const { return tables_; }
-  int fd() const;
+  int fd() const;  // the data file descriptor; -1 if LMDB cannot give it
 
   Result<ReadTxn> BeginRead();
   // Only the committer writes (and Open before it starts). Commits never flush: the
@@ -168,10 +183,16 @@ class Env {
   std::vector<MDB_txn*> pool_;  // guarded by pool_mu_: reset read transactions
 };
 
-// Cursor RAII.
+// Cursor RAII. If mdb_cursor_open fails, open_rc() is its return code and every
+// positioning call returns that same code (never MDB_NOTFOUND), so the caller's usual
+// "rc != 0 && rc != MDB_NOTFOUND" check reports the open failure as what it is, at the
+// first call, instead of LMDB's EINVAL for a null cursor later.
 class Cursor {
  public:
-  Cursor(MDB_txn* txn, MDB_dbi dbi) { rc_ = mdb_cursor_open(txn, dbi, &cur_); }
+  Cursor(MDB_txn* txn, MDB_dbi dbi) {
+    rc_ = mdb_cursor_open(txn, dbi, &cur_);
+    if (rc_ != 0) cur_ = nullptr;  // (mdb_cursor_open never returns MDB_NOTFOUND)
+  }
   ~Cursor() {
     if (cur_ != nullptr) mdb_cursor_close(cur_);
   }
@@ -182,14 +203,18 @@ class Cursor {
   // Positions at the first key >= `key`. Returns MDB_NOTFOUND past the end.
   int Seek(std::string_view key, MDB_val* k, MDB_val* v) {
     *k = Val(key);
-    return mdb_cursor_get(cur_, k, v, MDB_SET_RANGE);
+    return Get(k, v, MDB_SET_RANGE);
   }
-  int First(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_FIRST); }
-  int Next(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_NEXT); }
-  int Prev(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_PREV); }
-  int Last(MDB_val* k, MDB_val* v) { return mdb_cursor_get(cur_, k, v, MDB_LAST); }
+  int First(MDB_val* k, MDB_val* v) { return Get(k, v, MDB_FIRST); }
+  int Next(MDB_val* k, MDB_val* v) { return Get(k, v, MDB_NEXT); }
+  int Prev(MDB_val* k, MDB_val* v) { return Get(k, v, MDB_PREV); }
+  int Last(MDB_val* k, MDB_val* v) { return Get(k, v, MDB_LAST); }
 
  private:
+  int Get(MDB_val* k, MDB_val* v, MDB_cursor_op op) {
+    return cur_ == nullptr ? rc_ : mdb_cursor_get(cur_, k, v, op);
+  }
+
   MDB_cursor* cur_ = nullptr;
   int rc_ = 0;
 };
@@ -209,11 +234,9 @@ int CursorDelete(MDB_cursor* cursor);
 // Deletes every key with `prefix`; returns how many.
 Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix);
 
-// True when `s` is the error LMDB returns for a full map (grow the map and retry).
-inline bool IsMapFull(const Status& s) {
-  return s.code() == Code::kResourceExhausted &&
-         s.message().find("MDB_MAP_FULL") != std::string::npos;
-}
+// True when `s` is the error LMDB returns for a full map (grow the map and retry): decided
+// by the return code LmdbStatus recorded, never by the message text.
+inline bool IsMapFull(const Status& s) { return StatusDetail::LmdbCode(s) == MDB_MAP_FULL; }
 
 inline bool HasPrefix(std::string_view s, std::string_view prefix) {
   return s.starts_with(prefix);  // (memcmp with a null pointer is undefined even for 0 bytes)

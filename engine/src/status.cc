@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "durastore/clock.h"
 #include "durastore/queue.h"
@@ -42,6 +44,15 @@ std::string Status::ToString() const {
   if (ok()) return "OK";
   return std::string(CodeName(code_)) + ": " + message_;
 }
+
+namespace internal {
+void AbortOnErrorAccess(const Status& status) {
+  std::fprintf(stderr, "durastore: Result::value() called on an error: %s\n",
+               status.ToString().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+}  // namespace internal
 
 namespace {
 class SystemClockImpl final : public Clock {

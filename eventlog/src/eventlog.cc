@@ -20,6 +20,7 @@
 #include "lmdb_env.h"
 #include "status_macros.h"
 #include "store_internal.h"
+#include "time_math.h"
 
 namespace durastore::eventlog {
 namespace {
@@ -251,9 +252,10 @@ Status ApplyAppend(WriteContext& ctx, const durastore::internal::AppendOp& op) {
       std::string kkey = prefix + e.key;
       auto existing = Get(ctx.txn, t.event_keys, kkey);
       if (existing.ok()) {
+        ASSIGN_OR_RETURN(uint64_t used_by, KeyU64(*existing, 8, 0, "event-key index value"));
         return Status::AlreadyExists(Where(op.stream, op.partition) + ": event key '" +
                                      Printable(e.key) + "' is already used by sequence " +
-                                     std::to_string(GetU64(*existing)));
+                                     std::to_string(used_by));
       }
       if (existing.status().code() != Code::kNotFound) return existing.status();
       std::string seq_bytes;
@@ -366,8 +368,8 @@ Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64
 
 }  // namespace
 
-Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
-                                         const ReadOptions& options) {
+Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
+                                const ReadOptions& options) {
   RETURN_IF_ERROR(durastore::internal::ValidateStreamKey(stream));
   if (options.max_count == 0) return Status::InvalidArgument("ReadOptions.max_count must be >= 1");
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
@@ -375,7 +377,8 @@ Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, 
   ASSIGN_OR_RETURN(PartitionState p, LoadPartition(r.txn.get(), r.t(), sid, partition));
   if (!p.exists) return Status::NotFound(Where(stream, partition) + " does not exist");
 
-  std::vector<Event> out;
+  EventPage page;
+  std::vector<Event>& out = page.events;
   std::string prefix = PartitionKey(sid, partition);
   Cursor cur(r.txn.get(), r.t().events);
   MDB_val k, v;
@@ -404,7 +407,13 @@ Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, 
     rc = options.backward ? cur.Prev(&k, &v) : cur.Next(&k, &v);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading events");
-  return out;
+  // The loop stopped at max_count or max_bytes with the cursor on an event of this
+  // partition that was not returned: that is where the next page starts.
+  if (rc == 0 && HasPrefix(View(k), prefix)) {
+    ASSIGN_OR_RETURN(uint64_t next, SequenceOfKey(View(k)));
+    page.next_sequence = next;
+  }
+  return page;
 }
 
 Result<uint64_t> LatestPartition(Store& store, std::string_view stream) {
@@ -492,7 +501,7 @@ Result<std::vector<PositionedEvent>> ReadAfterOnce(Store& store, uint64_t after,
 Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
                                                size_t max_count, std::chrono::milliseconds wait) {
   if (max_count == 0) return Status::InvalidArgument("ReadAfter max_count must be >= 1");
-  auto deadline = std::chrono::steady_clock::now() + wait;
+  const auto deadline = durastore::internal::DeadlineAfter(wait);
   for (;;) {
     // Taken before the read: a commit after it wakes the wait below. Using the committed
     // position (not after_position) keeps deleted events from turning this into a spin.

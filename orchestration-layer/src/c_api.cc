@@ -525,6 +525,12 @@ const ds_event* ds_events_items(const ds_events* events, size_t* count) {
   return events == nullptr ? NoItems<ds_event>(count) : Items(events->views, count);
 }
 
+bool ds_events_next_sequence(const ds_events* events, uint64_t* next_sequence) {
+  if (events == nullptr || !events->next_sequence) return false;
+  if (next_sequence != nullptr) *next_sequence = *events->next_sequence;
+  return true;
+}
+
 void ds_events_free(ds_events* events) { delete events; }
 
 void ds_read_options_init(ds_read_options* options) {
@@ -554,7 +560,8 @@ ds_code ds_log_read_partition(ds_store* store, const char* stream, size_t stream
     auto result = std::make_unique<ds_events>();
     result->stream = name;
     result->partition = partition;
-    result->events = std::move(read).value();
+    result->events = std::move(read->events);
+    result->next_sequence = read->next_sequence;
     result->views.reserve(result->events.size());
     for (const auto& e : result->events) {
       result->views.push_back(EventView(result->stream, partition, e));

@@ -98,6 +98,7 @@ struct ds_events {
   std::string stream;      // for events of one partition
   uint64_t partition = 0;  // idem
   std::vector<durastore::eventlog::Event> events;
+  std::optional<uint64_t> next_sequence;                         // idem: set when more follow
   std::vector<durastore::eventlog::PositionedEvent> positioned;  // for ReadAfter
   std::vector<ds_event> views;
 };

@@ -351,7 +351,9 @@ Result<std::unique_ptr<Provider>> Provider::Open(Store& store) {
   batch.ConfigureQueue(kOrchestratorQueue, orch);
   batch.ConfigureQueue(kWorkerQueue, queue::QueueOptions{});
   RETURN_IF_ERROR(store.Commit(std::move(batch)).status());
-  return std::unique_ptr<Provider>(new Provider(store, std::make_unique<State>()));
+  auto state = std::make_unique<State>();
+  state->session_mu = SessionMutexOf(store);
+  return std::unique_ptr<Provider>(new Provider(store, std::move(state)));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,6 +38,11 @@ Status AddOrchestratorEnqueue(Batch& batch, const OrchestratorItem& item, int64_
                               std::optional<int64_t> delay_ms);
 Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item);
 
+// The mutex that serializes the read-modify-writes of `store`'s session records: one per
+// Store, shared by every Provider of that Store, so unrelated Stores never wait for each
+// other. It lives while a Provider holds it.
+std::shared_ptr<std::mutex> SessionMutexOf(const Store& store);
+
 // A lock this Provider handed out, by token.
 struct OrchLock {
   queue::LeaseToken lease;
@@ -56,6 +62,7 @@ struct WorkLock {
 }  // namespace internal
 
 struct Provider::State {
+  std::shared_ptr<std::mutex> session_mu;  // internal::SessionMutexOf(the store)
   std::mutex mu;
   std::unordered_map<std::string, internal::OrchLock> orch;  // guarded by mu
   std::unordered_map<std::string, internal::WorkLock> work;  // guarded by mu

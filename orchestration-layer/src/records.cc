@@ -283,7 +283,7 @@ Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view ins
       if (page.status().code() == Code::kNotFound) return history;
       return page.status();
     }
-    for (auto& e : *page) {
+    for (auto& e : page->events) {
       auto id = DecodeU64(e.key);
       if (!id) {
         return Status::Corruption("history event " + std::to_string(e.sequence) + " of execution " +
@@ -291,8 +291,9 @@ Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view ins
       }
       history.push_back(HistoryEvent{*id, std::move(e.payload)});
     }
-    if (page->size() < options.max_count) return history;
-    options.from_sequence = page->back().sequence + 1;
+    // Not the page's size: a page also stops at ReadOptions::max_bytes (64 MiB).
+    if (page->reached_end()) return history;
+    options.from_sequence = page->next_sequence;
   }
 }
 

@@ -1,6 +1,8 @@
 // Provider: work items (activities) and sessions. See provider.cc for orchestrations and
 // docs/orchestration.md for the mapping.
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <utility>
 
 #include "durastore/orchestration/provider.h"
@@ -12,13 +14,6 @@ namespace durastore::orchestration {
 using namespace internal;  // NOLINT: this file is the layer's implementation
 
 namespace {
-
-// Session records are read-modify-written by fetch (claim), ack (activity time), renew and
-// cleanup; one mutex per process serializes those (a Store has one process).
-std::mutex& SessionMutex() {
-  static std::mutex mu;
-  return mu;
-}
 
 Result<WorkerItem> DecodeWorkerMessage(queue::Message& m) {
   WorkerItem item;
@@ -37,6 +32,22 @@ Result<WorkerItem> DecodeWorkerMessage(queue::Message& m) {
 }  // namespace
 
 namespace internal {
+
+// Session records are read-modify-written by fetch (claim), ack (activity time), renew and
+// cleanup; SessionMutexOf(store) serializes those per Store (a Store has one process).
+std::shared_ptr<std::mutex> SessionMutexOf(const Store& store) {
+  static std::mutex registry_mu;
+  static auto* registry = new std::map<const Store*, std::weak_ptr<std::mutex>>();  // leaked
+  std::lock_guard guard(registry_mu);
+  std::erase_if(*registry, [](const auto& entry) { return entry.second.expired(); });
+  std::weak_ptr<std::mutex>& slot = (*registry)[&store];
+  std::shared_ptr<std::mutex> mu = slot.lock();
+  if (mu == nullptr) {
+    mu = std::make_shared<std::mutex>();
+    slot = mu;
+  }
+  return mu;
+}
 
 Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item) {
   RETURN_IF_ERROR(ValidateInstance(item.identity.instance));
@@ -116,7 +127,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
   Status claimed = decoded.status();
   if (decoded.ok() && decoded->session_id) {
     // Claim the session; another owner may have claimed it since the selection.
-    std::lock_guard guard(SessionMutex());
+    std::lock_guard guard(*state_->session_mu);
     const std::string key = SessionKey(*decoded->session_id);
     auto bytes = GetOptional(store_, key);
     claimed = bytes.status();
@@ -169,7 +180,7 @@ Status Provider::AckWorkItem(std::string_view lock_token,
   std::unique_lock<std::mutex> session_guard;
   if (lock.session) {
     // Touch the session's last activity (only while this owner's record is there).
-    session_guard = std::unique_lock(SessionMutex());
+    session_guard = std::unique_lock(*state_->session_mu);
     const std::string key = SessionKey(*lock.session);
     ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
     if (bytes) {
@@ -200,7 +211,7 @@ Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owne
                                             int64_t extend_ms, int64_t idle_timeout_ms) {
   RETURN_IF_ERROR(ValidatePositive("session lock extension", extend_ms));
   RETURN_IF_ERROR(ValidatePositive("idle timeout", idle_timeout_ms));
-  std::lock_guard guard(SessionMutex());
+  std::lock_guard guard(*state_->session_mu);
   const int64_t now = store_.clock().NowMs();
   ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
   Batch batch;
@@ -221,7 +232,7 @@ Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owne
 
 Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
   if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
-  std::lock_guard guard(SessionMutex());
+  std::lock_guard guard(*state_->session_mu);
   const int64_t now = store_.clock().NowMs();
   ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
   Batch batch;

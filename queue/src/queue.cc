@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <limits>
 
 #include "durastore/limits.h"
@@ -89,6 +90,13 @@ std::string AttrPrefix(uint32_t qid, std::string_view name, std::string_view val
   PutShortBytes(k, name);
   PutShortBytes(k, value);
   return k;
+}
+
+// The message id of an attribute-index key under `prefix` (AttrPrefix). The length bytes
+// in the prefix make any other key under it impossible unless the index is damaged, so a
+// key of another length is Corruption (as for the group index), never skipped.
+Result<uint64_t> AttrIndexId(std::string_view key, std::string_view prefix) {
+  return KeyU64(key, prefix.size() + 8, prefix.size(), "queue attribute-index");
 }
 
 template <typename Vec>
@@ -252,16 +260,28 @@ Status MoveToDeadLetter(WriteContext& ctx, std::string_view from_name, QueueInfo
   return Status::OK();
 }
 
-LeaseToken NewToken() {
+}  // namespace
+
+Result<LeaseToken> NewToken(RandomSource random) {
   LeaseToken t;
   size_t got = 0;
   while (got < t.bytes.size()) {
-    ssize_t n = getrandom(t.bytes.data() + got, t.bytes.size() - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-    // EINTR: retry. getrandom cannot otherwise fail for 16 bytes once the pool is ready.
+    ssize_t n = random(t.bytes.data() + got, t.bytes.size() - got, 0);
+    if (n > 0) {
+      got += static_cast<size_t>(n);
+      continue;
+    }
+    const int err = errno;
+    if (n < 0 && err == EINTR) continue;
+    // Anything else (ENOSYS, EFAULT, a source returning nothing) will not change on a retry,
+    // and this runs on the committer thread: fail the dequeue instead of spinning.
+    return Status::IOError("getrandom for a lease token failed: " +
+                           std::string(n < 0 ? std::strerror(err) : "no bytes returned"));
   }
   return t;
 }
+
+namespace {
 
 Status LockLostUnknown(const LeaseToken& token) {
   return Status::LockLost("lease " + token.ToHex() +
@@ -279,6 +299,22 @@ Result<LeaseState*> FindLive(LeaseTable& leases, const LeaseToken& token, int64_
                             std::to_string(now_ms) + " ms)");
   }
   return lease;
+}
+
+// Runs the caller's accept predicate without the lease mutex, which the committer holds
+// (ApplyGroup) while it applies a group: caller code must not run under an engine lock (it
+// may call GetCounters, which takes the mutex, or be slow and stall every reader). Only the
+// committer thread changes the table, and it is running this, so nothing changes meanwhile;
+// no LeaseState pointer is held across the call.
+bool RunAccept(LeaseTable& leases, const queue::DequeueOptions& options,
+               const queue::Candidate& candidate) {
+  struct Relock {
+    std::mutex& mu;
+    ~Relock() { mu.lock(); }
+  };
+  leases.mu.unlock();
+  Relock relock{leases.mu};
+  return options.accept(candidate);
 }
 
 bool PassesFilter(const std::vector<queue::AttributeMatch>& filter, const MessageMeta& m) {
@@ -344,6 +380,25 @@ const LeaseState* LeaseTable::LiveLeaseOfGroup(uint32_t queue_id, const std::str
                                                int64_t now_ms) const {
   const LeaseState* l = LeaseOfGroup(queue_id, group);
   return l != nullptr && l->locked_until_ms > now_ms ? l : nullptr;
+}
+
+QueueLocks LeaseTable::LiveLocksOf(uint32_t queue_id, int64_t now_ms) const {
+  QueueLocks out;
+  for (const auto& [token, lease] : leases_) {
+    if (lease.queue_id != queue_id || lease.locked_until_ms <= now_ms) continue;
+    for (uint64_t id : lease.message_ids) {
+      auto m = locked_msgs_.find(id);
+      if (m != locked_msgs_.end() && m->second == token) out.messages.insert(id);
+    }
+  }
+  for (auto g = locked_groups_.lower_bound({queue_id, std::string()});
+       g != locked_groups_.end() && g->first.first == queue_id; ++g) {
+    auto lease = leases_.find(g->second);
+    if (lease != leases_.end() && lease->second.locked_until_ms > now_ms) {
+      out.groups.insert(g->first.second);
+    }
+  }
+  return out;
 }
 
 LeaseState* LeaseTable::Find(const LeaseToken& token) {
@@ -482,7 +537,8 @@ Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMe
     MDB_val k, v;
     int rc = cur.Seek(prefix, &k, &v);
     for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-      if (View(k).size() == prefix.size() + 8) ids.push_back(GetU64(View(k), prefix.size()));
+      ASSIGN_OR_RETURN(uint64_t id, AttrIndexId(View(k), prefix));
+      ids.push_back(id);
     }
     if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning attributes");
   }
@@ -549,8 +605,9 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
             continue;
           }
         }
-        bool accepted = PassesFilter(options.filter, m) &&
-                        (!options.accept || options.accept(CandidateView(ctx.txn, t, id, m)));
+        bool accepted =
+            PassesFilter(options.filter, m) &&
+            (!options.accept || RunAccept(leases, options, CandidateView(ctx.txn, t, id, m)));
         if (!accepted) {
           if (grouped) skipped_groups.push_back(m.group_key);
           continue;
@@ -630,7 +687,7 @@ Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::
   int64_t lock_ms =
       options.lock_duration_ms > 0 ? options.lock_duration_ms : q.options.lock_duration_ms;
   LeaseState lease;
-  lease.token = NewToken();
+  ASSIGN_OR_RETURN(lease.token, NewToken());  // before any change to the lease table
   lease.queue_id = q.id;
   lease.queue = std::string(queue);
   lease.grouped = grouped;
@@ -694,21 +751,53 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
     if (now >= deadline) return std::optional<Lease>();
     auto wake = deadline;
     if (attempt.next_wake_ms) {
+      // next_wake_ms may be far away (a visibility near INT64_MAX): saturate, never wrap.
       auto in =
           std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - clock.NowMs(), 1));
-      wake = std::min(wake, now + in);
+      wake = std::min(wake, internal::DeadlineAfter(in, now));
     }
     StoreInternal::WaitForQueue(store, queue, epoch, wake);
   }
 }
 
 namespace {
-bool GroupIsLeased(MDB_txn* txn, const internal::Tables& t, const internal::LeaseTable& leases,
-                   uint32_t queue_id, uint64_t id, int64_t now) {
-  auto m = internal::LoadMessage(txn, t, id);
-  return m.ok() && !m->group_key.empty() &&
-         leases.LiveLeaseOfGroup(queue_id, m->group_key, now) != nullptr;
+
+// Counts queue `q`'s messages in read transaction `txn` against a copy of its locks: no
+// engine mutex is held here, so a long scan never delays a commit.
+Result<Counters> CountMessages(MDB_txn* txn, const internal::Tables& t,
+                               const internal::QueueInfo& q, const internal::QueueLocks& locks,
+                               int64_t now) {
+  Counters c;
+  c.dead_lettered = q.dead_lettered;
+  std::string prefix = internal::QueuePrefix(q.id);
+  internal::Cursor cur(txn, t.q_ready);
+  MDB_val k, v;
+  int rc = cur.Seek(prefix, &k, &v);
+  for (; rc == 0 && internal::HasPrefix(internal::View(k), prefix); rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(internal::ReadyEntry e, internal::ParseReadyKey(internal::View(k)));
+    if (e.visible_at > now) {
+      ++c.delayed;
+      continue;
+    }
+    if (locks.messages.contains(e.id)) {
+      ++c.leased;
+      continue;
+    }
+    if (q.options.group_mode) {
+      // A record that does not decode is Corruption here as in FindEligible, not "ready".
+      ASSIGN_OR_RETURN(internal::MessageMeta m, internal::LoadMessage(txn, t, e.id));
+      if (!m.group_key.empty() && locks.groups.contains(m.group_key)) {
+        ++c.leased;  // arrived for a group under a live lease: not deliverable yet
+        continue;
+      }
+    }
+    if (c.ready == 0) c.oldest_ready_age_ms = now - e.visible_at;
+    ++c.ready;
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return internal::LmdbStatus(rc, "scanning queue");
+  return c;
 }
+
 }  // namespace
 
 Result<Counters> GetCounters(Store& store, std::string_view queue) {
@@ -717,32 +806,14 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   const internal::Tables& t = env->tables();
   ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
-  Counters c;
-  c.dead_lettered = q.dead_lettered;
   int64_t now = store.clock().NowMs();
-  internal::LeaseTable& leases = StoreInternal::Leases(store);
-  std::lock_guard<std::mutex> lock(leases.mu);
-  std::string prefix = internal::QueuePrefix(q.id);
-  internal::Cursor cur(txn.get(), t.q_ready);
-  MDB_val k, v;
-  int rc = cur.Seek(prefix, &k, &v);
-  for (; rc == 0 && internal::HasPrefix(internal::View(k), prefix); rc = cur.Next(&k, &v)) {
-    ASSIGN_OR_RETURN(internal::ReadyEntry e, internal::ParseReadyKey(internal::View(k)));
-    const int64_t visible_at = e.visible_at;
-    const uint64_t id = e.id;
-    if (visible_at > now) {
-      ++c.delayed;
-    } else if (leases.LiveLeaseOfMessage(id, now) != nullptr) {
-      ++c.leased;
-    } else if (q.options.group_mode && GroupIsLeased(txn.get(), t, leases, q.id, id, now)) {
-      ++c.leased;  // arrived for a group under a live lease: not deliverable yet
-    } else {
-      if (c.ready == 0) c.oldest_ready_age_ms = now - visible_at;
-      ++c.ready;
-    }
+  internal::QueueLocks locks;
+  {
+    internal::LeaseTable& leases = StoreInternal::Leases(store);
+    std::lock_guard<std::mutex> lock(leases.mu);
+    locks = leases.LiveLocksOf(q.id, now);
   }
-  if (rc != 0 && rc != MDB_NOTFOUND) return internal::LmdbStatus(rc, "scanning queue");
-  return c;
+  return CountMessages(txn.get(), t, q, locks, now);
 }
 
 Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
@@ -770,8 +841,7 @@ Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
   int rc = cur.Seek(prefix, &k, &v);
   for (; rc == 0 && out.size() < limit && internal::HasPrefix(internal::View(k), prefix);
        rc = cur.Next(&k, &v)) {
-    if (internal::View(k).size() != prefix.size() + 8) continue;  // a longer value
-    uint64_t id = internal::GetU64(internal::View(k), prefix.size());
+    ASSIGN_OR_RETURN(uint64_t id, internal::AttrIndexId(internal::View(k), prefix));
     ASSIGN_OR_RETURN(internal::MessageMeta m, internal::LoadMessage(txn.get(), t, id));
     ASSIGN_OR_RETURN(auto payload, internal::Get(txn.get(), t.q_payloads, internal::IdKey(id)));
     out.push_back(Message{id, std::string(payload), std::move(m.group_key), std::move(m.attributes),

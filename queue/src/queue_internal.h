@@ -2,11 +2,15 @@
 #ifndef DURASTORE_QUEUE_INTERNAL_H_
 #define DURASTORE_QUEUE_INTERNAL_H_
 
+#include <sys/random.h>
+
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -35,11 +39,22 @@ struct LeaseState {
   int64_t locked_until_ms = 0;
 };
 
+// The live locks of one queue at one moment: copied under LeaseTable::mu so that a reader
+// scans the queue afterwards without holding the mutex the committer needs.
+struct QueueLocks {
+  std::unordered_set<uint64_t> messages;  // ids under a live lease
+  std::set<std::string> groups;           // group keys under a live group lease
+};
+
 // Leases live only in memory (they do not survive a restart, by design). Written only by
-// the committer thread while it holds `mu`; readers (counters) take `mu` too.
+// the committer thread while it holds `mu`; readers take `mu` only to copy what they need
+// (LiveLocksOf), never for a scan of the store.
 class LeaseTable {
  public:
   std::mutex mu;
+
+  // The live locks of queue `queue_id` (caller holds `mu`). O(leases in the table).
+  QueueLocks LiveLocksOf(uint32_t queue_id, int64_t now_ms) const;
 
   // The lease (live or expired) holding message `id` / group, or nullptr.
   const LeaseState* LeaseOfMessage(uint64_t id) const;
@@ -67,10 +82,17 @@ class LeaseTable {
   std::map<std::pair<uint32_t, std::string>, queue::LeaseToken> locked_groups_;
 };
 
+// A fresh random lease token from `random` (getrandom's signature; the parameter is the
+// test seam). Retries EINTR; any other failure is an IOError, never a retry loop.
+using RandomSource = ssize_t (*)(void* buf, size_t len, unsigned flags);
+Result<queue::LeaseToken> NewToken(RandomSource random = ::getrandom);
+
 Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op);
 Status ApplyConfigureQueue(WriteContext& ctx, const ConfigureQueueOp& op);
 Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op);
 Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMessagesOp& op);
+// Called by the committer with leases.mu held; releases it while options.accept (caller
+// code) runs, and takes it back before looking at the table again.
 Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::string_view queue,
                                     const queue::DequeueOptions& options);
 

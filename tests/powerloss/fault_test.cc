@@ -150,14 +150,16 @@ std::map<int, uint64_t> VerifyAcknowledged(const std::string& dir,
     auto events = eventlog::ReadPartition(*store, fault::Stream(w), 1, {});
     EXPECT_TRUE(events.ok() || last == 0) << events.status().ToString();
     if (events.ok()) {
-      EXPECT_EQ(events->size(), last) << "writer " << w;
+      EXPECT_EQ(events->events.size(), last) << "writer " << w;
+      EXPECT_TRUE(events->reached_end()) << "writer " << w;
     }
     for (uint64_t n = 1; n <= last; ++n) {
       auto value = store->Get(fault::Key(w, n));
       EXPECT_TRUE(value.ok() && *value == fault::Value(w, n))
           << "writer " << w << " batch " << n << ": metadata missing or wrong (batch not whole)";
-      if (events.ok() && n <= events->size()) {
-        EXPECT_EQ((*events)[n - 1].payload, fault::Value(w, n)) << "writer " << w << " event " << n;
+      if (events.ok() && n <= events->events.size()) {
+        EXPECT_EQ(events->events[n - 1].payload, fault::Value(w, n))
+            << "writer " << w << " event " << n;
       }
     }
     EXPECT_CODE(store->Get(fault::Key(w, last + 1)), kNotFound);

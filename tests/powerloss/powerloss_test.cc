@@ -227,12 +227,14 @@ Verified Verify(const std::string& dir, const std::map<int, uint64_t>& must_have
       problem(who + "reading events: " + events.status().ToString());
       continue;
     }
-    if (events->size() != last) {
+    const std::vector<eventlog::Event>& found = events->events;
+    if (found.size() != last || !events->reached_end()) {
       problem(who + "last key says " + std::to_string(last) + ", partition holds " +
-              std::to_string(events->size()) + " events");
+              std::to_string(found.size()) + " events" +
+              (events->reached_end() ? "" : " in its first page"));
     }
-    for (size_t i = 0; i < events->size(); ++i) {
-      if ((*events)[i].sequence != i + 1 || (*events)[i].payload != crash::Payload(w, i + 1)) {
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (found[i].sequence != i + 1 || found[i].payload != crash::Payload(w, i + 1)) {
         problem(who + "event " + std::to_string(i + 1) + " is wrong");
         break;
       }

@@ -34,6 +34,10 @@ enum class Code : uint8_t {
 // Returns the stable name of a code, e.g. "LockLost".
 std::string_view CodeName(Code code);
 
+namespace internal {
+class StatusDetail;  // the engine's access to the LMDB return code behind a Status
+}  // namespace internal
+
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
@@ -74,15 +78,24 @@ class [[nodiscard]] Status {
   bool operator==(Code code) const { return code_ == code; }
 
  private:
+  friend class internal::StatusDetail;
   Status(Code code, std::string msg) : code_(code), message_(std::move(msg)) {}
 
   Code code_ = Code::kOk;
   bool transient_ = false;
+  int lmdb_rc_ = 0;  // the LMDB (or errno) return code this Status was mapped from; 0: none
   std::string message_;
 };
 
-// A value or an error. Accessing value() of an error Result is a programming error
-// (checked with assert in debug builds).
+namespace internal {
+// Prints "durastore: Result::value() called on an error: <status>" to stderr and aborts.
+[[noreturn]] void AbortOnErrorAccess(const Status& status);
+}  // namespace internal
+
+// A value or an error. Check ok() (or `if (result)`) before taking the value: value(),
+// operator* and operator-> on an error Result print the error to stderr and abort the
+// process, in every build type (a programming error, never undefined behaviour).
+// value_or() never aborts. Thread-safety and ownership as Status: the Result owns its value.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -91,18 +104,41 @@ class [[nodiscard]] Result {
     if (status_.ok()) status_ = Status::Unavailable("Result constructed from OK status");
   }
 
+  // True when the Result holds a value (then status() is OK).
   bool ok() const { return status_.ok(); }
+  bool has_value() const { return ok(); }
+  explicit operator bool() const { return ok(); }
   const Status& status() const { return status_; }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
+  T& value() & { return Checked(); }
+  const T& value() const& { return Checked(); }
+  T&& value() && { return std::move(Checked()); }
+  T& operator*() & { return Checked(); }
+  const T& operator*() const& { return Checked(); }
+  T&& operator*() && { return std::move(Checked()); }
+  T* operator->() { return &Checked(); }
+  const T* operator->() const { return &Checked(); }
+
+  // The value, or `fallback` converted to T when this is an error.
+  template <typename U>
+  T value_or(U&& fallback) const& {
+    return ok() ? *value_ : static_cast<T>(std::forward<U>(fallback));
+  }
+  template <typename U>
+  T value_or(U&& fallback) && {
+    return ok() ? std::move(*value_) : static_cast<T>(std::forward<U>(fallback));
+  }
 
  private:
+  T& Checked() {
+    if (!value_.has_value()) internal::AbortOnErrorAccess(status_);
+    return *value_;
+  }
+  const T& Checked() const {
+    if (!value_.has_value()) internal::AbortOnErrorAccess(status_);
+    return *value_;
+  }
+
   Status status_;
   std::optional<T> value_;
 };

@@ -101,9 +101,24 @@ struct StreamInfo {
   uint64_t bytes = 0;             // over all partitions
 };
 
-// Events of one partition. NotFound if the stream or partition does not exist.
-Result<std::vector<Event>> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
-                                         const ReadOptions& options = {});
+// One page of a partition read. A page may stop before the end of the partition for two
+// reasons (max_count and max_bytes), so the number of events says nothing about whether
+// more follow: next_sequence does.
+struct EventPage {
+  std::vector<Event> events;  // in the read's direction
+  // Unset when the page reached the end of the partition in the read's direction (as of
+  // the read's snapshot). Set when it stopped early at max_count or max_bytes: the
+  // sequence of the first event not returned, to pass as from_sequence (same direction)
+  // for the next page.
+  std::optional<uint64_t> next_sequence;
+
+  bool reached_end() const { return !next_sequence.has_value(); }
+};
+
+// A page of events of one partition. NotFound if the stream or partition does not exist.
+// To read a whole partition, repeat with from_sequence = next_sequence until reached_end().
+Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
+                                const ReadOptions& options = {});
 
 // Highest partition number of a stream. NotFound if the stream does not exist.
 Result<uint64_t> LatestPartition(Store& store, std::string_view stream);

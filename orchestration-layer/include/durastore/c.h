@@ -349,6 +349,11 @@ typedef struct ds_event {
 } ds_event;
 typedef struct ds_events ds_events;
 const ds_event* ds_events_items(const ds_events* events, size_t* count);
+/* For a page from ds_log_read_partition: true when the page stopped before the end of the
+ * partition (at max_count or max_bytes; the number of events does not tell), and then
+ * *next_sequence (may be NULL) receives the from_sequence of the next page. False for the
+ * partition's last page, for ds_log_read_after results and for NULL. */
+bool ds_events_next_sequence(const ds_events* events, uint64_t* next_sequence);
 void ds_events_free(ds_events* events);
 
 typedef struct ds_read_options {
@@ -360,7 +365,8 @@ typedef struct ds_read_options {
 } ds_read_options;
 void ds_read_options_init(ds_read_options* options);
 
-/* options NULL = defaults. DS_NOT_FOUND if the stream or partition does not exist. */
+/* One page of events; options NULL = defaults. DS_NOT_FOUND if the stream or partition
+ * does not exist. Page with ds_events_next_sequence. */
 ds_code ds_log_read_partition(ds_store* store, const char* stream, size_t stream_len,
                               uint64_t partition, const ds_read_options* options, ds_events** out,
                               ds_error** err);
