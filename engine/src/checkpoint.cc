@@ -58,6 +58,7 @@ std::optional<Checkpoint> DecodeSlot(const char* s) {
   c.next.slot = GetLe(s + 48, 8);
   c.next.offset = GetLe(s + 56, 8);
   c.page_size = static_cast<uint32_t>(GetLe(s + 64, 4));
+  c.clean = GetLe(s + 68, 4) == 1;
   c.meta.assign(s + kMetaAt, meta_len);
   return c;
 }
@@ -97,6 +98,7 @@ Status WriteCheckpoint(int fd, const Checkpoint& c, const SyncFn& sync) {
   PutLe(s + 48, c.next.slot, 8);
   PutLe(s + 56, c.next.offset, 8);
   PutLe(s + 64, c.page_size, 4);
+  PutLe(s + 68, c.clean ? 1 : 0, 4);
   std::memcpy(s + kMetaAt, c.meta.data(), std::min(c.meta.size(), kMetaCopySize));
   PutLe(s + 8, Crc32cExtend(0, s + 12, kSlotSize - 12), 4);
   RETURN_IF_ERROR(WriteFull(fd, s, kSlotSize, (c.seq & 1) * kSlotSize));

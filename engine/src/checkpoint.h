@@ -32,6 +32,10 @@ struct Checkpoint {
   uint64_t log_id = 0;  // the store's log id (segments and records carry it)
   LogPosition next;     // where record lsn + 1 was to be written
   uint32_t page_size = 0;
+  // Written by Close after its final flush: LMDB's own newest meta page is then the
+  // snapshot, durable and intact, and Open trusts it (so writes made to data.mdb with
+  // LMDB's own tools while the store was closed are kept).
+  bool clean = false;
   std::string meta;  // the first kMetaCopySize bytes of the snapshot's meta page
 };
 

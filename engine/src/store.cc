@@ -257,7 +257,6 @@ class Store::Impl {
   // Checkpointer-thread state (Open and Close use it while the checkpointer does not run).
   MDB_txn* durable_pin_ = nullptr;  // pins the snapshot of the last durable checkpoint
   uint64_t checkpoint_seq_ = 0;
-  uint64_t checkpoint_lsn_ = 0;
 
   // Requests waiting for a flush, by LSN; the sticky error.
   mutable std::mutex pending_mu_;
@@ -354,7 +353,8 @@ Status Store::Impl::OpenEnvironment(bool* fresh) {
                                 " has a CHECKPOINT but no data.mdb: its data "
                                 "file was lost");
     }
-    RETURN_IF_ERROR(internal::RestoreMetaPages(data_path, *checkpoint, sync_));
+    if (!checkpoint->clean)
+      RETURN_IF_ERROR(internal::RestoreMetaPages(data_path, *checkpoint, sync_));
   }
   auto opened = Env::Open(path_, options_.initial_map_size, options_.max_map_size);
   if (!opened.ok()) return opened.status();
@@ -492,9 +492,10 @@ Status Store::Impl::Close() {
   checkpoint_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
   Status result = health();
-  // A final checkpoint, so the next Open replays nothing.
-  if (result.ok() && log_ != nullptr && next_lsn_ - 1 > checkpoint_lsn_) {
+  // A final, clean checkpoint: the next Open replays nothing and trusts LMDB's meta page.
+  if (result.ok() && log_ != nullptr) {
     auto snapshot = PinSnapshot(next_lsn_ - 1);
+    if (snapshot.ok()) snapshot->checkpoint.clean = true;
     result = snapshot.ok() ? Checkpoint(std::move(*snapshot)) : snapshot.status();
   }
   {
@@ -1057,7 +1058,6 @@ Status Store::Impl::Checkpoint(PinnedSnapshot snapshot) {
     return s;
   }
   checkpoint_seq_ = snapshot.checkpoint.seq;
-  checkpoint_lsn_ = snapshot.checkpoint.lsn;
   if (durable_pin_ != nullptr) mdb_txn_abort(durable_pin_);
   durable_pin_ = snapshot.pin;
   log_->Release(snapshot.checkpoint.next);
