@@ -67,6 +67,10 @@ struct Request {
   CommitResult result;
   DequeueAttempt attempt;
   std::function<void(Request&)> done;
+  // `done` only hands the outcome to a thread blocked in this Store (a Rendezvous): it
+  // cannot block, so it runs on whichever store thread completes the request instead of
+  // costing one more thread wake-up through the completer.
+  bool done_is_rendezvous = false;
 };
 using RequestPtr = std::unique_ptr<Request>;
 
@@ -139,7 +143,7 @@ class Store::Impl {
   void Submit(RequestPtr r);
   Result<CommitResult> CommitBlocking(Batch batch, const CommitOptions& options);
   void CommitAsync(Batch batch, const CommitOptions& options,
-                   std::function<void(Result<CommitResult>)> done);
+                   std::function<void(Result<CommitResult>)> done, bool done_is_rendezvous = false);
   Status Flush();
   Result<DequeueAttempt> TryDequeue(std::string_view queue, const queue::DequeueOptions& o);
 
@@ -542,14 +546,18 @@ void Store::Impl::Submit(RequestPtr r) {
 
 Result<CommitResult> Store::Impl::CommitBlocking(Batch batch, const CommitOptions& options) {
   Rendezvous<Result<CommitResult>> rendezvous;
-  CommitAsync(std::move(batch), options,
-              [&rendezvous](Result<CommitResult> r) { rendezvous.Set(std::move(r)); });
+  CommitAsync(
+      std::move(batch), options,
+      [&rendezvous](Result<CommitResult> r) { rendezvous.Set(std::move(r)); },
+      /*done_is_rendezvous=*/true);
   return rendezvous.Wait();
 }
 
 void Store::Impl::CommitAsync(Batch batch, const CommitOptions& options,
-                              std::function<void(Result<CommitResult>)> done) {
+                              std::function<void(Result<CommitResult>)> done,
+                              bool done_is_rendezvous) {
   auto r = std::make_unique<Request>();
+  r->done_is_rendezvous = done_is_rendezvous;
   r->kind = Request::Kind::kBatch;
   r->sync = options.durability.value_or(options_.durability) == Durability::kSync;
   r->done = [done = std::move(done)](Request& req) {
@@ -576,6 +584,7 @@ Status Store::Impl::Flush() {
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kFlush;
   r->sync = true;
+  r->done_is_rendezvous = true;
   r->done = [&rendezvous](Request& req) { rendezvous.Set(req.status); };
   Submit(std::move(r));
   return rendezvous.Wait();
@@ -587,6 +596,7 @@ Result<DequeueAttempt> Store::Impl::TryDequeue(std::string_view queue,
   auto r = std::make_unique<Request>();
   r->kind = Request::Kind::kDequeue;
   r->sync = false;  // a lease is logged but never waits for a flush (store.h)
+  r->done_is_rendezvous = true;
   r->queue = std::string(queue);
   r->dequeue = &options;
   r->done = [&rendezvous](Request& req) {
@@ -916,15 +926,24 @@ void Store::Impl::Requeue(std::vector<RequestPtr> retry) {
   CompleteLater(std::move(failed));
 }
 
-// Callbacks run on the completer thread, so the committer goes straight on to the next
-// group instead of waking dozens of callers one by one.
+// Callers' callbacks run on the completer thread, so the committer goes straight on to
+// the next group and a slow callback delays no commit; a blocked caller is handed its
+// outcome at once.
 void Store::Impl::CompleteLater(std::vector<RequestPtr> done) {
-  if (done.empty()) return;
+  bool queued = false;
   {
     std::lock_guard<std::mutex> lock(complete_mu_);
-    for (auto& r : done) completions_.push_back(std::move(r));
+    for (auto& r : done) {
+      if (!r->done_is_rendezvous) {
+        completions_.push_back(std::move(r));
+        queued = true;
+      }
+    }
   }
-  complete_cv_.notify_one();
+  if (queued) complete_cv_.notify_one();
+  for (auto& r : done) {
+    if (r != nullptr) r->done(*r);
+  }
 }
 
 void Store::Impl::RunCompleter() {
