@@ -1,0 +1,245 @@
+// Store::Impl: the state shared by the committer (committer.cc), Open/Close and recovery
+// (store_open.cc), checkpoints (checkpointer.cc) and the facade (store.cc). Internal.
+//
+// Commit pipeline (docs/architecture.md, "Commit pipeline"):
+//   callers --Submit--> queue_ --committer takes all--> one LMDB write transaction, each
+//   request applied in it (flat; on a failure again with one nested transaction each, so
+//   a failing batch rolls back alone) while every table write is captured (redo.h)
+//   --> the group's writes become one commit-log record, written (page cache) --> the
+//   LMDB transaction commits without a flush --> kNoSync batches and dequeues are
+//   acknowledged; kSync batches wait in pending_[lsn] --> the log's flusher fdatasyncs
+//   --> OnFlushed(lsn) acknowledges every pending record <= lsn.
+// A group in which every batch failed writes no record and commits nothing.
+//
+// Checkpoints (checkpoint.h): after a commit, once enough log was written, the committer
+// pins the snapshot it just made with a read transaction and hands it to the checkpointer
+// thread, which waits until the log holds it durably, flushes data.mdb, records the
+// snapshot's meta page in CHECKPOINT and lets the segments before it be reused.
+#ifndef DURASTORE_ENGINE_STORE_IMPL_H_
+#define DURASTORE_ENGINE_STORE_IMPL_H_
+
+#include "durastore/store.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "checkpoint.h"
+#include "commit_log.h"
+#include "lmdb_env.h"
+#include "lock_file.h"
+#include "queue_internal.h"
+#include "redo.h"
+#include "store_internal.h"
+#include "write_context.h"
+
+namespace durastore {
+namespace internal {
+
+struct Request {
+  enum class Kind : uint8_t { kBatch, kDequeue, kFlush };
+  Kind kind = Kind::kBatch;
+  bool sync = true;  // acknowledged only once its record is flushed (kSync, Flush)
+  Batch batch;
+  std::string queue;                               // kDequeue
+  const queue::DequeueOptions* dequeue = nullptr;  // kDequeue; the caller blocks on it
+  Status status;
+  CommitResult result;
+  DequeueAttempt attempt;
+  std::function<void(Request&)> done;
+  // `done` only hands the outcome to a thread blocked in this Store (a Rendezvous): it
+  // cannot block, so it runs on whichever store thread completes the request instead of
+  // costing one more thread wake-up through the completer.
+  bool done_is_rendezvous = false;
+};
+using RequestPtr = std::unique_ptr<Request>;
+
+inline constexpr std::string_view kSequencesKey = "sequences";
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kFormatValue = "durastore-2";
+inline constexpr std::string_view kOldFormatValue = "durastore-1";
+inline constexpr size_t kSequencesSize = 36;
+
+// sys/"sequences": the counters and the LSN of the last record applied (docs/format.md).
+inline std::string EncodeSequences(const Sequences& s, uint64_t lsn) {
+  std::string v;
+  internal::PutU64(v, s.next_position);
+  internal::PutU64(v, s.next_message_id);
+  internal::PutU64(v, s.next_stream_id);
+  internal::PutU32(v, s.next_queue_id);
+  internal::PutU64(v, lsn);
+  return v;
+}
+
+}  // namespace internal
+
+using internal::Env;
+using internal::Request;
+using internal::RequestPtr;
+using internal::Sequences;
+using internal::WriteContext;
+
+class Store::Impl {
+ public:
+  Impl(std::string path, const Options& options)
+      : path_(std::move(path)),
+        options_(options),
+        clock_(options.clock != nullptr ? options.clock : &SystemClock()) {}
+  ~Impl() { (void)Close(); }
+
+  Status Open(TestHooks hooks);
+  Status Close();
+
+  void Submit(RequestPtr r);
+  Result<CommitResult> CommitBlocking(Batch batch, const CommitOptions& options);
+  void CommitAsync(Batch batch, const CommitOptions& options,
+                   std::function<void(Result<CommitResult>)> done, bool done_is_rendezvous = false);
+  Status Flush();
+  Result<DequeueAttempt> TryDequeue(std::string_view queue, const queue::DequeueOptions& o);
+
+  // The environment for one read; Close waits until every reference is gone.
+  Result<StoreInternal::EnvRef> GetEnv() {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    if (closed_.load(std::memory_order_acquire) || env_ == nullptr) {
+      return Status::Unavailable("store " + path_ + " is closed");
+    }
+    return StoreInternal::EnvRef(env_);
+  }
+  Status health() const {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    return sticky_;
+  }
+  PipelineStats stats() const;
+
+  uint64_t CommittedPosition() {
+    std::lock_guard<std::mutex> lock(wait_mu_);
+    return committed_position_;
+  }
+  void WaitForAppend(uint64_t after, StoreInternal::Deadline deadline);
+  uint64_t QueueEpoch(std::string_view queue);
+  void WaitForQueue(std::string_view queue, uint64_t epoch, StoreInternal::Deadline deadline);
+
+  const std::string path_;
+  const Options options_;
+  const Clock* const clock_;
+  internal::LeaseTable leases_;
+
+ private:
+  struct GroupEffects {
+    std::vector<std::function<void()>> undo;  // in-memory changes, to undo on failure
+    std::set<std::string> touched;            // queues whose waiters to wake
+    bool appended = false;                    // tail readers to wake
+  };
+  // A snapshot pinned for a checkpoint: nothing of it is reused while `pin` is open.
+  struct PinnedSnapshot {
+    MDB_txn* pin = nullptr;
+    internal::Checkpoint checkpoint;
+  };
+
+  // Open's steps.
+  Status OpenEnvironment(bool* fresh);
+  Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn);
+  Status ApplyLogRecord(std::string_view ops);
+  Status LoadSequences(uint64_t* lsn);
+
+  // Committer thread.
+  void Run();
+  void RunGroup(std::vector<RequestPtr> group);
+  uint64_t CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry);
+  bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
+                  GroupEffects& fx, std::vector<RequestPtr>& retry);
+  void UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx, const Sequences& before);
+  static Request* SoleWrite(std::vector<RequestPtr>& group);
+  void Requeue(std::vector<RequestPtr> retry);
+  Status ApplyRequest(WriteContext& ctx, Request& r);
+  Status GrowAheadIfNeeded();
+  void FailAll(std::vector<RequestPtr>& group, const Status& s);
+  void Publish(const std::set<std::string>& touched, bool appended);
+  void MaybeCheckpoint(uint64_t lsn);
+
+  // Checkpoints.
+  Result<PinnedSnapshot> PinSnapshot(uint64_t lsn);
+  Status Checkpoint(PinnedSnapshot snapshot);
+  void RunCheckpointer();
+
+  // Completion.
+  void CompleteLater(std::vector<RequestPtr> done);
+  void RunCompleter();
+  void OnFlushed(uint64_t lsn, int err);
+  void SetSticky(const Status& s);
+
+  std::unique_ptr<internal::LockFile> lock_file_;
+  std::mutex env_mu_;         // guards env_ against Close
+  std::shared_ptr<Env> env_;  // shared with readers' EnvRefs
+  std::unique_ptr<internal::CommitLog> log_;
+  internal::SyncFn sync_;
+  uint64_t log_id_ = 0;
+  int checkpoint_fd_ = -1;
+
+  // Submission queue.
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<RequestPtr> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;         // guarded by queue_mu_
+  bool committer_idle_ = false;   // guarded by queue_mu_: waiting for requests
+  std::atomic<bool> closed_{false};
+  std::thread committer_;
+
+  // Completion queue: callbacks run on their own thread.
+  std::mutex complete_mu_;
+  std::condition_variable complete_cv_;
+  std::vector<RequestPtr> completions_;  // guarded by complete_mu_
+  bool completer_stop_ = false;          // guarded by complete_mu_
+  std::thread completer_;
+
+  // Committer-thread state (Open and Close use it while the committer does not run).
+  Sequences seqs_;
+  uint64_t next_lsn_ = 1;
+  std::optional<internal::RedoRecorder> redo_;
+  size_t page_size_ = 4096;
+  int64_t last_lease_gc_ms_ = 0;
+  uint64_t checkpoint_mark_bytes_ = 0;  // log bytes when the last checkpoint was pinned
+  std::chrono::steady_clock::time_point checkpoint_mark_time_;
+
+  // The checkpointer.
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  std::optional<PinnedSnapshot> checkpoint_next_;  // guarded by checkpoint_mu_
+  bool checkpoint_stop_ = false;                   // guarded by checkpoint_mu_
+  std::atomic<bool> checkpoint_busy_{false};       // a snapshot is pinned and not yet done
+  std::thread checkpointer_;
+  // Checkpointer-thread state (Open and Close use it while the checkpointer does not run).
+  MDB_txn* durable_pin_ = nullptr;  // pins the snapshot of the last durable checkpoint
+  uint64_t checkpoint_seq_ = 0;
+
+  // Requests waiting for a flush, by LSN; the sticky error.
+  mutable std::mutex pending_mu_;
+  std::condition_variable pending_cv_;
+  std::map<uint64_t, std::vector<RequestPtr>> pending_;  // guarded by pending_mu_
+  uint64_t durable_lsn_ = 0;                             // guarded by pending_mu_
+  Status sticky_;                                        // guarded by pending_mu_
+
+  // Long-poll and tail waiters.
+  std::mutex wait_mu_;
+  std::condition_variable wait_cv_;
+  uint64_t committed_position_ = 0;                         // guarded by wait_mu_
+  std::unordered_map<std::string, uint64_t> queue_epochs_;  // guarded by wait_mu_
+
+  std::atomic<uint64_t> stat_groups_{0}, stat_batches_{0}, stat_failed_{0}, stat_resizes_{0},
+      stat_checkpoints_{0}, stat_replayed_{0};
+};
+
+}  // namespace durastore
+
+#endif  // DURASTORE_ENGINE_STORE_IMPL_H_

@@ -1,0 +1,288 @@
+// Store::Impl's Open (recovery: checkpoint, meta-page restore, log replay) and Close.
+#include <fcntl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "file_util.h"
+#include "status_macros.h"
+#include "store_impl.h"
+
+namespace durastore {
+
+using internal::EncodeSequences;
+using internal::kFormatKey;
+using internal::kFormatValue;
+using internal::kOldFormatValue;
+using internal::kSequencesKey;
+using internal::kSequencesSize;
+
+namespace {
+
+uint64_t RandomLogId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+      id = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+           (static_cast<uint64_t>(getpid()) << 32);
+    }
+  }
+  return id;
+}
+
+}  // namespace
+
+Status Store::Impl::Open(TestHooks hooks) {
+  if (options_.initial_map_size < (size_t{1} << 20)) {
+    return Status::InvalidArgument("Options.initial_map_size must be at least 1 MiB");
+  }
+  if (options_.max_map_size < options_.initial_map_size) {
+    return Status::InvalidArgument("Options.max_map_size is smaller than initial_map_size");
+  }
+  if (options_.max_group_size == 0) {
+    return Status::InvalidArgument("Options.max_group_size must be at least 1");
+  }
+  if (options_.log_segment_size < (uint64_t{1} << 20) || options_.background_flush_ms <= 0 ||
+      options_.checkpoint_interval_ms <= 0 || options_.checkpoint_log_bytes == 0) {
+    return Status::InvalidArgument(
+        "Options.log_segment_size must be at least 1 MiB, and background_flush_ms, "
+        "checkpoint_interval_ms and checkpoint_log_bytes positive");
+  }
+  sync_ =
+      hooks.fdatasync ? internal::SyncFn(hooks.fdatasync) : internal::SyncFn(internal::Fdatasync);
+  std::error_code ec;
+  const bool created = !std::filesystem::exists(path_, ec);
+  if (created) {
+    if (!options_.create_if_missing) return Status::NotFound("store " + path_ + " does not exist");
+    std::filesystem::create_directories(path_, ec);
+    if (ec) return Status::IOError("cannot create " + path_ + ": " + ec.message());
+  } else if (!std::filesystem::is_directory(path_, ec)) {
+    return Status::InvalidArgument(path_ + " is not a directory");
+  }
+  ASSIGN_OR_RETURN(lock_file_, internal::LockFile::Acquire(path_));
+
+  bool fresh = false;
+  RETURN_IF_ERROR(OpenEnvironment(&fresh));
+  std::string checkpoint_path = path_ + "/" + internal::kCheckpointFile;
+  checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open " + checkpoint_path, errno);
+
+  internal::CommitLog::Config log_config;
+  log_config.dir = path_;
+  log_config.log_id = log_id_;
+  log_config.segment_size = options_.log_segment_size;
+  log_config.sync = sync_;
+  log_config.background_flush_ms = options_.background_flush_ms;
+  log_config.on_flushed = [this](uint64_t lsn, int err) { OnFlushed(lsn, err); };
+  ASSIGN_OR_RETURN(log_, internal::CommitLog::Open(std::move(log_config), next_lsn_));
+  {
+    std::lock_guard<std::mutex> lock(pending_mu_);
+    durable_lsn_ = next_lsn_ - 1;
+  }
+  // Everything replayed (or created) becomes a durable checkpoint before the first new
+  // record can reuse a segment that held it.
+  ASSIGN_OR_RETURN(PinnedSnapshot snapshot, PinSnapshot(next_lsn_ - 1));
+  RETURN_IF_ERROR(Checkpoint(std::move(snapshot)));
+  if (fresh || created) {
+    RETURN_IF_ERROR(internal::SyncDirectory(path_));
+    if (created) {
+      RETURN_IF_ERROR(
+          internal::SyncDirectory(std::filesystem::absolute(path_).parent_path().string()));
+    }
+  }
+  committed_position_ = seqs_.next_position - 1;
+  checkpoint_mark_time_ = std::chrono::steady_clock::now();
+  completer_ = std::thread([this] { RunCompleter(); });
+  checkpointer_ = std::thread([this] { RunCheckpointer(); });
+  committer_ = std::thread([this] { Run(); });
+  return Status::OK();
+}
+
+// Opens LMDB at the last checkpoint and replays the log after it, or creates a new store.
+Status Store::Impl::OpenEnvironment(bool* fresh) {
+  ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
+  const std::string data_path = path_ + "/data.mdb";
+  std::error_code ec;
+  const bool have_data = std::filesystem::exists(data_path, ec);
+  if (checkpoint.has_value()) {
+    if (!have_data) {
+      return Status::Corruption("store " + path_ +
+                                " has a CHECKPOINT but no data.mdb: its data "
+                                "file was lost");
+    }
+    if (!checkpoint->clean)
+      RETURN_IF_ERROR(internal::RestoreMetaPages(data_path, *checkpoint, sync_));
+  }
+  auto opened = Env::Open(path_, options_.initial_map_size, options_.max_map_size);
+  if (!opened.ok()) return opened.status();
+  {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    env_ = std::shared_ptr<Env>(std::move(*opened));
+  }
+  MDB_stat st;
+  int rc = mdb_env_stat(env_->raw(), &st);
+  if (rc != 0) return internal::LmdbStatus(rc, "mdb_env_stat");
+  page_size_ = st.ms_psize;
+  redo_.emplace(env_->tables());
+
+  std::string found;  // the format marker, empty when absent
+  {
+    ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
+    auto format = internal::Get(read.get(), env_->tables().sys, kFormatKey);
+    if (format.ok()) {
+      found = std::string(*format);
+    } else if (format.status().code() != Code::kNotFound) {
+      return format.status();
+    }
+  }
+  if (found == kOldFormatValue) {
+    return Status::InvalidArgument(
+        "store " + path_ +
+        " is in format durastore-1 (LMDB as the commit point, durastore "
+        "0.1); this build reads format durastore-2 (commit log) and does not convert it: read "
+        "it with the build that wrote it and copy its contents into a new store");
+  }
+  if (!checkpoint.has_value()) {
+    if (!found.empty()) {
+      return Status::Corruption("store " + path_ +
+                                " has data.mdb but no CHECKPOINT file: the "
+                                "checkpoint file was lost");
+    }
+    // A new store.
+    *fresh = true;
+    log_id_ = RandomLogId();
+    ASSIGN_OR_RETURN(internal::Txn txn, env_->BeginWrite());
+    RETURN_IF_ERROR(internal::Put(txn.get(), env_->tables().sys, kFormatKey, kFormatValue));
+    RETURN_IF_ERROR(
+        internal::Put(txn.get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, 0)));
+    rc = txn.Commit();
+    if (rc != 0) return internal::LmdbStatus(rc, "initialising store");
+    next_lsn_ = 1;
+    return Status::OK();
+  }
+  if (found != kFormatValue) {
+    return Status::Corruption("store " + path_ + " has unknown format '" +
+                              internal::Printable(found) + "'");
+  }
+  log_id_ = checkpoint->log_id;
+  checkpoint_seq_ = checkpoint->seq;
+  uint64_t last_lsn = 0;
+  RETURN_IF_ERROR(Recover(*checkpoint, &last_lsn));
+  next_lsn_ = last_lsn + 1;
+  return Status::OK();
+}
+
+Status Store::Impl::Recover(const internal::Checkpoint& c, uint64_t* last_lsn) {
+  uint64_t applied = 0;
+  RETURN_IF_ERROR(LoadSequences(&applied));
+  if (applied != c.lsn) {
+    return Status::Corruption("store " + path_ +
+                              ": the checkpointed LMDB snapshot holds log "
+                              "record " +
+                              std::to_string(applied) + ", its checkpoint says " +
+                              std::to_string(c.lsn));
+  }
+  ASSIGN_OR_RETURN(
+      internal::LogScan scan,
+      internal::ScanLog(path_, c.log_id, c.next, c.lsn + 1,
+                        [this](uint64_t, std::string_view ops) { return ApplyLogRecord(ops); }));
+  stat_replayed_ = scan.records;
+  RETURN_IF_ERROR(LoadSequences(&applied));
+  if (applied != scan.last_lsn) {
+    return Status::Corruption("store " + path_ + ": after replaying the log up to record " +
+                              std::to_string(scan.last_lsn) + " the store says " +
+                              std::to_string(applied));
+  }
+  *last_lsn = scan.last_lsn;
+  return Status::OK();
+}
+
+Status Store::Impl::ApplyLogRecord(std::string_view ops) {
+  for (;;) {
+    ASSIGN_OR_RETURN(internal::Txn txn, env_->BeginWrite());
+    Status s = internal::ReplayRedo(txn.get(), env_->tables(), ops);
+    int rc = s.ok() ? txn.Commit() : 0;
+    if (s.ok() && rc == 0) return Status::OK();
+    if (!(rc == MDB_MAP_FULL || internal::IsMapFull(s))) {
+      return s.ok() ? internal::LmdbStatus(rc, "replaying the commit log") : s;
+    }
+    txn.Abort();
+    RETURN_IF_ERROR(env_->Grow());
+    stat_resizes_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+Status Store::Impl::LoadSequences(uint64_t* lsn) {
+  ASSIGN_OR_RETURN(internal::ReadTxn txn, env_->BeginRead());
+  ASSIGN_OR_RETURN(std::string_view seq,
+                   internal::Get(txn.get(), env_->tables().sys, kSequencesKey));
+  if (seq.size() != kSequencesSize) {
+    return Status::Corruption("sequence record is not " + std::to_string(kSequencesSize) +
+                              " bytes");
+  }
+  seqs_.next_position = internal::GetU64(seq, 0);
+  seqs_.next_message_id = internal::GetU64(seq, 8);
+  seqs_.next_stream_id = internal::GetU64(seq, 16);
+  seqs_.next_queue_id = internal::GetU32(seq, 24);
+  *lsn = internal::GetU64(seq, 28);
+  return Status::OK();
+}
+
+Status Store::Impl::Close() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (stopping_) return Status::OK();
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (committer_.joinable()) committer_.join();  // drains every submitted request
+  if (log_ != nullptr) log_->RequestFlush();
+  {
+    // Wait for in-flight flushes so no kSync caller is left hanging.
+    std::unique_lock<std::mutex> lock(pending_mu_);
+    pending_cv_.wait(lock, [this] { return pending_.empty(); });
+  }
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+  Status result = health();
+  // A final, clean checkpoint: the next Open replays nothing and trusts LMDB's meta page.
+  if (result.ok() && log_ != nullptr) {
+    auto snapshot = PinSnapshot(next_lsn_ - 1);
+    if (snapshot.ok()) snapshot->checkpoint.clean = true;
+    result = snapshot.ok() ? Checkpoint(std::move(*snapshot)) : snapshot.status();
+  }
+  {
+    std::lock_guard<std::mutex> lock(complete_mu_);
+    completer_stop_ = true;
+  }
+  complete_cv_.notify_one();
+  if (completer_.joinable()) completer_.join();  // every callback has run
+  closed_.store(true, std::memory_order_release);
+  { std::lock_guard<std::mutex> lock(wait_mu_); }
+  wait_cv_.notify_all();
+  log_.reset();
+  std::shared_ptr<Env> env;
+  {
+    std::lock_guard<std::mutex> lock(env_mu_);
+    env.swap(env_);
+  }
+  // Readers that got the environment before `closed_` finish with it first.
+  while (env != nullptr && env.use_count() > 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (durable_pin_ != nullptr) mdb_txn_abort(durable_pin_);
+  durable_pin_ = nullptr;
+  env.reset();
+  if (checkpoint_fd_ >= 0) ::close(checkpoint_fd_);
+  checkpoint_fd_ = -1;
+  lock_file_.reset();
+  return result;
+}
+
+}  // namespace durastore
