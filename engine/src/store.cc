@@ -19,7 +19,7 @@ PipelineStats Store::Impl::stats() const {
   s.log_bytes = log_ != nullptr ? log_->appended_bytes() : 0;
   s.replayed_records = stat_replayed_.load(std::memory_order_relaxed);
   s.map_resizes = stat_resizes_.load(std::memory_order_relaxed);
-  s.using_io_uring = false;
+  s.using_io_uring = log_ != nullptr && log_->uses_io_uring();
   return s;
 }
 

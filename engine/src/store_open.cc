@@ -50,6 +50,7 @@ Status Store::Impl::Open(TestHooks hooks) {
         "Options.log_segment_size must be at least 1 MiB, and background_flush_ms, "
         "checkpoint_interval_ms and checkpoint_log_bytes positive");
   }
+  const bool hooks_fdatasync = static_cast<bool>(hooks.fdatasync);
   sync_ =
       hooks.fdatasync ? internal::SyncFn(hooks.fdatasync) : internal::SyncFn(internal::Fdatasync);
   std::error_code ec;
@@ -76,7 +77,16 @@ Status Store::Impl::Open(TestHooks hooks) {
   log_config.sync = sync_;
   log_config.background_flush_ms = options_.background_flush_ms;
   log_config.on_flushed = [this](uint64_t lsn, int err) { OnFlushed(lsn, err); };
-  ASSIGN_OR_RETURN(log_, internal::CommitLog::Open(std::move(log_config), next_lsn_));
+  // A test's flush hook must see every flush: it forces the fdatasync path.
+  const bool try_uring = !hooks_fdatasync && options_.flush_method != FlushMethod::kFdatasync;
+  log_config.io_uring = try_uring;
+  auto log = internal::CommitLog::Open(log_config, next_lsn_);
+  if (!log.ok() && try_uring && options_.flush_method == FlushMethod::kAuto) {
+    log_config.io_uring = false;  // kAuto falls back to the fdatasync thread
+    log = internal::CommitLog::Open(std::move(log_config), next_lsn_);
+  }
+  if (!log.ok()) return log.status();
+  log_ = std::move(*log);
   {
     std::lock_guard<std::mutex> lock(pending_mu_);
     durable_lsn_ = next_lsn_ - 1;

@@ -57,11 +57,11 @@ namespace durastore {
 
 enum class Durability : uint8_t { kSync, kNoSync };
 
-// How kSync flushes reach the disk.
+// How the commit log's flusher thread flushes (checkpoints always call fdatasync).
 enum class FlushMethod : uint8_t {
   kAuto,       // io_uring when built with liburing and the kernel allows it, else fdatasync
-  kIoUring,    // io_uring or fail Open with Unavailable
-  kFdatasync,  // a flusher thread calling fdatasync
+  kIoUring,    // io_uring (IORING_OP_FSYNC, DATASYNC) or fail Open with Unavailable
+  kFdatasync,  // fdatasync
 };
 
 struct Options {
