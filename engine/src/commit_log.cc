@@ -220,7 +220,10 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(Config cfg, uint64_t next_lsn
   Status s = log->LoadSegments();
   if (!s.ok()) return s;
   log->next_lsn_ = next_lsn;
-  log->written_lsn_ = log->flushed_lsn_ = next_lsn - 1;
+  {
+    MutexLock lock(&log->mu_);
+    log->written_lsn_ = log->flushed_lsn_ = next_lsn - 1;
+  }
   auto first = log->NextSegment(kSegmentHeaderSize + kRecordHeaderSize);
   if (!first.ok()) return first.status();
   log->current_ = *first;
@@ -238,13 +241,17 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(Config cfg, uint64_t next_lsn
     return Status::Unavailable("durastore was built without liburing");
 #endif
   }
-  log->in_use_.push_back(log->current_);
+  {
+    MutexLock lock(&log->mu_);
+    log->in_use_.push_back(log->current_);
+  }
   log->flusher_ = std::thread([p = log.get()] { p->RunFlusher(); });
   return log;
 }
 
 Status CommitLog::LoadSegments() {
   ASSIGN_OR_RETURN(auto files, ListSegments(cfg_.dir, cfg_.log_id));
+  MutexLock lock(&mu_);
   for (const auto& f : files) {
     all_.push_back(std::make_unique<Segment>(Segment{f.slot, f.size, f.fd}));
     free_.push_back(all_.back().get());  // recovery replayed them: all reusable
@@ -255,10 +262,10 @@ Status CommitLog::LoadSegments() {
 CommitLog::~CommitLog() {
   if (flusher_.joinable()) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     flusher_.join();
   }
   for (auto& s : all_) ::close(s->fd);
@@ -266,7 +273,7 @@ CommitLog::~CommitLog() {
 
 Result<CommitLog::Segment*> CommitLog::NextSegment(uint64_t need) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     // The smallest free segment that holds the record.
     auto best = free_.end();
     for (auto it = free_.begin(); it != free_.end(); ++it) {
@@ -320,7 +327,7 @@ Status CommitLog::Append(uint64_t lsn, std::string_view ops) {
     ASSIGN_OR_RETURN(Segment * next, NextSegment(kSegmentHeaderSize + need));
     current_ = next;
     offset_ = kSegmentHeaderSize;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     in_use_.push_back(next);
   }
   char h[kRecordHeaderSize];
@@ -344,7 +351,7 @@ Status CommitLog::Append(uint64_t lsn, std::string_view ops) {
   offset_ += need;
   ++next_lsn_;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     written_lsn_ = lsn;
     appended_bytes_ += need;
     if (dirty_.empty() || dirty_.back() != current_->fd) dirty_.push_back(current_->fd);
@@ -354,24 +361,24 @@ Status CommitLog::Append(uint64_t lsn, std::string_view ops) {
 
 void CommitLog::RequestFlush() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     flush_requested_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 int CommitLog::WaitFlushed(uint64_t lsn) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (flushed_lsn_ < lsn && flush_error_ == 0) {
     flush_requested_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
-  flushed_cv_.wait(lock, [&] { return flushed_lsn_ >= lsn || flush_error_ != 0; });
+  flushed_cv_.Wait(&mu_, [&]() REQUIRES(mu_) { return flushed_lsn_ >= lsn || flush_error_ != 0; });
   return flushed_lsn_ >= lsn ? 0 : flush_error_;
 }
 
 void CommitLog::Release(LogPosition keep) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = std::find_if(in_use_.begin(), in_use_.end(),
                          [&](Segment* s) { return s->slot == keep.slot; });
   if (it == in_use_.end()) return;
@@ -380,22 +387,23 @@ void CommitLog::Release(LogPosition keep) {
 }
 
 uint64_t CommitLog::appended_bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return appended_bytes_;
 }
 uint64_t CommitLog::flushes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return flushes_;
 }
 uint64_t CommitLog::segments() const { return all_.size(); }
 
 void CommitLog::RunFlusher() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const auto interval = std::chrono::milliseconds(cfg_.background_flush_ms);
   for (;;) {
     // A requested flush starts at once; an unrequested tail is flushed within the interval.
-    cv_.wait_for(lock, interval,
-                 [this] { return stop_ || (flush_requested_ && written_lsn_ > flushed_lsn_); });
+    cv_.WaitFor(&mu_, interval, [this]() REQUIRES(mu_) {
+      return stop_ || (flush_requested_ && written_lsn_ > flushed_lsn_);
+    });
     if (flush_error_ != 0 || written_lsn_ <= flushed_lsn_) {
       flush_requested_ = false;
       if (stop_) return;
@@ -405,19 +413,19 @@ void CommitLog::RunFlusher() {
     std::vector<int> fds;
     fds.swap(dirty_);
     flush_requested_ = false;
-    lock.unlock();
+    mu_.Unlock();
     int err = FlushSegments(fds);
-    lock.lock();
+    mu_.Lock();
     ++flushes_;
     if (err == 0) {
       flushed_lsn_ = target;
     } else {
       flush_error_ = err;
     }
-    flushed_cv_.notify_all();
-    lock.unlock();
+    flushed_cv_.NotifyAll();
+    mu_.Unlock();
     cfg_.on_flushed(target, err);
-    lock.lock();
+    mu_.Lock();
   }
 }
 

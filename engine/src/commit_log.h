@@ -17,17 +17,16 @@
 #ifndef DURASTORE_ENGINE_COMMIT_LOG_H_
 #define DURASTORE_ENGINE_COMMIT_LOG_H_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include "durastore/status.h"
+#include "thread_annotations.h"
 
 namespace durastore::internal {
 
@@ -127,19 +126,19 @@ class CommitLog {
   uint64_t next_lsn_ = 0;
   uint64_t next_new_size_ = uint64_t{1} << 20;  // new segments start small and double
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;  // wakes the flusher
-  std::condition_variable flushed_cv_;
-  std::vector<Segment*> in_use_;  // guarded by mu_: segments of the chain, oldest first
-  std::vector<Segment*> free_;    // guarded by mu_: reusable segments
-  std::vector<int> dirty_;        // guarded by mu_: fds written since the flush began
-  uint64_t written_lsn_ = 0;      // guarded by mu_
-  uint64_t flushed_lsn_ = 0;      // guarded by mu_
-  int flush_error_ = 0;           // guarded by mu_
-  bool flush_requested_ = false;  // guarded by mu_
-  bool stop_ = false;             // guarded by mu_
-  uint64_t appended_bytes_ = 0;   // guarded by mu_
-  uint64_t flushes_ = 0;          // guarded by mu_
+  mutable Mutex mu_;
+  CondVar cv_;  // wakes the flusher
+  CondVar flushed_cv_;
+  std::vector<Segment*> in_use_ GUARDED_BY(mu_);  // segments of the chain, oldest first
+  std::vector<Segment*> free_ GUARDED_BY(mu_);    // reusable segments
+  std::vector<int> dirty_ GUARDED_BY(mu_);        // fds written since the flush began
+  uint64_t written_lsn_ GUARDED_BY(mu_) = 0;
+  uint64_t flushed_lsn_ GUARDED_BY(mu_) = 0;
+  int flush_error_ GUARDED_BY(mu_) = 0;
+  bool flush_requested_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  uint64_t appended_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t flushes_ GUARDED_BY(mu_) = 0;
   std::thread flusher_;
 };
 
