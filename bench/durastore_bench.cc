@@ -86,7 +86,10 @@
 //                    compactions; SQLite: not counted)
 //   device_bytes_per_commit  /proc/self/io write_bytes over the measured time per commit
 //                    (bytes the process sent or dirtied for the storage layer, including
-//                    write-back that happens later; null if /proc/self/io is unreadable)
+//                    write-back that happens later; null if /proc/self/io is unreadable).
+//                    Compare engines with it, but check absolute figures against
+//                    /proc/diskstats: for durastore's LMDB page writes it has read
+//                    several times what the device received
 //   cpu_us_per_commit   cpu_s per commit, in microseconds
 //  durastore only:
 //   flushes_per_sec  log flushes + checkpoints per second
