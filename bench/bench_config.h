@@ -29,7 +29,7 @@ struct Config {
   std::string durability = "sync";
   size_t payload = 256;              // bytes per event / message (commit, mixed: the mean)
   PayloadSizes payload_sizes;        // commit and mixed commits: the size of each op's payloads
-  std::string engine = "durastore";  // durastore, sqlite (or both, expanded before a run)
+  std::string engine = "durastore";  // durastore, sqlite, rocksdb (both, all: expanded)
   std::string flush = "auto";        // durastore only: auto, io_uring or fdatasync
   std::string path;                  // parent directory; empty = the system temp directory
   bool keep = false;
@@ -53,6 +53,7 @@ struct Config {
   MixWeights mix = {70, 10, 15, 5};
   uint64_t seed = 1;
   double rss_every_s = 0;  // > 0: sample the RSS this often while measuring
+  int repeat = 1;          // runs of each (writers, engine) point, engines interleaved
 };
 
 inline int Instances(const Config& c) { return c.instances > 0 ? c.instances : c.writers * 4; }
@@ -74,6 +75,16 @@ struct Outcome {
   std::vector<MixKindOutcome> mix;  // mixed: one per kMixKinds entry
   double ops_per_sec() const {
     return run.elapsed_s > 0 ? static_cast<double>(run.ops) / run.elapsed_s : 0;
+  }
+  // Transactions committed in the measured time: a `commit` op is one; otherwise
+  // durastore's pipeline counts its batches (dequeues included), and for the SQLite
+  // baselines an op stands for its commits.
+  uint64_t commits() const {
+    return config.workload != "commit" && run.has_pipeline ? run.pipeline.batches : run.ops;
+  }
+  // `total` per commit; 0 without commits.
+  double PerCommit(double total) const {
+    return commits() > 0 ? total / static_cast<double>(commits()) : 0;
   }
 };
 

@@ -3,7 +3,9 @@
 
 check_json.py [--expect KEY=JSON]... [--csv FILE ROWS] BENCH ARGS...
     the last stdout line must be the JSON object, with every documented field, each
-    --expect'ed field equal to its JSON value, and FILE a sweep CSV with ROWS data rows
+    --expect'ed field equal to its JSON value, and FILE a sweep CSV with ROWS data rows;
+    after a comparison (--engine both|all, --repeat N) the last line is its summary
+    object and every earlier JSON line a run's
 check_json.py --expect-usage-error BENCH ARGS...  must exit 2 with a message on stderr
 """
 import json
@@ -16,9 +18,16 @@ REQUIRED = {
     "p50_us": int, "p90_us": int, "p99_us": int, "p999_us": int, "max_us": int,
     "fdatasync_us": (int, float), "cpu_s": (int, float), "peak_rss_kb": int,
     "warmup_s": (int, float), "loop": str, "target_rate": (int, float), "missed_slots": int,
+    "commits": int, "cpu_us_per_commit": (int, float),
+    # null where the engine cannot count them (SQLite's flushes; no /proc/self/io)
+    "flushes_per_commit": (int, float, type(None)),
+    "device_bytes_per_commit": (int, float, type(None)),
 }
 DURASTORE_ONLY = {"flushes_per_sec": (int, float), "avg_group_size": (int, float),
-                  "io_uring": bool}
+                  "io_uring": bool, "log_flushes": int, "checkpoints": int,
+                  "log_bytes_per_commit": (int, float), "flushes_per_commit": (int, float)}
+ROCKSDB_ONLY = {"flushes_per_commit": (int, float)}
+SPREAD = ("median", "min", "max")
 # turn and activity: the fetch half of each op, measured on its own.
 ORCHESTRATION = {"fetch_p50_us": int, "fetch_p99_us": int, "empty_fetches": int}
 COMMIT = {"appends_per_batch": int, "events_per_append": int, "enqueues_per_batch": int,
@@ -108,9 +117,71 @@ def main(argv):
         return 1
     lines = proc.stdout.strip().splitlines()
     result = json.loads(lines[-1])
+    if result.get("summary") == "comparison":
+        error = check_comparison(result, [json.loads(l) for l in lines[:-1] if l.startswith("{")],
+                                 cmd)
+    else:
+        error = check_run(result, cmd, expected, proc.stdout)
+    if error is None and csv is not None:
+        error = check_csv(*csv)
+    if error:
+        print(error)
+        return 1
+    print(proc.stdout)
+    return 0
+
+
+def check_spread(where, spread):
+    if not all(isinstance(spread.get(k), (int, float)) for k in SPREAD):
+        return f"{where}: want numbers {SPREAD}: {spread}"
+    if not spread["min"] <= spread["median"] <= spread["max"]:
+        return f"{where}: min <= median <= max does not hold: {spread}"
+    return None
+
+
+def check_comparison(summary, runs, cmd):
+    """The summary of a comparison: one point per writer count, every engine's medians,
+    one ratio per repetition against each baseline, and the probes around the run."""
+    repeat, engines = summary["repeat"], summary["engines"]
+    if len(runs) != repeat * len(engines) * len(summary["points"]):
+        return f"want {repeat} x {engines} runs per point, got {len(runs)} run lines"
+    for run in runs:
+        error = check_run(run, cmd, {})
+        if error:
+            return error
+    for when in ("before", "after"):
+        probe = summary[f"fdatasync_probe_{when}"]
+        if not probe["p50_us"] > 0 or probe["p50_us"] > probe["max_us"]:
+            return f"fdatasync probe {when}: {probe}"
+    if not summary["points"]:
+        return "comparison without points"
+    for point in summary["points"]:
+        if sorted(point["engines"]) != sorted(engines):
+            return f"writers={point['writers']}: want engines {engines}: {point}"
+        for engine, figures in point["engines"].items():
+            for name in ("ops_per_sec", "p50_us"):
+                error = check_spread(f"{engine}.{name}", figures[name])
+                if error:
+                    return error
+        baselines = [e for e in engines if e != "durastore"]
+        if sorted(point["ratios"]) != sorted("durastore_over_" + b for b in baselines):
+            return f"writers={point['writers']}: want a ratio per baseline: {point['ratios']}"
+        for name, ratio in point["ratios"].items():
+            error = check_spread(name, ratio)
+            if error:
+                return error
+            if len(ratio["per_repetition"]) != repeat or min(ratio["per_repetition"]) <= 0:
+                return f"{name}: want {repeat} positive ratios: {ratio}"
+    return None
+
+
+def check_run(result, cmd, expected, stdout=""):
+    """One run's JSON object: its fields, and the promises between them."""
     fields = dict(REQUIRED)
     if result.get("engine") == "durastore":
         fields.update(DURASTORE_ONLY)
+    if result.get("engine") == "rocksdb":
+        fields.update(ROCKSDB_ONLY)
     if result.get("workload") in ("turn", "activity"):
         fields.update(ORCHESTRATION)
     if result.get("workload") == "commit":
@@ -123,42 +194,30 @@ def main(argv):
         fields.update(RSS)
     for name, kind in fields.items():
         if name not in result or not isinstance(result[name], kind):
-            print(f"field {name!r} missing or not {kind}: {result}")
-            return 1
+            return f"field {name!r} missing or not {kind}: {result}"
     if result["ops"] <= 0 or result["ops_per_sec"] <= 0:
-        print(f"no operations completed: {result}")
-        return 1
+        return f"no operations completed: {result}"
     for key, value in expected.items():
         if result.get(key) != value:
-            print(f"field {key!r}: want {value!r}: {result}")
-            return 1
+            return f"field {key!r}: want {value!r}: {result}"
     if not (result["p50_us"] <= result["p90_us"] <= result["p99_us"] <= result["p999_us"]
             <= result["max_us"]):
-        print(f"percentiles out of order: {result}")
-        return 1
+        return f"percentiles out of order: {result}"
     if "fetch_p50_us" in result and not (
             result["fetch_p50_us"] <= result["fetch_p99_us"] <= result["max_us"]):
-        print(f"fetch percentiles out of order: {result}")
-        return 1
+        return f"fetch percentiles out of order: {result}"
     if "consume_p50_us" in result and not (
             result["consume_p50_us"] <= result["consume_p90_us"] <= result["consume_p99_us"]):
-        print(f"consume percentiles out of order: {result}")
-        return 1
+        return f"consume percentiles out of order: {result}"
     for check, applies in ((check_mix, "mix" in result), (check_rss, "rss_every_s" in result)):
         error = check(result) if applies else None
         if error:
-            print(error)
-            return 1
-    if "--rss-every" in cmd and proc.stdout.count("rss_kb t=") != len(result["rss_samples_kb"]):
-        print(f"want one 'rss_kb t=' line per sample:\n{proc.stdout}")
-        return 1
-    if csv is not None:
-        error = check_csv(*csv)
-        if error:
-            print(error)
-            return 1
-    print(proc.stdout)
-    return 0
+            return error
+    if "--rss-every" in cmd and stdout.count("rss_kb t=") != len(result["rss_samples_kb"]):
+        return f"want one 'rss_kb t=' line per sample:\n{stdout}"
+    if result["commits"] < result["ops"] and result["workload"] == "commit":
+        return f"commit: fewer commits than ops: {result}"
+    return None
 
 
 if __name__ == "__main__":

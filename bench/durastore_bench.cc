@@ -1,9 +1,10 @@
-// durastore-bench: load tests of the commit path, durastore and SQLite side by side, and
+// durastore-bench: load tests of the commit path, durastore beside SQLite and RocksDB, and
 // of the orchestration layer's Duroxide-shaped hot path.
 //
 //   durastore-bench commit   [--writers N] [--duration S | --ops N] [--warmup S] [--rate R]
 //                            [--durability sync|nosync] [--payload BYTES|MIN-MAX|S:W,...]
-//                            [--engine durastore|sqlite|both] [--flush auto|io_uring|fdatasync]
+//                            [--engine durastore|sqlite|rocksdb|both|all] [--repeat N]
+//                            [--flush auto|io_uring|fdatasync]
 //                            [--path DIR] [--keep] [--json] [--sweep writers=1,2,4] [--csv FILE]
 //                            [--appends-per-batch N] [--events-per-append N]
 //                            [--enqueues-per-batch N] [--puts-per-batch N] [--seed N]
@@ -45,11 +46,22 @@
 // --csv FILE: engine,workload,writers,ops_per_sec,p50_us,p90_us,p99_us,p999_us,max_us
 // (bench/plot turns it into an SVG). Exit status: 0 ok, 1 run failed, 2 usage error.
 //
+// Comparisons: --engine both runs durastore and SQLite, --engine all durastore, SQLite
+// and RocksDB (`commit` only: RocksDB does one WriteBatch per op, rocksdb_engine.cc;
+// other workloads run the first two; a build without librocksdb-dev says so and skips
+// it). --repeat N runs every (writers, engine) point N times, the engines interleaved
+// within each repetition, prints durastore's throughput ratio over each baseline per
+// repetition, then a summary table (compare.h): per engine the medians of commits/s, p50,
+// p99, flushes, device bytes and CPU per commit, and the ratios' median [min-max]. A
+// comparison runs an fdatasync probe (200 x pwrite 4 KiB + fdatasync) before and after
+// all its runs and prints both with the summary: the device's flush latency drifts, so
+// quote ratios from one run with its probes.
+//
 // With --json each run prints one JSON object on one line, after its text summary (the
 // last line of stdout is the last run's). Fields (names are stable; latencies are
 // microseconds from a log-linear histogram with < 0.8 % relative error, histogram.h):
 //   workload         "commit" | "queue" | "turn" | "activity" | "mixed"
-//   engine           "durastore" | "sqlite"
+//   engine           "durastore" | "sqlite" | "rocksdb"
 //   writers          threads issuing ops (queue: producers + consumers)
 //   duration_s       measured seconds (warm-up excluded)
 //   warmup_s         seconds run before measuring
@@ -67,8 +79,22 @@
 //   cpu_s            process CPU time (user + system) during the measured time
 //   peak_rss_kb      process peak resident set so far (a sweep's later runs include
 //                    earlier ones)
+//   commits          transactions committed in the measured time (commit: ops; other
+//                    workloads: durastore's pipeline batches, dequeues included; SQLite: ops)
+//   flushes_per_commit  device flushes per commit, null where not counted (durastore: log
+//                    flushes + checkpoints; RocksDB: WAL syncs + memtable flushes +
+//                    compactions; SQLite: not counted)
+//   device_bytes_per_commit  /proc/self/io write_bytes over the measured time per commit
+//                    (bytes the process sent or dirtied for the storage layer, including
+//                    write-back that happens later; null if /proc/self/io is unreadable).
+//                    Compare engines with it, but check absolute figures against
+//                    /proc/diskstats: for durastore's LMDB page writes it has read
+//                    several times what the device received
+//   cpu_us_per_commit   cpu_s per commit, in microseconds
 //  durastore only:
-//   flushes_per_sec  flushes (fdatasync / io_uring fsync) per second
+//   flushes_per_sec  log flushes + checkpoints per second
+//   log_flushes checkpoints   their counts
+//   log_bytes_per_commit   commit-log bytes per commit
 //   avg_group_size   batches (dequeues included) per committed write transaction
 //   io_uring         whether flushes went through io_uring
 //  commit:
@@ -91,6 +117,13 @@
 //   rss_every_s      the sampling period
 //   rss_samples_kb   resident set (/proc/self/statm) at t = 0, S, 2S, ... of the measured run
 //   rss_anon_samples_kb   the same minus file-backed pages (LMDB's map grows with the data)
+// A comparison (--engine both|all, or --repeat > 1) prints one more object last:
+//   summary "comparison", workload, repeat, engines (in run order),
+//   fdatasync_probe_before, fdatasync_probe_after   {p50_us, p90_us, max_us}
+//   points  [{writers, engines: {<engine>: {ops_per_sec: {median, min, max},
+//            p50_us: {median, min, max}, flushes_per_commit, device_bytes_per_commit,
+//            cpu_us_per_commit (medians)}}, ratios: {durastore_over_<baseline>:
+//            {median, min, max, per_repetition: [...]}}}]
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -102,6 +135,7 @@
 #include <vector>
 
 #include "bench_config.h"
+#include "compare.h"
 #include "durastore/limits.h"
 #include "engines.h"
 #include "mixed_workload.h"
@@ -162,6 +196,7 @@ Status RunCommit(const Config& c, const std::string& dir, Outcome& out) {
   CommitShape shape{c.appends_per_batch, c.events_per_append, c.enqueues_per_batch,
                     c.puts_per_batch};
   auto engine = c.engine == "durastore" ? OpenDurastore(dir, sync, FlushOf(c), shape)
+                : c.engine == "rocksdb" ? OpenRocksdb(dir, sync, shape)
                                         : OpenSqlite(dir, sync, c.writers, shape);
   if (!engine.ok()) return engine.status();
   Engine& e = **engine;
@@ -182,6 +217,14 @@ Status RunCommit(const Config& c, const std::string& dir, Outcome& out) {
       PipelineStats p;
       e.Pipeline(&p);
       return p;
+    };
+  }
+  uint64_t flushes = 0;
+  if (e.Flushes(&flushes)) {
+    driver.flushes = [&] {
+      uint64_t n = 0;
+      e.Flushes(&n);
+      return n;
     };
   }
   Recorder recorder(static_cast<size_t>(c.writers), c.ops);
@@ -293,29 +336,69 @@ Result<Outcome> RunWorkload(const Config& config) {
   return out;
 }
 
-// Runs every (writers, engine) point; prints each and appends it to `csv` if open.
+// The engines --engine names, in the order a repetition runs them.
+std::vector<std::string> EnginesOf(const Config& c) {
+  if (c.engine == "both") return {"durastore", "sqlite"};
+  if (c.engine != "all") return {c.engine};
+  if (c.workload != "commit") {
+    std::printf("note: rocksdb runs the commit workload only; comparing durastore and sqlite\n");
+    return {"durastore", "sqlite"};
+  }
+  if (!RocksdbAvailable()) {
+    std::printf(
+        "note: rocksdb is not available (built without librocksdb-dev); comparing "
+        "durastore and sqlite\n");
+    return {"durastore", "sqlite"};
+  }
+  return {"durastore", "sqlite", "rocksdb"};
+}
+
+FdatasyncProbe Probe(const Config& c, const char* when) {
+  RunDir dir(c.path, false);
+  FdatasyncProbe p = MeasureFdatasync(dir.path());
+  std::printf(
+      "fdatasync probe %s: p50 %.0f us  p90 %.0f us  max %.0f us (%zu x pwrite 4 KiB + "
+      "fdatasync)\n",
+      when, p.p50_us, p.p90_us, p.max_us, p.samples);
+  return p;
+}
+
+// Runs every (writers, repetition, engine) point, engines innermost; prints each and
+// appends it to `csv` if open; a comparison ends with its summary.
 int Run(const Config& c, const std::vector<int>& sweep, std::ofstream* csv) {
-  std::vector<std::string> engines = {c.engine};
-  if (c.engine == "both") engines = {"durastore", "sqlite"};
-  std::vector<int> writers = sweep.empty() ? std::vector<int>{c.writers} : sweep;
+  const std::vector<std::string> engines = EnginesOf(c);
+  const std::vector<int> writers = sweep.empty() ? std::vector<int>{c.writers} : sweep;
+  const bool compare = engines.size() > 1 || c.repeat > 1;
+  Comparison comparison(c.workload, engines, c.repeat);
+  // A single run's JSON line stays last on stdout; its own probe is in fdatasync_us.
+  const FdatasyncProbe before = compare ? Probe(c, "before") : FdatasyncProbe{};
   for (int w : writers) {
-    for (const auto& engine : engines) {
-      Config point = c;
-      point.writers = w;
-      point.engine = engine;
-      auto out = RunWorkload(point);
-      if (!out.ok()) {
-        std::fprintf(stderr, "durastore-bench: %s\n", out.status().ToString().c_str());
-        return 1;
+    for (int rep = 0; rep < c.repeat; ++rep) {
+      for (const auto& engine : engines) {
+        Config point = c;
+        point.writers = w;
+        point.engine = engine;
+        auto out = RunWorkload(point);
+        if (!out.ok()) {
+          std::fprintf(stderr, "durastore-bench: %s\n", out.status().ToString().c_str());
+          return 1;
+        }
+        PrintOutcome(*out);
+        if (c.json) std::printf("%s\n", ToJson(*out).dump().c_str());
+        std::fflush(stdout);
+        if (csv != nullptr) {
+          *csv << CsvRow(*out);
+          csv->flush();
+        }
+        comparison.Add(rep, *out);
       }
-      PrintOutcome(*out);
-      if (c.json) std::printf("%s\n", ToJson(*out).dump().c_str());
-      std::fflush(stdout);
-      if (csv != nullptr) {
-        *csv << CsvRow(*out);
-        csv->flush();
-      }
+      if (engines.size() > 1) comparison.PrintRepetition(w, rep);
     }
+  }
+  if (compare) {
+    const FdatasyncProbe after = Probe(c, "after");
+    comparison.PrintSummary(before, after);
+    if (c.json) std::printf("%s\n", comparison.ToJson(before, after).dump().c_str());
   }
   return 0;
 }
@@ -395,8 +478,13 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.001, 1e9));
     sub->add_option("--durability", c.durability, "sync or nosync")
         ->check(CLI::IsMember({"sync", "nosync"}));
-    sub->add_option("--engine", c.engine, "durastore, sqlite or both")
-        ->check(CLI::IsMember({"durastore", "sqlite", "both"}));
+    sub->add_option("--engine", c.engine,
+                    "durastore, sqlite, rocksdb (commit only), both (durastore and sqlite) or "
+                    "all")
+        ->check(CLI::IsMember({"durastore", "sqlite", "rocksdb", "both", "all"}));
+    sub->add_option("--repeat", c.repeat,
+                    "Runs per (writers, engine) point, engines interleaved (default 1)")
+        ->check(CLI::Range(1, 1000));
     sub->add_option("--flush", c.flush, "durastore flush path: auto, io_uring or fdatasync")
         ->check(CLI::IsMember({"auto", "io_uring", "fdatasync"}));
     sub->add_option("--sweep", sweep_spec, "Run once per writer count: writers=1,2,4,...");
@@ -480,6 +568,12 @@ int main(int argc, char** argv) {
       return UsageError(error);
     }
     if (c.engine != "durastore") return UsageError("mixed: durastore only");
+  }
+  if (c.engine == "rocksdb" && c.workload != "commit") {
+    return UsageError("--engine rocksdb: the commit workload only");
+  }
+  if (c.engine == "rocksdb" && !durastore::bench::RocksdbAvailable()) {
+    return UsageError("--engine rocksdb: rocksdb is not available (built without librocksdb-dev)");
   }
   if (c.workload == "queue" && c.max_depth < c.batch) {
     // A producer waits for room for its whole batch: it would wait forever.

@@ -6,17 +6,19 @@
 #include "sqlite_util.h"
 
 namespace durastore::bench {
-namespace {
 
-// Writer `writer`'s a-th stream (a from 0); the first keeps the historical name.
-std::string StreamOf(int writer, int a) {
+// The first stream keeps the historical name.
+std::string StreamName(int writer, int a) {
   std::string s = "bench-w" + std::to_string(writer);
   return a == 0 ? s : s + "-a" + std::to_string(a);
 }
-std::string KeyOf(int writer, int p) {
-  return p == 0 ? "bench/" + StreamOf(writer, 0)
-                : "bench/" + StreamOf(writer, 0) + "/" + std::to_string(p);
+std::string MetadataKey(int writer, int p) {
+  return p == 0 ? "bench/" + StreamName(writer, 0)
+                : "bench/" + StreamName(writer, 0) + "/" + std::to_string(p);
 }
+
+namespace {
+
 constexpr const char* kCommitQueue = "bench-commit-queue";
 
 class DurastoreEngine final : public Engine {
@@ -32,17 +34,23 @@ class DurastoreEngine final : public Engine {
     for (int a = 0; a < shape_.appends_per_batch; ++a) {
       std::vector<eventlog::EventData> events(static_cast<size_t>(shape_.events_per_append));
       for (auto& e : events) e.payload = payload;
-      batch.Append(StreamOf(writer, a), 1, std::move(events));
+      batch.Append(StreamName(writer, a), 1, std::move(events));
     }
     for (int q = 0; q < shape_.enqueues_per_batch; ++q) batch.Enqueue(kCommitQueue, payload);
     const std::string value = std::to_string(n);
-    for (int p = 0; p < shape_.puts_per_batch; ++p) batch.Put(KeyOf(writer, p), value);
+    for (int p = 0; p < shape_.puts_per_batch; ++p) batch.Put(MetadataKey(writer, p), value);
     return store_.Commit(std::move(batch)).status();
   }
 
   std::string name() const override { return "durastore"; }
   bool Pipeline(PipelineStats* stats) const override {
     *stats = store_.GetPipelineStats();
+    return true;
+  }
+  // Commit-log flushes and checkpoints (each one fdatasync of data.mdb).
+  bool Flushes(uint64_t* flushes) const override {
+    PipelineStats p = store_.GetPipelineStats();
+    *flushes = p.flushes + p.checkpoints;
     return true;
   }
 
@@ -128,7 +136,7 @@ class SqliteEngine final : public Engine {
     const auto per_append = static_cast<uint64_t>(shape_.events_per_append);
     sqlite3_bind_blob(c.insert, 3, payload.data(), static_cast<int>(payload.size()), SQLITE_STATIC);
     for (int a = 0; a < shape_.appends_per_batch; ++a) {
-      std::string stream = StreamOf(writer, a);
+      std::string stream = StreamName(writer, a);
       sqlite3_bind_text(c.insert, 1, stream.data(), static_cast<int>(stream.size()),
                         SQLITE_TRANSIENT);
       for (uint64_t e = 0; e < per_append; ++e) {
@@ -144,7 +152,7 @@ class SqliteEngine final : public Engine {
     const std::string value = std::to_string(n);
     sqlite3_bind_blob(c.upsert, 2, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
     for (int p = 0; p < shape_.puts_per_batch; ++p) {
-      std::string key = KeyOf(writer, p);
+      std::string key = MetadataKey(writer, p);
       sqlite3_bind_text(c.upsert, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
       if (sqlite::Step(c.upsert) != SQLITE_DONE) return sqlite::Error(c.db, "put");
     }

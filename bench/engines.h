@@ -1,5 +1,6 @@
-// The engines a workload runs against: durastore and the SQLite baseline doing the same
-// transaction (WAL mode; synchronous=FULL for sync, OFF for nosync).
+// The engines a workload runs against: durastore and the baselines doing the same
+// transaction: SQLite (WAL mode; synchronous=FULL for sync, OFF for nosync) and, for
+// `commit`, RocksDB (one WriteBatch; WriteOptions::sync for sync; rocksdb_engine.cc).
 #ifndef DURASTORE_BENCH_ENGINES_H_
 #define DURASTORE_BENCH_ENGINES_H_
 
@@ -33,7 +34,15 @@ class Engine {
   virtual std::string name() const = 0;
   // Figures only durastore has; false for engines without them.
   virtual bool Pipeline(PipelineStats* stats) const = 0;
+  // Flushes to the device so far (fdatasync / fsync, any file), if the engine can count
+  // them; false otherwise. Thread-safe.
+  virtual bool Flushes(uint64_t* /*flushes*/) const { return false; }
 };
+
+// Writer `writer`'s a-th stream (a from 0) and p-th metadata key (p from 0): every
+// engine writes the same names.
+std::string StreamName(int writer, int a);
+std::string MetadataKey(int writer, int p);
 
 Result<std::unique_ptr<Engine>> OpenDurastore(const std::string& dir, bool sync, FlushMethod flush,
                                               const CommitShape& shape);
@@ -42,6 +51,11 @@ Result<std::unique_ptr<Engine>> OpenDurastore(const std::string& dir, bool sync,
 std::unique_ptr<Engine> NewDurastoreEngine(Store& store, const CommitShape& shape);
 Result<std::unique_ptr<Engine>> OpenSqlite(const std::string& dir, bool sync, int writers,
                                            const CommitShape& shape);
+// Whether this build has RocksDB (librocksdb-dev found at configure time); without it
+// OpenRocksdb fails with Unavailable.
+bool RocksdbAvailable();
+Result<std::unique_ptr<Engine>> OpenRocksdb(const std::string& dir, bool sync,
+                                            const CommitShape& shape);
 
 }  // namespace durastore::bench
 

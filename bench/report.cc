@@ -21,12 +21,29 @@ double AvgGroup(const PipelineStats& p) {
   return p.groups == 0 ? 0.0 : static_cast<double>(p.batches) / static_cast<double>(p.groups);
 }
 
+// "per commit: 0.05 flushes, 1234 device bytes, 12.3 cpu us" (n/a where not counted).
+void PrintPerCommit(const Outcome& o) {
+  char flushes[32] = "n/a", bytes[32] = "n/a";
+  if (o.run.has_flushes) {
+    std::snprintf(flushes, sizeof(flushes), "%.3f",
+                  o.PerCommit(static_cast<double>(o.run.flushes)));
+  }
+  if (o.run.has_write_bytes) {
+    std::snprintf(bytes, sizeof(bytes), "%.0f",
+                  o.PerCommit(static_cast<double>(o.run.write_bytes)));
+  }
+  std::printf("          per %s (%llu): %s flushes, %s device bytes written, %.1f cpu us\n",
+              o.config.workload == "commit" ? "commit" : "commit or op", U(o.commits()), flushes,
+              bytes, o.PerCommit(o.run.cpu_s * 1e6));
+}
+
 }  // namespace
 
-double MeasureFdatasyncUs(const std::string& dir) {
+FdatasyncProbe MeasureFdatasync(const std::string& dir) {
+  FdatasyncProbe probe;
   std::string file = dir + "/fdatasync-probe";
   int fd = open(file.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
-  if (fd < 0) return 0;
+  if (fd < 0) return probe;
   std::string page(4096, 'x');
   std::vector<double> us;
   for (int i = 0; i < 200; ++i) {
@@ -37,10 +54,16 @@ double MeasureFdatasyncUs(const std::string& dir) {
   }
   close(fd);
   unlink(file.c_str());
-  if (us.empty()) return 0;
+  if (us.empty()) return probe;
   std::sort(us.begin(), us.end());
-  return us[us.size() / 2];
+  probe.samples = us.size();
+  probe.p50_us = us[us.size() / 2];
+  probe.p90_us = us[us.size() * 9 / 10];
+  probe.max_us = us.back();
+  return probe;
 }
+
+double MeasureFdatasyncUs(const std::string& dir) { return MeasureFdatasync(dir).p50_us; }
 
 void PrintEnvironment(const std::string& dir) {
   utsname u{};
@@ -87,10 +110,22 @@ nlohmann::json ToJson(const Outcome& o) {
       {"cpu_s", o.run.cpu_s},
       {"peak_rss_kb", o.run.peak_rss_kb},
   };
+  j["commits"] = o.commits();
+  j["flushes_per_commit"] = o.run.has_flushes
+                                ? nlohmann::json(o.PerCommit(static_cast<double>(o.run.flushes)))
+                                : nlohmann::json(nullptr);
+  j["device_bytes_per_commit"] =
+      o.run.has_write_bytes ? nlohmann::json(o.PerCommit(static_cast<double>(o.run.write_bytes)))
+                            : nlohmann::json(nullptr);
+  j["cpu_us_per_commit"] = o.PerCommit(o.run.cpu_s * 1e6);
   if (o.run.has_pipeline) {
-    j["flushes_per_sec"] = PerSec(o.run.pipeline.flushes, o.run.elapsed_s);
-    j["avg_group_size"] = AvgGroup(o.run.pipeline);
-    j["io_uring"] = o.run.pipeline.using_io_uring;
+    const PipelineStats& p = o.run.pipeline;
+    j["flushes_per_sec"] = PerSec(p.flushes + p.checkpoints, o.run.elapsed_s);
+    j["log_flushes"] = p.flushes;
+    j["checkpoints"] = p.checkpoints;
+    j["log_bytes_per_commit"] = o.PerCommit(static_cast<double>(p.log_bytes));
+    j["avg_group_size"] = AvgGroup(p);
+    j["io_uring"] = p.using_io_uring;
   }
   if (c.workload == "commit") {
     j["appends_per_batch"] = c.appends_per_batch;
@@ -164,10 +199,15 @@ void PrintOutcome(const Outcome& o) {
     std::printf("          open loop at %.0f ops/s: %llu ops missed their slot (> %lld ms late)\n",
                 c.rate, U(o.run.missed_slots), static_cast<long long>(kMissedSlotSlack.count()));
   }
+  PrintPerCommit(o);
   if (o.run.has_pipeline && o.run.pipeline.groups > 0) {
-    std::printf("          group commit: %.0f flushes/s, %.1f batches per group, flush via %s\n",
-                PerSec(o.run.pipeline.flushes, o.run.elapsed_s), AvgGroup(o.run.pipeline),
-                o.run.pipeline.using_io_uring ? "io_uring" : "fdatasync thread");
+    const PipelineStats& p = o.run.pipeline;
+    std::printf(
+        "          group commit: %llu log flushes + %llu checkpoints (%.0f flushes/s), %.1f "
+        "batches per group, %.0f log bytes per commit, flush via %s\n",
+        U(p.flushes), U(p.checkpoints), PerSec(p.flushes + p.checkpoints, o.run.elapsed_s),
+        AvgGroup(p), o.PerCommit(static_cast<double>(p.log_bytes)),
+        p.using_io_uring ? "io_uring" : "fdatasync thread");
   }
   if (o.has_queue) {
     const Histogram& q = o.queue.consume_us;

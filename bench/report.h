@@ -12,7 +12,17 @@ namespace durastore::bench {
 
 // Cores, kernel, file system of `dir`, and a warning when built without optimization.
 void PrintEnvironment(const std::string& dir);
-// Median of 200 x (pwrite 4 KiB + fdatasync) in `dir`: the floor under any durable commit.
+// 200 x (pwrite 4 KiB + fdatasync) in `dir`: the floor under any durable commit. The
+// device's flush latency drifts (here between ~150 us and ~4 ms for seconds at a time),
+// so a comparison prints it before and after its runs.
+struct FdatasyncProbe {
+  size_t samples = 0;  // 0: the probe file could not be written or flushed
+  double p50_us = 0;
+  double p90_us = 0;
+  double max_us = 0;
+};
+FdatasyncProbe MeasureFdatasync(const std::string& dir);
+// Its median.
 double MeasureFdatasyncUs(const std::string& dir);
 
 void PrintOutcome(const Outcome& o);

@@ -76,6 +76,21 @@ double CpuSeconds() {
   return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
+// /proc/self/io's write_bytes (the whole process); false when unreadable.
+bool WriteBytes(uint64_t* bytes) {
+  FILE* f = std::fopen("/proc/self/io", "r");
+  if (f == nullptr) return false;
+  char line[128];
+  bool found = false;
+  unsigned long long v = 0;
+  while (!found && std::fgets(line, sizeof(line), f) != nullptr) {
+    found = std::sscanf(line, "write_bytes: %llu", &v) == 1;
+  }
+  std::fclose(f);
+  *bytes = v;
+  return found;
+}
+
 long PeakRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -103,6 +118,8 @@ PipelineStats Delta(const PipelineStats& a, const PipelineStats& b) {
   d.batches -= a.batches;
   d.failed_batches -= a.failed_batches;
   d.flushes -= a.flushes;
+  d.checkpoints -= a.checkpoints;
+  d.log_bytes -= a.log_bytes;
   d.map_resizes -= a.map_resizes;
   return d;
 }
@@ -141,8 +158,12 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
   std::atomic<uint64_t> missed{0};
   const auto start = Clock::now();
   if (o.warmup_s <= 0) rec.StartMeasuring(start);
+  // What the measured interval's deltas start from (reset when warm-up ends).
   double cpu_before = CpuSeconds();
   PipelineStats pipe_before = driver.pipeline ? driver.pipeline() : PipelineStats{};
+  uint64_t flushes_before = driver.flushes ? driver.flushes() : 0;
+  uint64_t bytes_before = 0;
+  bool has_bytes = WriteBytes(&bytes_before);
   std::vector<std::thread> threads;
   for (size_t w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
@@ -181,6 +202,8 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
       rec.StartMeasuring(now);
       cpu_before = CpuSeconds();
       if (driver.pipeline) pipe_before = driver.pipeline();
+      if (driver.flushes) flushes_before = driver.flushes();
+      has_bytes = WriteBytes(&bytes_before);
     }
     if (o.rss_every_s > 0 && rec.measuring()) {
       if (out.rss_samples.empty()) next_rss = rec.start_time();
@@ -200,9 +223,19 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
     }
   }
   out.cpu_s = CpuSeconds() - cpu_before;
+  uint64_t bytes_after = 0;
+  out.has_write_bytes = has_bytes && WriteBytes(&bytes_after);
+  if (out.has_write_bytes) out.write_bytes = bytes_after - bytes_before;
   if (driver.pipeline) {
     out.has_pipeline = true;
     out.pipeline = Delta(pipe_before, driver.pipeline());
+  }
+  if (driver.flushes) {
+    out.has_flushes = true;
+    out.flushes = driver.flushes() - flushes_before;
+  } else if (out.has_pipeline) {
+    out.has_flushes = true;
+    out.flushes = out.pipeline.flushes + out.pipeline.checkpoints;
   }
   for (auto& t : threads) t.join();
   Status finished = driver.finish ? driver.finish() : Status::OK();

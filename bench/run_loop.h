@@ -113,6 +113,9 @@ struct Driver {
   std::function<Status()> finish;
   // Commit pipeline counters (durastore only). May be empty.
   std::function<PipelineStats()> pipeline;
+  // The engine's device flushes so far (Engine::Flushes). May be empty; then a durastore
+  // run counts its pipeline's log flushes and checkpoints.
+  std::function<uint64_t()> flushes;
 };
 
 struct LoopResult {
@@ -124,7 +127,14 @@ struct LoopResult {
   double cpu_s = 0;           // process CPU (user + system) over the measured time
   long peak_rss_kb = 0;       // the process's peak RSS so far (getrusage ru_maxrss)
   bool has_pipeline = false;
-  PipelineStats pipeline;              // counter deltas over the measured time
+  PipelineStats pipeline;  // counter deltas over the measured time
+  bool has_flushes = false;
+  uint64_t flushes = 0;  // device flushes (fdatasync / fsync) over the measured time
+  // Bytes the process caused to be sent to the storage layer over the measured time
+  // (/proc/self/io write_bytes: counted when a page is dirtied or written directly, so
+  // it includes write-back that happens later); false when /proc/self/io is unreadable.
+  bool has_write_bytes = false;
+  uint64_t write_bytes = 0;
   std::vector<RssSample> rss_samples;  // LoopOptions::rss_every_s apart, from t = 0
 };
 
