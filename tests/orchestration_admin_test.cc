@@ -1166,6 +1166,15 @@ TEST_F(AdminTest, PruneNeverDeletesTheCurrentExecution) {
   EXPECT_THAT(Executions("p"), ElementsAre(2u));
 }
 
+TEST_F(AdminTest, PruneOfAnUnknownInstanceIsAPermanentError) {
+  PruneOptions options;
+  options.keep_last = 1;
+  auto result = admin_->PruneExecutions("never-created", options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Code::kNotFound);
+  EXPECT_FALSE(result.status().retryable());
+}
+
 TEST_F(AdminTest, PruneKeepLastNeverDeletesARunningExecution) {
   ASSERT_NO_FATAL_FAILURE(Start("p"));          // exec 1 never gets a status: running
   ASSERT_NO_FATAL_FAILURE(NextExecution("p"));  // exec 2

@@ -170,6 +170,8 @@ class Store::Impl {
   const Options options_;
   const Clock* const clock_;
   internal::LeaseTable leases_;
+  std::mutex components_mu_;
+  std::map<std::string, std::shared_ptr<void>, std::less<>> components_;  // by components_mu_
 
  private:
   SyncClass SyncOf(const CommitOptions& o) const {
@@ -953,6 +955,14 @@ Result<std::unique_ptr<Store>> StoreInternal::OpenWithHooks(const std::string& p
 
 Result<internal::Env*> StoreInternal::GetEnv(Store& store) { return store.impl_->GetEnv(); }
 internal::LeaseTable& StoreInternal::Leases(Store& store) { return store.impl_->leases_; }
+std::shared_ptr<void> StoreInternal::Component(Store& store, std::string_view name,
+                                               const std::function<std::shared_ptr<void>()>& make) {
+  Store::Impl& impl = *store.impl_;
+  std::lock_guard lock(impl.components_mu_);
+  auto it = impl.components_.find(name);
+  if (it == impl.components_.end()) it = impl.components_.emplace(std::string(name), make()).first;
+  return it->second;
+}
 uint64_t StoreInternal::CommittedPosition(Store& store) { return store.impl_->CommittedPosition(); }
 void StoreInternal::WaitForAppend(Store& store, uint64_t after, Deadline deadline) {
   store.impl_->WaitForAppend(after, deadline);

@@ -11,6 +11,7 @@
 #include "durastore/limits.h"
 #include "durastore/orchestration/provider.h"
 #include "provider_internal.h"
+#include "store_internal.h"
 #include "time_math.h"
 
 namespace durastore::orchestration {
@@ -340,7 +341,7 @@ Status AddOrchestratorEnqueue(Batch& batch, const OrchestratorItem& item, int64_
 
 }  // namespace internal
 
-Provider::Provider(Store& store, std::unique_ptr<State> state)
+Provider::Provider(Store& store, std::shared_ptr<State> state)
     : store_(store), state_(std::move(state)) {}
 Provider::~Provider() = default;
 
@@ -351,7 +352,10 @@ Result<std::unique_ptr<Provider>> Provider::Open(Store& store) {
   batch.ConfigureQueue(kOrchestratorQueue, orch);
   batch.ConfigureQueue(kWorkerQueue, queue::QueueOptions{});
   RETURN_IF_ERROR(store.Commit(std::move(batch)).status());
-  return std::unique_ptr<Provider>(new Provider(store, std::make_unique<State>()));
+  // One lock registry per Store: a token handed out by one Provider settles through any.
+  auto state = std::static_pointer_cast<State>(StoreInternal::Component(
+      store, "orchestration/locks", [] { return std::make_shared<State>(); }));
+  return std::unique_ptr<Provider>(new Provider(store, std::move(state)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -375,9 +379,10 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
   }
   const auto deadline = ::durastore::internal::DeadlineAfter(poll_timeout);
   for (;;) {
-    options.wait = std::max(
-        std::chrono::milliseconds(0),
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+    // Rounded up: a fetch that finds nothing never returns before poll_timeout.
+    options.wait =
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now()));
     ASSIGN_OR_RETURN(auto lease, queue::Dequeue(store_, kOrchestratorQueue, options));
     if (!lease) return std::optional<FetchedOrchestration>();
     auto loaded = LoadItem(store_, *lease);

@@ -76,8 +76,8 @@ struct Provider::State {
     std::lock_guard guard(mu);
     auto it = map.find(std::string(token));
     if (it == map.end()) {
-      return Status::LockLost("lock token " + std::string(token) +
-                              " is unknown, expired or already settled");
+      return Status::LockLost("Invalid lock token " + std::string(token) +
+                              ": unknown, expired or already settled");
     }
     return it->second;
   }
@@ -112,11 +112,17 @@ struct Provider::State {
     const int64_t until = ::durastore::internal::AddMs(store.clock().NowMs(), extend_ms);
     auto committed = store.Commit(std::move(batch));
     if (!committed.ok()) return internal::LockError(token, committed.status());
+    Extend(map, token, until);
+    return Status::OK();
+  }
+
+  // Records a renewal's new expiry (for the sweep).
+  template <typename Map>
+  void Extend(Map& map, std::string_view token, int64_t until_ms) {
     std::lock_guard guard(mu);
     if (auto it = map.find(std::string(token)); it != map.end()) {
-      it->second.locked_until_ms = std::max(it->second.locked_until_ms, until);
+      it->second.locked_until_ms = std::max(it->second.locked_until_ms, until_ms);
     }
-    return Status::OK();
   }
 };
 

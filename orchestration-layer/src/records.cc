@@ -351,8 +351,8 @@ Status ValidateInstance(std::string_view instance) {
 
 Status LockError(std::string_view token, const Status& engine_error) {
   if (engine_error.code() != Code::kLockLost) return engine_error;
-  return Status::LockLost("lock token " + std::string(token) +
-                          " is no longer valid: " + engine_error.message());
+  return Status::LockLost("Invalid lock token " + std::string(token) +
+                          ": no longer valid: " + engine_error.message());
 }
 
 }  // namespace internal

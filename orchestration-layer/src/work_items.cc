@@ -185,7 +185,26 @@ Status Provider::AckWorkItem(std::string_view lock_token,
 }
 
 Status Provider::RenewWorkItemLock(std::string_view lock_token, int64_t extend_ms) {
-  return state_->Renew(store_, state_->work, lock_token, extend_ms);
+  // Like ack, a renewal is activity in the item's session: a session busy with one long,
+  // lock-renewed activity must not look idle to renew_session_lock.
+  RETURN_IF_ERROR(ValidatePositive("lock extension", extend_ms));
+  ASSIGN_OR_RETURN(WorkLock lock, state_->Find(state_->work, lock_token));
+  if (!lock.session) return state_->Renew(store_, state_->work, lock_token, extend_ms);
+  std::lock_guard session_guard(SessionMutex());
+  const int64_t now = store_.clock().NowMs();
+  const std::string key = SessionKey(*lock.session);
+  ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
+  Batch batch;
+  batch.Renew(lock.lease, extend_ms);
+  if (bytes) {
+    ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
+    rec.last_activity_ms = now;
+    batch.Put(key, Encode(rec));
+  }
+  auto committed = store_.Commit(std::move(batch));
+  if (!committed.ok()) return LockError(lock_token, committed.status());
+  state_->Extend(state_->work, lock_token, ::durastore::internal::AddMs(now, extend_ms));
+  return Status::OK();
 }
 
 Status Provider::AbandonWorkItem(std::string_view lock_token, std::optional<int64_t> delay_ms,
@@ -199,7 +218,8 @@ Status Provider::AbandonWorkItem(std::string_view lock_token, std::optional<int6
 Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owner_ids,
                                             int64_t extend_ms, int64_t idle_timeout_ms) {
   RETURN_IF_ERROR(ValidatePositive("session lock extension", extend_ms));
-  RETURN_IF_ERROR(ValidatePositive("idle timeout", idle_timeout_ms));
+  // Idle timeout 0 is valid: every session is idle, so none is renewed.
+  if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
   std::lock_guard guard(SessionMutex());
   const int64_t now = store_.clock().NowMs();
   ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
@@ -228,9 +248,9 @@ Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
   uint64_t removed = 0;
   for (const auto& [key, bytes] : sessions) {
     ASSIGN_OR_RETURN(auto rec, DecodeSession(bytes));
-    // Orphaned: its lock expired, it has been idle for idle_timeout, and no queued worker
-    // item (in any state) refers to it.
-    if (rec.locked_until_ms > now || now - rec.last_activity_ms < idle_timeout_ms) continue;
+    // Orphaned: its lock expired and no queued worker item (in any state) refers to it,
+    // whatever its idle time (the contract: idle_timeout does not hold an orphan back).
+    if (rec.locked_until_ms > now) continue;
     size_t pos = SessionPrefix().size();
     auto id = ReadStr(key, pos);
     if (!id) return Status::Corruption("session key is malformed");

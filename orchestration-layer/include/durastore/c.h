@@ -721,7 +721,9 @@ ds_code ds_provider_abandon_work_item(ds_provider* provider, const char* lock_to
                                       size_t lock_token_len, bool has_delay, int64_t delay_ms,
                                       bool ignore_attempt, ds_error** err);
 
-/* *renewed receives the number of live, non-idle sessions of those owners renewed. */
+/* *renewed receives the number of live, non-idle sessions of those owners renewed
+ * (idle_timeout_ms 0 is valid: every session is idle, so 0). Cleanup removes every session
+ * whose lock expired and that no queued item refers to, whatever its idle time. */
 ds_code ds_provider_renew_session_lock(ds_provider* provider, const ds_str* owner_ids,
                                        size_t owner_id_count, int64_t extend_ms,
                                        int64_t idle_timeout_ms, uint64_t* renewed, ds_error** err);

@@ -15,9 +15,10 @@
 // Thread-safety: a Provider is thread-safe; it borrows the Store, which must outlive it.
 // Several Providers may share one Store (they share its queues and metadata).
 //
-// Lock tokens are the engine's lease tokens (32 hex digits): random, never reused, and
-// valid only in the process that handed them out (leases do not survive a reopen; the
-// locked messages become visible again with their attempt counts kept).
+// Lock tokens are the engine's lease tokens (32 hex digits): random, never reused, valid
+// through every Provider on the same Store (the Store keeps one lock registry), and only
+// in the process that handed them out (leases do not survive a reopen; the locked
+// messages become visible again with their attempt counts kept).
 //
 // Times are milliseconds since the Unix epoch from the Store's Clock.
 //
@@ -243,9 +244,9 @@ class Provider {
 
  private:
   struct State;
-  Provider(Store& store, std::unique_ptr<State> state);
+  Provider(Store& store, std::shared_ptr<State> state);
   Store& store_;
-  std::unique_ptr<State> state_;
+  std::shared_ptr<State> state_;  // the Store's lock registry, shared by its Providers
 };
 
 }  // namespace durastore::orchestration
