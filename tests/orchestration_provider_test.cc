@@ -140,6 +140,12 @@ VersionFilter Range(std::string min, std::string max) {
   return VersionFilter{VersionRange{std::move(min), std::move(max)}};
 }
 
+std::map<std::string, std::string> KvValues(const std::map<std::string, KvEntry>& entries) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, e] : entries) out.emplace(k, e.value);
+  return out;
+}
+
 std::vector<std::string> Payloads(const std::vector<OrchestratorItem>& messages) {
   std::vector<std::string> out;
   for (const auto& m : messages) out.push_back(m.payload);
@@ -294,7 +300,7 @@ class ProviderTest : public ::testing::Test {
       ack.metadata.output = exec->output;
     }
     EXPECT_OK(Ack(f->lock_token, ack));
-    return f->item.kv_snapshot;
+    return KvValues(f->item.kv_snapshot);
   }
   // Replaces the stored history of (inst, exec) with an event that has no event_id key.
   void CorruptHistory(const std::string& inst, uint64_t exec) {
@@ -2145,8 +2151,30 @@ TEST_F(ProviderTest, ContinueAsNewMergesTheDeltaIntoTheStoreLayer) {
   RunTurn("a", can);
   auto f = Fetch();
   ASSERT_TRUE(f.has_value());
-  EXPECT_EQ(f->item.kv_snapshot, (std::map<std::string, std::string>{{"k", "v"}}));
+  EXPECT_EQ(KvValues(f->item.kv_snapshot), (std::map<std::string, std::string>{{"k", "v"}}));
   EXPECT_EQ(Kv("a", "k"), "v");
+}
+
+TEST_F(ProviderTest, KvSnapshotCarriesEachKeysLastUpdatedTime) {
+  ASSERT_NO_FATAL_FAILURE(StartInstance("a"));
+  OrchestrationAck first = MakeAck(1, {Ev(2, "kv-set")});
+  KvChange old_key = KvSet("old", "1");
+  old_key.updated_at_ms = 1'000;
+  KvChange rewritten = KvSet("k", "first");
+  rewritten.updated_at_ms = 2'000;
+  first.kv_changes = {old_key, rewritten};
+  RunTurn("a", first);
+  OrchestrationAck can = MakeAck(1, {Ev(3, "kv-set"), Ev(4, "can")});
+  KvChange later = KvSet("k", "second");
+  later.updated_at_ms = 7'000;  // the runtime's time of the later write wins
+  can.kv_changes = {later};
+  can.metadata.status = ExecutionStatus::kContinuedAsNew;
+  can.orchestrator_items = {ContinueItem("a", "next")};
+  RunTurn("a", can);
+  auto f = Fetch();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->item.kv_snapshot, (std::map<std::string, KvEntry>{{"k", KvEntry{"second", 7'000}},
+                                                                 {"old", KvEntry{"1", 1'000}}}));
 }
 
 TEST_F(ProviderTest, CompletedStatusMergesTheDelta) {

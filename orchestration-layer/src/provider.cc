@@ -253,20 +253,20 @@ Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
   if (terminal) {
     ASSIGN_OR_RETURN(auto merged, ReadKvMerged(store, instance));
     for (const auto& c : changes) {
-      if (c.kind == KvChange::Kind::kSet) merged[c.key] = c.value;
+      if (c.kind == KvChange::Kind::kSet) merged[c.key] = KvEntry{c.value, c.updated_at_ms};
       if (c.kind == KvChange::Kind::kClear) merged.erase(c.key);
       if (c.kind == KvChange::Kind::kClearAll) merged.clear();
     }
     batch.DeleteRange(KvPrefix(instance), PrefixEnd(KvPrefix(instance)));
     batch.DeleteRange(delta_prefix, PrefixEnd(delta_prefix));
     batch.Delete(ClearedKey(instance));
-    for (const auto& [k, v] : merged) batch.Put(KvKey(instance, k), v);
+    for (const auto& [k, v] : merged) batch.Put(KvKey(instance, k), EncodeKv(v));
     return Status::OK();
   }
   for (const auto& c : changes) {
     switch (c.kind) {
       case KvChange::Kind::kSet:
-        batch.Put(DeltaKey(instance, c.key), EncodeDelta(c.value));
+        batch.Put(DeltaKey(instance, c.key), EncodeDelta(KvEntry{c.value, c.updated_at_ms}));
         break;
       case KvChange::Kind::kClear:
         batch.Put(DeltaKey(instance, c.key), EncodeDelta(std::nullopt));
@@ -499,15 +499,25 @@ Result<std::optional<std::string>> Provider::GetKvValue(std::string_view instanc
     return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
   }
   ASSIGN_OR_RETURN(auto delta, GetOptional(store_, DeltaKey(instance, key)));
-  if (delta) return DecodeDelta(*delta);
+  if (delta) {
+    ASSIGN_OR_RETURN(auto entry, DecodeDelta(*delta));
+    if (!entry) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(entry->value));
+  }
   ASSIGN_OR_RETURN(auto cleared, GetOptional(store_, ClearedKey(instance)));
   if (cleared) return std::optional<std::string>();
-  return GetOptional(store_, KvKey(instance, key));
+  ASSIGN_OR_RETURN(auto stored, GetOptional(store_, KvKey(instance, key)));
+  if (!stored) return std::optional<std::string>();
+  ASSIGN_OR_RETURN(auto entry, DecodeKv(*stored));
+  return std::optional<std::string>(std::move(entry.value));
 }
 
 Result<std::map<std::string, std::string>> Provider::GetKvAllValues(std::string_view instance) {
   RETURN_IF_ERROR(ValidateInstance(instance));
-  return ReadKvMerged(store_, instance);
+  ASSIGN_OR_RETURN(auto entries, ReadKvMerged(store_, instance));
+  std::map<std::string, std::string> values;
+  for (auto& [k, e] : entries) values.emplace(k, std::move(e.value));
+  return values;
 }
 
 }  // namespace durastore::orchestration

@@ -577,8 +577,19 @@ const ds_history_event* ds_fetched_orchestration_history(const ds_fetched_orches
 /* The locked batch, in enqueue order. */
 const ds_orchestrator_item* ds_fetched_orchestration_messages(const ds_fetched_orchestration* f,
                                                               size_t* count);
-/* The KV store layer (values of previous executions, not the current delta). */
-const ds_kv* ds_fetched_orchestration_kv_snapshot(const ds_fetched_orchestration* f, size_t* count);
+/* One KV value with the time it was last set (the runtime's last_updated_at_ms, stored with
+ * each DS_KV_SET). */
+typedef struct ds_kv_entry {
+  const char* key;
+  size_t key_len;
+  const char* value;
+  size_t value_len;
+  int64_t updated_at_ms;
+} ds_kv_entry;
+/* The KV store layer (values of previous executions, not the current delta), keys
+ * ascending. */
+const ds_kv_entry* ds_fetched_orchestration_kv_snapshot(const ds_fetched_orchestration* f,
+                                                        size_t* count);
 /* NULL unless the stored history could not be read (then history is empty). */
 const char* ds_fetched_orchestration_history_error(const ds_fetched_orchestration* f, size_t* len);
 void ds_fetched_orchestration_free(ds_fetched_orchestration* f);
@@ -616,6 +627,7 @@ typedef struct ds_kv_change {
   size_t key_len;
   const char* value; /* DS_KV_SET */
   size_t value_len;
+  int64_t updated_at_ms; /* DS_KV_SET: when the runtime set it (ms since the epoch) */
 } ds_kv_change;
 
 typedef enum ds_custom_status_change {
