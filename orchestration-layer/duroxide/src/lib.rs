@@ -21,7 +21,7 @@ use std::os::raw::c_char;
 use std::path::Path;
 use std::ptr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use duroxide::providers::{
     DispatcherCapabilityFilter, ExecutionMetadata, KvEntry, OrchestrationItem, Provider, ProviderAdmin, ProviderError,
@@ -83,6 +83,9 @@ impl Drop for Handles {
 pub struct DurastoreProvider {
     handles: Arc<Handles>,
 }
+
+/// The longest single blocking wait of a long poll (see `long_poll`).
+const POLL_SLICE: Duration = Duration::from_millis(500);
 
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -157,6 +160,27 @@ impl DurastoreProvider {
         match tokio::task::spawn_blocking(move || f(&handles)).await {
             Ok(v) => v,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// A long poll of up to `poll_timeout`, made of blocking fetches of at most
+    /// `POLL_SLICE` each: a fetch returns as soon as work is visible and never before
+    /// poll_timeout when none is, while no blocking thread stays inside the library for
+    /// long after its caller was cancelled (a runtime shutting down waits for those).
+    async fn long_poll<T, F>(&self, poll_timeout: Duration, fetch: F) -> Result<Option<T>, ProviderError>
+    where
+        T: Send + 'static,
+        F: Fn(&Handles, i64) -> Result<Option<T>, ProviderError> + Send + Sync + 'static,
+    {
+        let fetch = Arc::new(fetch);
+        let deadline = Instant::now() + poll_timeout;
+        loop {
+            let slice = ms_ceil(deadline.saturating_duration_since(Instant::now()).min(POLL_SLICE));
+            let f = Arc::clone(&fetch);
+            let got = self.blocking(move |h| f(h, slice)).await?;
+            if got.is_some() || Instant::now() >= deadline {
+                return Ok(got);
+            }
         }
     }
 
@@ -339,8 +363,8 @@ impl Provider for DurastoreProvider {
         const OP: &str = "fetch_orchestration_item";
         let ranges: Option<Vec<(String, String)>> = filter
             .map(|f| f.supported_duroxide_versions.iter().map(|r| (r.min.to_string(), r.max.to_string())).collect());
-        let (lock_ms, poll_ms) = (ms_ceil(lock_timeout).max(1), ms_ceil(poll_timeout));
-        self.blocking(move |h| {
+        let lock_ms = ms_ceil(lock_timeout).max(1);
+        self.long_poll(poll_timeout, move |h, poll_ms| {
             let views: Vec<ffi::ds_version_range> = ranges
                 .iter()
                 .flatten()
@@ -517,8 +541,8 @@ impl Provider for DurastoreProvider {
         const OP: &str = "fetch_work_item";
         let session = session.map(|s| (s.owner_id.clone(), ms_ceil(s.lock_timeout).max(1)));
         let (mode, tags) = tag_filter_parts(tag_filter);
-        let (lock_ms, poll_ms) = (ms_ceil(lock_timeout).max(1), ms_ceil(poll_timeout));
-        self.blocking(move |h| {
+        let lock_ms = ms_ceil(lock_timeout).max(1);
+        self.long_poll(poll_timeout, move |h, poll_ms| {
             let session_view = session.as_ref().map(|(owner, lock)| {
                 let (owner_id, owner_id_len) = raw(owner.as_bytes());
                 ffi::ds_session_config { owner_id, owner_id_len, session_lock_timeout_ms: *lock }
