@@ -1,5 +1,5 @@
 //! Hand-written declarations of the part of `<durastore/c.h>` this crate uses
-//! (orchestration-layer/include/durastore/c.h is the reference; DS_API_VERSION 1). Every
+//! (orchestration-layer/include/durastore/c.h is the reference; DS_API_VERSION 2). Every
 //! struct is `#[repr(C)]` with the header's field order; enums are C ints.
 #![allow(non_camel_case_types, dead_code)]
 
@@ -11,7 +11,7 @@ pub const DS_NOT_FOUND: ds_code = 1;
 pub const DS_LOCK_LOST: ds_code = 4;
 pub const DS_INVALID_ARGUMENT: ds_code = 5;
 
-pub const DS_API_VERSION: u32 = 1;
+pub const DS_API_VERSION: u32 = 2;
 
 #[repr(C)]
 pub struct ds_error {

@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header. */
-#define DS_API_VERSION 1
+#define DS_API_VERSION 2
 
 /* ------------------------------------------------------------------------------------ */
 /* Limits (bytes unless stated).                                                         */
