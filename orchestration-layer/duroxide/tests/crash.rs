@@ -19,7 +19,7 @@ use duroxide::{ActivityContext, Client, EventKind, OrchestrationContext, Orchest
 use duroxide_durastore::{DurastoreOptions, DurastoreProvider};
 
 const CHILD_ENV: &str = "DUROXIDE_CRASH_CHILD";
-const PER_ROUND: usize = 20;
+const PER_ROUND: usize = 100;
 
 fn registries() -> (ActivityRegistry, OrchestrationRegistry) {
     let activities = ActivityRegistry::builder()
@@ -100,7 +100,7 @@ async fn kill_9_during_orchestrations() {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn child");
-        std::thread::sleep(Duration::from_millis(150 + rng.next(600)));
+        std::thread::sleep(Duration::from_millis(100 + rng.next(400)));
         child.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
         let status = child.wait().expect("wait");
         assert!(!status.success(), "round {round}: the child finished before it was killed");
@@ -111,7 +111,8 @@ async fn kill_9_during_orchestrations() {
     let (store, rt) = open_runtime(&dir).await;
     let client = Client::new(store.clone());
     let left = store.get_queue_depths().await.expect("depths");
-    println!("left by the last kill: {left:?}");
+    let started = store.list_instances().await.expect("instances").len();
+    println!("after the last kill: {started} instances with a first turn, queued work {left:?}");
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut outputs: HashMap<String, String> = HashMap::new();
     loop {
