@@ -22,10 +22,18 @@ struct Env {
 }
 
 async fn start(activities: ActivityRegistry, orchestrations: OrchestrationRegistry) -> Env {
+    start_with(activities, orchestrations, RuntimeOptions::default()).await
+}
+
+async fn start_with(
+    activities: ActivityRegistry,
+    orchestrations: OrchestrationRegistry,
+    options: RuntimeOptions,
+) -> Env {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(DurastoreProvider::open(dir.path().join("store"), DurastoreOptions::default()).expect("open"));
     // A short long-poll so shutdown does not wait out the default 30 s poll.
-    let options = RuntimeOptions { dispatcher_long_poll_timeout: Duration::from_secs(1), ..RuntimeOptions::default() };
+    let options = RuntimeOptions { dispatcher_long_poll_timeout: Duration::from_secs(1), ..options };
     let rt = runtime::Runtime::start_with_options(store.clone(), activities, orchestrations, options).await;
     let client = Client::new(store.clone());
     Env { _dir: dir, store, rt, client }
@@ -202,5 +210,78 @@ async fn kv_values_reach_clients_and_later_executions_with_their_times() {
     assert_eq!(env.client.get_kv_value("kv", "seen").await.expect("kv").as_deref(), Some("blue"));
     assert_eq!(env.client.get_kv_value("kv", "color").await.expect("kv").as_deref(), Some("blue"));
     assert_eq!(env.check_history("kv").await, vec![1, 2]);
+    env.stop(0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_losing_activity_is_cancelled_through_its_lost_lock() {
+    let (cancelled_tx, mut cancelled_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let activities = ActivityRegistry::builder()
+        .register("Slow", move |ctx: ActivityContext, input: String| {
+            let cancelled_tx = cancelled_tx.clone();
+            async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => Ok(format!("finished {input}")),
+                    _ = ctx.cancelled() => {
+                        let _ = cancelled_tx.send(input);
+                        Err("cancelled".to_string())
+                    }
+                }
+            }
+        })
+        .build();
+    let orchestrations = OrchestrationRegistry::builder()
+        .register("Race", |ctx: OrchestrationContext, input: String| async move {
+            match ctx
+                .select2(ctx.schedule_activity("Slow", input), ctx.schedule_timer(Duration::from_millis(200)))
+                .await
+            {
+                Either2::First(result) => result,
+                Either2::Second(()) => Ok("timer won".to_string()),
+            }
+        })
+        .build();
+    // A short worker lock so the worker renews (and learns of the cancellation) soon.
+    let options = RuntimeOptions {
+        worker_lock_timeout: Duration::from_secs(2),
+        worker_lock_renewal_buffer: Duration::from_secs(1),
+        ..RuntimeOptions::default()
+    };
+    let env = start_with(activities, orchestrations, options).await;
+    env.client.start_orchestration("race", "Race", "job-1").await.expect("start");
+    assert_eq!(env.completed("race").await, "timer won");
+    let cancelled = tokio::time::timeout(Duration::from_secs(15), cancelled_rx.recv()).await;
+    assert_eq!(cancelled.expect("the activity saw its cancellation").as_deref(), Some("job-1"));
+    env.check_history("race").await;
+    env.stop(0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn session_activities_stay_on_one_worker() {
+    let activities = ActivityRegistry::builder()
+        .register("Where", |ctx: ActivityContext, _input: String| async move {
+            Ok(format!("{}@{}", ctx.session_id().unwrap_or("none"), ctx.worker_id()))
+        })
+        .build();
+    let orchestrations = OrchestrationRegistry::builder()
+        .register("Sessions", |ctx: OrchestrationContext, _input: String| async move {
+            let mut out = Vec::new();
+            for session in ["s1", "s2", "s1", "s2", "s1"] {
+                out.push(ctx.schedule_activity_on_session("Where", "", session).await?);
+            }
+            Ok::<_, String>(out.join(" "))
+        })
+        .build();
+    let env = start(activities, orchestrations).await;
+    env.client.start_orchestration("sessions", "Sessions", "").await.expect("start");
+    let output = env.completed("sessions").await;
+    println!("sessions: {output}");
+    let places: Vec<(&str, &str)> = output.split(' ').map(|p| p.split_once('@').expect("session@worker")).collect();
+    assert_eq!(places.iter().map(|p| p.0).collect::<Vec<_>>(), ["s1", "s2", "s1", "s2", "s1"], "{output}");
+    for session in ["s1", "s2"] {
+        let workers: std::collections::HashSet<&str> = places.iter().filter(|p| p.0 == session).map(|p| p.1).collect();
+        assert_eq!(workers.len(), 1, "{session} ran on {workers:?}");
+    }
+    env.check_history("sessions").await;
     env.stop(0).await;
 }
