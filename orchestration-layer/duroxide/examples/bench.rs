@@ -3,10 +3,11 @@
 //!   cargo run --offline --release --example bench -- [--workload hello|latency|fanout|all]
 //!       [--instances N] [--samples N] [--durability sync|nosync]
 //!       [--orchestration-concurrency N] [--worker-concurrency N] [--duration S]
-//!       [--path DIR] [--json]
+//!       [--path DIR] [--starts concurrent|sequential] [--json]
 //!
 //! Workloads:
-//!   hello    N hello-world orchestrations (one activity each) started at once; reports
+//!   hello    N hello-world orchestrations (one activity each) started at once (N
+//!            concurrent client starts; --starts sequential: one after another); reports
 //!            orchestrations/s from the first start to the last completion
 //!   latency  --samples single hello-world orchestrations one after another on an idle
 //!            store; reports end-to-end latency (start -> completion seen) p50/p99
@@ -43,6 +44,7 @@ struct Config {
     duration_s: u64,
     path: PathBuf,
     json: bool,
+    sequential_starts: bool,
 }
 
 fn usage(error: &str) -> ! {
@@ -62,6 +64,7 @@ fn parse() -> Config {
         duration_s: 10,
         path: std::env::temp_dir(),
         json: false,
+        sequential_starts: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -80,6 +83,7 @@ fn parse() -> Config {
             "--worker-concurrency" => c.worker_concurrency = number().max(1),
             "--duration" => c.duration_s = number() as u64,
             "--path" => c.path = PathBuf::from(value),
+            "--starts" if value == "concurrent" || value == "sequential" => c.sequential_starts = value == "sequential",
             _ => usage(&format!("unknown flag or value: {flag} {value}")),
         }
     }
@@ -172,8 +176,19 @@ fn report(c: &Config, workload: &str, ops: usize, seconds: f64, extra: &[(&str, 
 async fn hello(c: &Config, fsync_us: f64) {
     let run = start(c).await;
     let started = Instant::now();
+    // Started at once: concurrent starts share group commits, as concurrent clients would.
+    let mut starts = tokio::task::JoinSet::new();
+    let client = Arc::new(Client::new(run.store.clone()));
     for i in 0..c.instances {
-        run.client.start_orchestration(format!("hello-{i}"), "HelloWorld", "bench").await.expect("start");
+        if c.sequential_starts {
+            client.start_orchestration(format!("hello-{i}"), "HelloWorld", "bench").await.expect("start");
+            continue;
+        }
+        let client = Arc::clone(&client);
+        starts.spawn(async move { client.start_orchestration(format!("hello-{i}"), "HelloWorld", "bench").await });
+    }
+    while let Some(started) = starts.join_next().await {
+        started.expect("start task").expect("start");
     }
     let mut completed = 0usize;
     for i in 0..c.instances {
