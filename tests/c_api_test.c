@@ -719,7 +719,7 @@ static void test_provider_turn_activity_and_completion(fixture* f) {
   activity.identity.activity_id = 2;
   activity.payload = "activity-input";
   activity.payload_len = 14;
-  ds_kv_change kv = {DS_KV_SET, LIT("color"), LIT("blue")};
+  ds_kv_change kv = {DS_KV_SET, LIT("color"), LIT("blue"), 1234567};
   ds_orchestration_ack ack;
   ds_orchestration_ack_init(&ack);
   ack.execution_id = 1;
@@ -821,6 +821,24 @@ static void test_provider_turn_activity_and_completion(fixture* f) {
   CHECK_OK(ds_provider_get_kv_value(f->provider, LIT("inst-1"), LIT("absent"), &value, &value_len,
                                     &err));
   CHECK(value == NULL);
+  /* The next turn's snapshot is the store layer, each key with its last-updated time. */
+  ds_orchestrator_item poke;
+  memset(&poke, 0, sizeof(poke));
+  poke.instance = "inst-1";
+  poke.instance_len = 6;
+  poke.kind = DS_ORCH_ITEM_OTHER;
+  poke.payload = "poke";
+  poke.payload_len = 4;
+  CHECK_OK(ds_provider_enqueue_for_orchestrator(f->provider, &poke, false, 0, &err));
+  fetched = fetch_orch(f);
+  CHECK(fetched != NULL);
+  const ds_kv_entry* snapshot = ds_fetched_orchestration_kv_snapshot(fetched, &n);
+  CHECK(n == 1 && EQ(snapshot[0].key, snapshot[0].key_len, "color") &&
+        EQ(snapshot[0].value, snapshot[0].value_len, "blue") &&
+        snapshot[0].updated_at_ms == 1234567);
+  token = ds_fetched_orchestration_lock_token(fetched, &len);
+  CHECK_OK(ds_provider_abandon_orchestration_item(f->provider, token, len, false, 0, true, &err));
+  ds_fetched_orchestration_free(fetched);
 
   /* Custom status: only when newer than what the caller saw. */
   bool changed = false;

@@ -110,6 +110,14 @@ Result<std::unique_ptr<Store>> StoreInternal::OpenWithHooks(const std::string& p
 
 Result<StoreInternal::EnvRef> StoreInternal::GetEnv(Store& store) { return store.impl_->GetEnv(); }
 internal::LeaseTable& StoreInternal::Leases(Store& store) { return store.impl_->leases_; }
+std::shared_ptr<void> StoreInternal::Component(Store& store, std::string_view name,
+                                               const std::function<std::shared_ptr<void>()>& make) {
+  Store::Impl& impl = *store.impl_;
+  internal::MutexLock lock(&impl.components_mu_);
+  auto it = impl.components_.find(name);
+  if (it == impl.components_.end()) it = impl.components_.emplace(std::string(name), make()).first;
+  return it->second;
+}
 uint64_t StoreInternal::CommittedPosition(Store& store) { return store.impl_->CommittedPosition(); }
 void StoreInternal::WaitForAppend(Store& store, uint64_t after, Deadline deadline) {
   store.impl_->WaitForAppend(after, deadline);

@@ -42,6 +42,7 @@
 #include "queue_internal.h"
 #include "redo.h"
 #include "store_internal.h"
+#include "thread_annotations.h"
 #include "write_context.h"
 
 namespace durastore {
@@ -134,6 +135,9 @@ class Store::Impl {
   const Options options_;
   const Clock* const clock_;
   internal::LeaseTable leases_;
+  // Components' per-store state (StoreInternal::Component), destroyed with the Store.
+  internal::Mutex components_mu_;
+  std::map<std::string, std::shared_ptr<void>, std::less<>> components_ GUARDED_BY(components_mu_);
 
  private:
   struct GroupEffects {
@@ -210,6 +214,7 @@ class Store::Impl {
   size_t page_size_ = 4096;
   int64_t last_lease_gc_ms_ = 0;
   uint64_t checkpoint_mark_bytes_ = 0;  // log bytes when the last checkpoint was pinned
+  uint64_t checkpoint_mark_pages_ = 0;  // LMDB's last page number then
   std::chrono::steady_clock::time_point checkpoint_mark_time_;
 
   // The checkpointer.

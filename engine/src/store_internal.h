@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "durastore/queue.h"
 #include "durastore/store.h"
@@ -57,6 +58,11 @@ class StoreInternal {
   // Unavailable when the store is closed.
   static Result<EnvRef> GetEnv(Store& store);
   static internal::LeaseTable& Leases(Store& store);
+  // The Store's one instance of a component's per-store state (e.g. the orchestration
+  // layer's lock registry, shared by every Provider on the Store): created by `make` on
+  // the first call for `name`, destroyed with the Store. Thread-safe.
+  static std::shared_ptr<void> Component(Store& store, std::string_view name,
+                                         const std::function<std::shared_ptr<void>()>& make);
 
   // Position of the last event committed so far (0 if none).
   static uint64_t CommittedPosition(Store& store);

@@ -396,7 +396,9 @@ namespace {
 Result<PruneResult> PruneOne(Store& store, std::string_view instance, const PruneOptions& options) {
   PruneResult result;
   ASSIGN_OR_RETURN(auto current, CurrentExecution(store, instance));
-  if (!current) return result;
+  if (!current) {
+    return Status::NotFound("instance \"" + std::string(instance) + "\" does not exist");
+  }
   result.instances_processed = 1;
   ASSIGN_OR_RETURN(auto executions, Executions(store, instance));
   // keep_last counts from the newest execution, the current one included.
@@ -441,7 +443,9 @@ Result<PruneResult> Admin::PruneExecutionsBulk(const InstanceFilter& filter,
     if (total.instances_processed >= filter.limit) break;
     ASSIGN_OR_RETURN(auto s, Summarize(store_, id));
     if (!s.exists || !CompletedBefore(s, filter.completed_before_ms)) continue;
-    ASSIGN_OR_RETURN(auto r, PruneOne(store_, id, options));
+    auto pruned = PruneOne(store_, id, options);
+    if (!pruned.ok() && pruned.status().code() == Code::kNotFound) continue;  // deleted meanwhile
+    ASSIGN_OR_RETURN(auto r, std::move(pruned));
     total.instances_processed += r.instances_processed;
     total.executions_deleted += r.executions_deleted;
     total.events_deleted += r.events_deleted;

@@ -130,7 +130,7 @@ struct ds_fetched_orchestration {
   durastore::orchestration::FetchedOrchestration fetched;
   std::vector<ds_history_event> history;
   std::vector<ds_orchestrator_item> messages;
-  std::vector<ds_kv> kv_snapshot;
+  std::vector<ds_kv_entry> kv_snapshot;
 };
 
 struct ds_fetched_work {

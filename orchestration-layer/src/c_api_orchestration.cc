@@ -231,7 +231,7 @@ orch::OrchestrationAck AckIn(const ds_orchestration_ack& c) {
   for (size_t i = 0; i < c.kv_change_count; ++i) {
     const ds_kv_change& k = c.kv_changes[i];
     ack.kv_changes.push_back({KvKindIn(k.kind), std::string(Bytes(k.key, k.key_len, "key")),
-                              std::string(Bytes(k.value, k.value_len, "value"))});
+                              std::string(Bytes(k.value, k.value_len, "value")), k.updated_at_ms});
   }
   return ack;
 }
@@ -290,7 +290,10 @@ ds_fetched_orchestration* MakeFetched(orch::FetchedOrchestration fetched) {
   const orch::OrchestrationItem& item = out->fetched.item;
   for (const auto& e : item.history) out->history.push_back(HistoryView(e));
   for (const auto& m : item.messages) out->messages.push_back(OrchestratorItemView(m));
-  for (const auto& [k, v] : item.kv_snapshot) out->kv_snapshot.push_back(KvView(k, v));
+  for (const auto& [k, e] : item.kv_snapshot) {
+    out->kv_snapshot.push_back(
+        {k.data(), k.size(), e.value.data(), e.value.size(), e.updated_at_ms});
+  }
   return out.release();
 }
 Status HistoryOut(durastore::Result<std::vector<orch::HistoryEvent>> result, ds_history** out) {
@@ -392,9 +395,9 @@ const ds_orchestrator_item* ds_fetched_orchestration_messages(const ds_fetched_o
   return f == nullptr ? NoItems<ds_orchestrator_item>(count) : Items(f->messages, count);
 }
 
-const ds_kv* ds_fetched_orchestration_kv_snapshot(const ds_fetched_orchestration* f,
-                                                  size_t* count) {
-  return f == nullptr ? NoItems<ds_kv>(count) : Items(f->kv_snapshot, count);
+const ds_kv_entry* ds_fetched_orchestration_kv_snapshot(const ds_fetched_orchestration* f,
+                                                        size_t* count) {
+  return f == nullptr ? NoItems<ds_kv_entry>(count) : Items(f->kv_snapshot, count);
 }
 
 const char* ds_fetched_orchestration_history_error(const ds_fetched_orchestration* f, size_t* len) {

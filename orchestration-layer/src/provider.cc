@@ -11,6 +11,7 @@
 #include "durastore/limits.h"
 #include "durastore/orchestration/provider.h"
 #include "provider_internal.h"
+#include "store_internal.h"
 #include "time_math.h"
 
 namespace durastore::orchestration {
@@ -252,20 +253,20 @@ Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
   if (terminal) {
     ASSIGN_OR_RETURN(auto merged, ReadKvMerged(store, instance));
     for (const auto& c : changes) {
-      if (c.kind == KvChange::Kind::kSet) merged[c.key] = c.value;
+      if (c.kind == KvChange::Kind::kSet) merged[c.key] = KvEntry{c.value, c.updated_at_ms};
       if (c.kind == KvChange::Kind::kClear) merged.erase(c.key);
       if (c.kind == KvChange::Kind::kClearAll) merged.clear();
     }
     batch.DeleteRange(KvPrefix(instance), PrefixEnd(KvPrefix(instance)));
     batch.DeleteRange(delta_prefix, PrefixEnd(delta_prefix));
     batch.Delete(ClearedKey(instance));
-    for (const auto& [k, v] : merged) batch.Put(KvKey(instance, k), v);
+    for (const auto& [k, v] : merged) batch.Put(KvKey(instance, k), EncodeKv(v));
     return Status::OK();
   }
   for (const auto& c : changes) {
     switch (c.kind) {
       case KvChange::Kind::kSet:
-        batch.Put(DeltaKey(instance, c.key), EncodeDelta(c.value));
+        batch.Put(DeltaKey(instance, c.key), EncodeDelta(KvEntry{c.value, c.updated_at_ms}));
         break;
       case KvChange::Kind::kClear:
         batch.Put(DeltaKey(instance, c.key), EncodeDelta(std::nullopt));
@@ -340,7 +341,7 @@ Status AddOrchestratorEnqueue(Batch& batch, const OrchestratorItem& item, int64_
 
 }  // namespace internal
 
-Provider::Provider(Store& store, std::unique_ptr<State> state)
+Provider::Provider(Store& store, std::shared_ptr<State> state)
     : store_(store), state_(std::move(state)) {}
 Provider::~Provider() = default;
 
@@ -351,8 +352,14 @@ Result<std::unique_ptr<Provider>> Provider::Open(Store& store) {
   batch.ConfigureQueue(kOrchestratorQueue, orch);
   batch.ConfigureQueue(kWorkerQueue, queue::QueueOptions{});
   RETURN_IF_ERROR(store.Commit(std::move(batch)).status());
-  auto state = std::make_unique<State>();
-  state->session_mu = SessionMutexOf(store);
+  // One lock registry and one session mutex per Store: a token handed out by one Provider
+  // settles through any, and session records are read-modify-written by one at a time.
+  auto state = std::static_pointer_cast<State>(
+      StoreInternal::Component(store, "orchestration/locks", [&store] {
+        auto s = std::make_shared<State>();
+        s->session_mu = SessionMutexOf(store);
+        return s;
+      }));
   return std::unique_ptr<Provider>(new Provider(store, std::move(state)));
 }
 
@@ -377,9 +384,10 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
   }
   const auto deadline = ::durastore::internal::DeadlineAfter(poll_timeout);
   for (;;) {
-    options.wait = std::max(
-        std::chrono::milliseconds(0),
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+    // Rounded up: a fetch that finds nothing never returns before poll_timeout.
+    options.wait =
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::ceil<std::chrono::milliseconds>(deadline - SteadyClock::now()));
     ASSIGN_OR_RETURN(auto lease, queue::Dequeue(store_, kOrchestratorQueue, options));
     if (!lease) return std::optional<FetchedOrchestration>();
     auto loaded = LoadItem(store_, *lease);
@@ -496,15 +504,25 @@ Result<std::optional<std::string>> Provider::GetKvValue(std::string_view instanc
     return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
   }
   ASSIGN_OR_RETURN(auto delta, GetOptional(store_, DeltaKey(instance, key)));
-  if (delta) return DecodeDelta(*delta);
+  if (delta) {
+    ASSIGN_OR_RETURN(auto entry, DecodeDelta(*delta));
+    if (!entry) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(entry->value));
+  }
   ASSIGN_OR_RETURN(auto cleared, GetOptional(store_, ClearedKey(instance)));
   if (cleared) return std::optional<std::string>();
-  return GetOptional(store_, KvKey(instance, key));
+  ASSIGN_OR_RETURN(auto stored, GetOptional(store_, KvKey(instance, key)));
+  if (!stored) return std::optional<std::string>();
+  ASSIGN_OR_RETURN(auto entry, DecodeKv(*stored));
+  return std::optional<std::string>(std::move(entry.value));
 }
 
 Result<std::map<std::string, std::string>> Provider::GetKvAllValues(std::string_view instance) {
   RETURN_IF_ERROR(ValidateInstance(instance));
-  return ReadKvMerged(store_, instance);
+  ASSIGN_OR_RETURN(auto entries, ReadKvMerged(store_, instance));
+  std::map<std::string, std::string> values;
+  for (auto& [k, e] : entries) values.emplace(k, std::move(e.value));
+  return values;
 }
 
 }  // namespace durastore::orchestration

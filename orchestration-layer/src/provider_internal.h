@@ -41,7 +41,7 @@ Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item);
 // The mutex that serializes the read-modify-writes of `store`'s session records: one per
 // Store, shared by every Provider of that Store, so unrelated Stores never wait for each
 // other. It lives while a Provider holds it.
-std::shared_ptr<std::mutex> SessionMutexOf(const Store& store);
+std::shared_ptr<std::mutex> SessionMutexOf(Store& store);
 
 // A lock this Provider handed out, by token.
 struct OrchLock {
@@ -83,8 +83,8 @@ struct Provider::State {
     std::lock_guard guard(mu);
     auto it = map.find(std::string(token));
     if (it == map.end()) {
-      return Status::LockLost("lock token " + std::string(token) +
-                              " is unknown, expired or already settled");
+      return Status::LockLost("Invalid lock token " + std::string(token) +
+                              ": unknown, expired or already settled");
     }
     return it->second;
   }
@@ -119,11 +119,17 @@ struct Provider::State {
     const int64_t until = ::durastore::internal::AddMs(store.clock().NowMs(), extend_ms);
     auto committed = store.Commit(std::move(batch));
     if (!committed.ok()) return internal::LockError(token, committed.status());
+    Extend(map, token, until);
+    return Status::OK();
+  }
+
+  // Records a renewal's new expiry (for the sweep).
+  template <typename Map>
+  void Extend(Map& map, std::string_view token, int64_t until_ms) {
     std::lock_guard guard(mu);
     if (auto it = map.find(std::string(token)); it != map.end()) {
-      it->second.locked_until_ms = std::max(it->second.locked_until_ms, until);
+      it->second.locked_until_ms = std::max(it->second.locked_until_ms, until_ms);
     }
-    return Status::OK();
   }
 };
 

@@ -297,17 +297,32 @@ Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view ins
   }
 }
 
-Result<std::map<std::string, std::string>> ReadKvStore(Store& store, std::string_view instance) {
+std::string EncodeKv(const KvEntry& entry) {
+  return EncodeU64(static_cast<uint64_t>(entry.updated_at_ms)) + entry.value;
+}
+
+Result<KvEntry> DecodeKv(std::string_view bytes) {
+  if (bytes.size() < 8) return Status::Corruption("KV record is shorter than its timestamp");
+  KvEntry entry;
+  entry.updated_at_ms = static_cast<int64_t>(*DecodeU64(bytes.substr(0, 8)));
+  entry.value = std::string(bytes.substr(8));
+  return entry;
+}
+
+Result<std::map<std::string, KvEntry>> ReadKvStore(Store& store, std::string_view instance) {
   std::string prefix = KvPrefix(instance);
   ASSIGN_OR_RETURN(auto pairs, ScanAll(store, prefix));
-  std::map<std::string, std::string> kv;
-  for (auto& [k, v] : pairs) kv.emplace(k.substr(prefix.size()), std::move(v));
+  std::map<std::string, KvEntry> kv;
+  for (auto& [k, v] : pairs) {
+    ASSIGN_OR_RETURN(auto entry, DecodeKv(v));
+    kv.emplace(k.substr(prefix.size()), std::move(entry));
+  }
   return kv;
 }
 
-Result<std::map<std::string, std::string>> ReadKvMerged(Store& store, std::string_view instance) {
+Result<std::map<std::string, KvEntry>> ReadKvMerged(Store& store, std::string_view instance) {
   ASSIGN_OR_RETURN(auto cleared, GetOptional(store, ClearedKey(instance)));
-  std::map<std::string, std::string> kv;
+  std::map<std::string, KvEntry> kv;
   if (!cleared) {
     ASSIGN_OR_RETURN(kv, ReadKvStore(store, instance));
   }
@@ -325,14 +340,15 @@ Result<std::map<std::string, std::string>> ReadKvMerged(Store& store, std::strin
   return kv;
 }
 
-std::string EncodeDelta(const std::optional<std::string>& value) {
-  return value ? std::string(1, '\1') + *value : std::string(1, '\0');
+std::string EncodeDelta(const std::optional<KvEntry>& entry) {
+  return entry ? std::string(1, '\1') + EncodeKv(*entry) : std::string(1, '\0');
 }
 
-Result<std::optional<std::string>> DecodeDelta(std::string_view bytes) {
+Result<std::optional<KvEntry>> DecodeDelta(std::string_view bytes) {
   if (bytes.empty()) return Status::Corruption("KV delta record is empty");
-  if (bytes[0] == 1) return std::optional<std::string>(bytes.substr(1));
-  return std::optional<std::string>();
+  if (bytes[0] != 1) return std::optional<KvEntry>();
+  ASSIGN_OR_RETURN(auto entry, DecodeKv(bytes.substr(1)));
+  return std::optional<KvEntry>(std::move(entry));
 }
 
 Result<std::vector<HistoryEvent>> ReadCurrentHistory(Store& store, std::string_view instance) {
@@ -352,8 +368,8 @@ Status ValidateInstance(std::string_view instance) {
 
 Status LockError(std::string_view token, const Status& engine_error) {
   if (engine_error.code() != Code::kLockLost) return engine_error;
-  return Status::LockLost("lock token " + std::string(token) +
-                          " is no longer valid: " + engine_error.message());
+  return Status::LockLost("Invalid lock token " + std::string(token) +
+                          ": no longer valid: " + engine_error.message());
 }
 
 }  // namespace internal

@@ -6,8 +6,10 @@
 //   "o/e/" STR(instance) EXEC            -> ExecutionRecord
 //   "o/c/" STR(parent) STR(child)        -> ""               children index
 //   "o/u/" STR(instance)                 -> CustomStatusRecord
-//   "o/k/" STR(instance) key             -> value            KV store layer
-//   "o/d/" STR(instance) key             -> u8 (1 set, 0 cleared) + value   KV delta layer
+//   "o/k/" STR(instance) key             -> KV               KV store layer
+//   "o/d/" STR(instance) key             -> u8 1 + KV (set) | u8 0 (cleared)   KV delta layer
+//   where KV = u64 big-endian last_updated_at_ms + value bytes (a shorter record is
+//   Corruption)
 //   "o/x/" STR(instance)                 -> ""               KV delta "all cleared" marker
 //   "o/s/" STR(session)                  -> SessionRecord
 // History: stream = instance, partition = execution id, event key = EXEC(event_id).
@@ -112,11 +114,13 @@ Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view ins
 Result<std::vector<HistoryEvent>> ReadCurrentHistory(Store& store, std::string_view instance);
 // A KV delta record: u8 1 + value (set) or u8 0 (cleared). Decoding yields the value, or
 // nullopt for a tombstone; Corruption for an empty record.
-std::string EncodeDelta(const std::optional<std::string>& value);
-Result<std::optional<std::string>> DecodeDelta(std::string_view bytes);
+std::string EncodeDelta(const std::optional<KvEntry>& entry);
+Result<std::optional<KvEntry>> DecodeDelta(std::string_view bytes);
 // The KV store layer, and the client view (store overlaid by the delta).
-Result<std::map<std::string, std::string>> ReadKvStore(Store& store, std::string_view instance);
-Result<std::map<std::string, std::string>> ReadKvMerged(Store& store, std::string_view instance);
+std::string EncodeKv(const KvEntry& entry);
+Result<KvEntry> DecodeKv(std::string_view bytes);
+Result<std::map<std::string, KvEntry>> ReadKvStore(Store& store, std::string_view instance);
+Result<std::map<std::string, KvEntry>> ReadKvMerged(Store& store, std::string_view instance);
 
 Status ValidateInstance(std::string_view instance);
 // Wraps an engine error about a lease into the contract's wording.

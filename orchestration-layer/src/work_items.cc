@@ -7,6 +7,7 @@
 
 #include "durastore/orchestration/provider.h"
 #include "provider_internal.h"
+#include "store_internal.h"
 #include "time_math.h"
 
 namespace durastore::orchestration {
@@ -35,18 +36,9 @@ namespace internal {
 
 // Session records are read-modify-written by fetch (claim), ack (activity time), renew and
 // cleanup; SessionMutexOf(store) serializes those per Store (a Store has one process).
-std::shared_ptr<std::mutex> SessionMutexOf(const Store& store) {
-  static std::mutex registry_mu;
-  static auto* registry = new std::map<const Store*, std::weak_ptr<std::mutex>>();  // leaked
-  std::lock_guard guard(registry_mu);
-  std::erase_if(*registry, [](const auto& entry) { return entry.second.expired(); });
-  std::weak_ptr<std::mutex>& slot = (*registry)[&store];
-  std::shared_ptr<std::mutex> mu = slot.lock();
-  if (mu == nullptr) {
-    mu = std::make_shared<std::mutex>();
-    slot = mu;
-  }
-  return mu;
+std::shared_ptr<std::mutex> SessionMutexOf(Store& store) {
+  return std::static_pointer_cast<std::mutex>(StoreInternal::Component(
+      store, "orchestration/sessions", [] { return std::make_shared<std::mutex>(); }));
 }
 
 Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item) {
@@ -196,7 +188,26 @@ Status Provider::AckWorkItem(std::string_view lock_token,
 }
 
 Status Provider::RenewWorkItemLock(std::string_view lock_token, int64_t extend_ms) {
-  return state_->Renew(store_, state_->work, lock_token, extend_ms);
+  // Like ack, a renewal is activity in the item's session: a session busy with one long,
+  // lock-renewed activity must not look idle to renew_session_lock.
+  RETURN_IF_ERROR(ValidatePositive("lock extension", extend_ms));
+  ASSIGN_OR_RETURN(WorkLock lock, state_->Find(state_->work, lock_token));
+  if (!lock.session) return state_->Renew(store_, state_->work, lock_token, extend_ms);
+  std::lock_guard session_guard(*state_->session_mu);
+  const int64_t now = store_.clock().NowMs();
+  const std::string key = SessionKey(*lock.session);
+  ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
+  Batch batch;
+  batch.Renew(lock.lease, extend_ms);
+  if (bytes) {
+    ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
+    rec.last_activity_ms = now;
+    batch.Put(key, Encode(rec));
+  }
+  auto committed = store_.Commit(std::move(batch));
+  if (!committed.ok()) return LockError(lock_token, committed.status());
+  state_->Extend(state_->work, lock_token, ::durastore::internal::AddMs(now, extend_ms));
+  return Status::OK();
 }
 
 Status Provider::AbandonWorkItem(std::string_view lock_token, std::optional<int64_t> delay_ms,
@@ -210,7 +221,8 @@ Status Provider::AbandonWorkItem(std::string_view lock_token, std::optional<int6
 Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owner_ids,
                                             int64_t extend_ms, int64_t idle_timeout_ms) {
   RETURN_IF_ERROR(ValidatePositive("session lock extension", extend_ms));
-  RETURN_IF_ERROR(ValidatePositive("idle timeout", idle_timeout_ms));
+  // Idle timeout 0 is valid: every session is idle, so none is renewed.
+  if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
   std::lock_guard guard(*state_->session_mu);
   const int64_t now = store_.clock().NowMs();
   ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
@@ -239,9 +251,9 @@ Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
   uint64_t removed = 0;
   for (const auto& [key, bytes] : sessions) {
     ASSIGN_OR_RETURN(auto rec, DecodeSession(bytes));
-    // Orphaned: its lock expired, it has been idle for idle_timeout, and no queued worker
-    // item (in any state) refers to it.
-    if (rec.locked_until_ms > now || now - rec.last_activity_ms < idle_timeout_ms) continue;
+    // Orphaned: its lock expired and no queued worker item (in any state) refers to it,
+    // whatever its idle time (the contract: idle_timeout does not hold an orphan back).
+    if (rec.locked_until_ms > now) continue;
     size_t pos = SessionPrefix().size();
     auto id = ReadStr(key, pos);
     if (!id) return Status::Corruption("session key is malformed");

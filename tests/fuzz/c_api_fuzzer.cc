@@ -550,7 +550,7 @@ ds_orchestration_ack Ack(Args& a) {
   for (auto& c : kv) {
     auto k = a.Str(DS_MAX_KV_KEY);
     auto v = a.Str(64);
-    c = {a.Enum<ds_kv_change_kind>(2), k.ptr, k.len, v.ptr, v.len};
+    c = {a.Enum<ds_kv_change_kind>(2), k.ptr, k.len, v.ptr, v.len, in.ConsumeIntegral<int64_t>()};
   }
   ack.kv_change_count = kv.size();
   ack.kv_changes = a.Array(std::move(kv));

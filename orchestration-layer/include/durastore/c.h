@@ -69,7 +69,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of this header. */
-#define DS_API_VERSION 1
+#define DS_API_VERSION 2
 
 /* ------------------------------------------------------------------------------------ */
 /* Limits (bytes unless stated).                                                         */
@@ -583,8 +583,19 @@ const ds_history_event* ds_fetched_orchestration_history(const ds_fetched_orches
 /* The locked batch, in enqueue order. */
 const ds_orchestrator_item* ds_fetched_orchestration_messages(const ds_fetched_orchestration* f,
                                                               size_t* count);
-/* The KV store layer (values of previous executions, not the current delta). */
-const ds_kv* ds_fetched_orchestration_kv_snapshot(const ds_fetched_orchestration* f, size_t* count);
+/* One KV value with the time it was last set (the runtime's last_updated_at_ms, stored with
+ * each DS_KV_SET). */
+typedef struct ds_kv_entry {
+  const char* key;
+  size_t key_len;
+  const char* value;
+  size_t value_len;
+  int64_t updated_at_ms;
+} ds_kv_entry;
+/* The KV store layer (values of previous executions, not the current delta), keys
+ * ascending. */
+const ds_kv_entry* ds_fetched_orchestration_kv_snapshot(const ds_fetched_orchestration* f,
+                                                        size_t* count);
 /* NULL unless the stored history could not be read (then history is empty). */
 const char* ds_fetched_orchestration_history_error(const ds_fetched_orchestration* f, size_t* len);
 void ds_fetched_orchestration_free(ds_fetched_orchestration* f);
@@ -622,6 +633,7 @@ typedef struct ds_kv_change {
   size_t key_len;
   const char* value; /* DS_KV_SET */
   size_t value_len;
+  int64_t updated_at_ms; /* DS_KV_SET: when the runtime set it (ms since the epoch) */
 } ds_kv_change;
 
 typedef enum ds_custom_status_change {
@@ -727,7 +739,9 @@ ds_code ds_provider_abandon_work_item(ds_provider* provider, const char* lock_to
                                       size_t lock_token_len, bool has_delay, int64_t delay_ms,
                                       bool ignore_attempt, ds_error** err);
 
-/* *renewed receives the number of live, non-idle sessions of those owners renewed. */
+/* *renewed receives the number of live, non-idle sessions of those owners renewed
+ * (idle_timeout_ms 0 is valid: every session is idle, so 0). Cleanup removes every session
+ * whose lock expired and that no queued item refers to, whatever its idle time. */
 ds_code ds_provider_renew_session_lock(ds_provider* provider, const ds_str* owner_ids,
                                        size_t owner_id_count, int64_t extend_ms,
                                        int64_t idle_timeout_ms, uint64_t* renewed, ds_error** err);

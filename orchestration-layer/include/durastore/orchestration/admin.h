@@ -123,6 +123,7 @@ class Admin {
   Result<DeleteResult> DeleteInstanceBulk(const InstanceFilter& filter);
 
   // Never the current or a running execution; history and execution records only.
+  // NotFound (permanent) for an instance that does not exist.
   Result<PruneResult> PruneExecutions(std::string_view instance, const PruneOptions& options);
   Result<PruneResult> PruneExecutionsBulk(const InstanceFilter& filter,
                                           const PruneOptions& options);

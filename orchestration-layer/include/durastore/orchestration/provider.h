@@ -15,9 +15,10 @@
 // Thread-safety: a Provider is thread-safe; it borrows the Store, which must outlive it.
 // Several Providers may share one Store (they share its queues and metadata).
 //
-// Lock tokens are the engine's lease tokens (32 hex digits): random, never reused, and
-// valid only in the process that handed them out (leases do not survive a reopen; the
-// locked messages become visible again with their attempt counts kept).
+// Lock tokens are the engine's lease tokens (32 hex digits): random, never reused, valid
+// through every Provider on the same Store (the Store keeps one lock registry), and only
+// in the process that handed them out (leases do not survive a reopen; the locked
+// messages become visible again with their attempt counts kept).
 //
 // Times are milliseconds since the Unix epoch from the Store's Clock.
 //
@@ -46,7 +47,8 @@ namespace durastore::orchestration {
 inline constexpr size_t kMaxInstanceId = 160;
 inline constexpr size_t kMaxName = 200;
 inline constexpr size_t kMaxKvKey = 256;
-inline constexpr size_t kMaxKvValue = (size_t{16} << 20) - 1;
+// The delta layer stores a 1-byte tag and the 8-byte last-updated time with the value.
+inline constexpr size_t kMaxKvValue = (size_t{16} << 20) - 9;
 inline constexpr size_t kMaxRecordValue = (size_t{16} << 20) - 1024;
 
 // The names of the two engine queues the layer uses.
@@ -109,15 +111,23 @@ struct VersionRange {
 // first range are skipped before locking; an empty list returns nothing.
 using VersionFilter = std::vector<VersionRange>;
 
+// A KV value with the time it was last set (the runtime's last_updated_at_ms, which its
+// prune_kv_values_updated_before decides by).
+struct KvEntry {
+  std::string value;
+  int64_t updated_at_ms = 0;
+  bool operator==(const KvEntry&) const = default;
+};
+
 struct OrchestrationItem {
   std::string instance;
   std::string orchestration_name;
   std::string version;
   uint64_t execution_id = 0;
-  std::vector<HistoryEvent> history;               // the current execution, in event order
-  std::vector<OrchestratorItem> messages;          // the locked batch, in enqueue order
-  std::map<std::string, std::string> kv_snapshot;  // the KV store layer (not the delta)
-  std::optional<std::string> history_error;        // stored history could not be read
+  std::vector<HistoryEvent> history;           // the current execution, in event order
+  std::vector<OrchestratorItem> messages;      // the locked batch, in enqueue order
+  std::map<std::string, KvEntry> kv_snapshot;  // the KV store layer (not the delta)
+  std::optional<std::string> history_error;    // stored history could not be read
 };
 
 struct FetchedOrchestration {
@@ -140,6 +150,7 @@ struct KvChange {
   Kind kind = Kind::kSet;
   std::string key;
   std::string value;
+  int64_t updated_at_ms = 0;  // kSet: the runtime's time of the write, stored with the value
 };
 
 struct OrchestrationAck {
@@ -243,9 +254,9 @@ class Provider {
 
  private:
   struct State;
-  Provider(Store& store, std::unique_ptr<State> state);
+  Provider(Store& store, std::shared_ptr<State> state);
   Store& store_;
-  std::unique_ptr<State> state_;
+  std::shared_ptr<State> state_;  // the Store's lock registry, shared by its Providers
 };
 
 }  // namespace durastore::orchestration
