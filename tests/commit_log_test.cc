@@ -46,6 +46,7 @@ Options NoCheckpoints(Durability durability) {
   Options o;
   o.durability = durability;
   o.checkpoint_log_bytes = uint64_t{1} << 40;
+  o.checkpoint_data_bytes = uint64_t{1} << 40;
   o.checkpoint_interval_ms = 3'600'000;
   return o;
 }

@@ -5,15 +5,23 @@
 namespace durastore {
 
 // Committer thread, right after record `lsn` committed: starts a checkpoint of this
-// snapshot when enough log was written since the last one and none is running.
+// snapshot when none is running and, since the last one began, enough log was written,
+// data.mdb grew enough, or enough time passed. The growth bound matters most: while a
+// checkpoint's snapshot is pinned LMDB reuses no page freed after it, so every
+// transaction's copied-on-write pages are new pages until the next checkpoint.
 void Store::Impl::MaybeCheckpoint(uint64_t lsn) {
   if (checkpoint_busy_.load(std::memory_order_acquire)) return;
   const uint64_t written = log_->appended_bytes();
   const auto now = std::chrono::steady_clock::now();
+  MDB_envinfo info;
+  const uint64_t pages = mdb_env_info(env_->raw(), &info) == 0 ? info.me_last_pgno : 0;
   if (written - checkpoint_mark_bytes_ < options_.checkpoint_log_bytes &&
+      (pages - std::min(pages, checkpoint_mark_pages_)) * page_size_ <
+          options_.checkpoint_data_bytes &&
       now - checkpoint_mark_time_ < std::chrono::milliseconds(options_.checkpoint_interval_ms)) {
     return;
   }
+  checkpoint_mark_pages_ = pages;
   auto snapshot = PinSnapshot(lsn);
   if (!snapshot.ok()) {
     SetSticky(snapshot.status());

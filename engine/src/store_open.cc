@@ -45,10 +45,11 @@ Status Store::Impl::Open(TestHooks hooks) {
     return Status::InvalidArgument("Options.max_group_size must be at least 1");
   }
   if (options_.log_segment_size < (uint64_t{1} << 20) || options_.background_flush_ms <= 0 ||
-      options_.checkpoint_interval_ms <= 0 || options_.checkpoint_log_bytes == 0) {
+      options_.checkpoint_interval_ms <= 0 || options_.checkpoint_log_bytes == 0 ||
+      options_.checkpoint_data_bytes == 0) {
     return Status::InvalidArgument(
         "Options.log_segment_size must be at least 1 MiB, and background_flush_ms, "
-        "checkpoint_interval_ms and checkpoint_log_bytes positive");
+        "checkpoint_interval_ms, checkpoint_log_bytes and checkpoint_data_bytes positive");
   }
   const bool hooks_fdatasync = static_cast<bool>(hooks.fdatasync);
   sync_ =

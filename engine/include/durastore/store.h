@@ -77,10 +77,13 @@ struct Options {
   // Most batches the committer takes into one group.
   size_t max_group_size = 4096;
   // A checkpoint (flush of data.mdb, after which older log segments are reused) starts
-  // once this many log bytes were written since the last one, or this long after it if
-  // anything was written. It runs beside commits; recovery replays at most about this much.
+  // once, since the last one began, this many log bytes were written, data.mdb grew by
+  // this many bytes (until a checkpoint completes LMDB reuses no page freed after the
+  // previous one, so the file grows by every page a commit copies), or this long passed
+  // with anything written. It runs beside commits; recovery replays at most about this much.
   uint64_t checkpoint_log_bytes = uint64_t{64} << 20;
-  int64_t checkpoint_interval_ms = 30'000;
+  uint64_t checkpoint_data_bytes = uint64_t{32} << 20;
+  int64_t checkpoint_interval_ms = 5'000;
   // Largest size of a new commit-log segment (new segments start at 1 MiB and double).
   uint64_t log_segment_size = uint64_t{16} << 20;
   // Log records nobody waits for (kNoSync commits, dequeues) are flushed within this.
