@@ -31,10 +31,10 @@ void Store::Impl::MaybeCheckpoint(uint64_t lsn) {
   checkpoint_mark_time_ = now;
   checkpoint_busy_.store(true, std::memory_order_release);
   {
-    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    internal::MutexLock lock(&checkpoint_mu_);
     checkpoint_next_ = std::move(*snapshot);
   }
-  checkpoint_cv_.notify_one();
+  checkpoint_cv_.NotifyOne();
 }
 
 // Pins the latest committed snapshot, which holds every record <= lsn and no other, with
@@ -88,16 +88,18 @@ Status Store::Impl::Checkpoint(PinnedSnapshot snapshot) {
 }
 
 void Store::Impl::RunCheckpointer() {
-  std::unique_lock<std::mutex> lock(checkpoint_mu_);
+  internal::MutexLock lock(&checkpoint_mu_);
   for (;;) {
-    checkpoint_cv_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_next_.has_value(); });
+    checkpoint_cv_.Wait(&checkpoint_mu_, [this]() REQUIRES(checkpoint_mu_) {
+      return checkpoint_stop_ || checkpoint_next_.has_value();
+    });
     if (!checkpoint_next_.has_value()) return;  // stopping with nothing pinned
     PinnedSnapshot snapshot = std::move(*checkpoint_next_);
     checkpoint_next_.reset();
-    lock.unlock();
+    checkpoint_mu_.Unlock();
     (void)Checkpoint(std::move(snapshot));  // a failure is the sticky error
     checkpoint_busy_.store(false, std::memory_order_release);
-    lock.lock();
+    checkpoint_mu_.Lock();
   }
 }
 

@@ -43,11 +43,11 @@ class Rendezvous {
 
 void Store::Impl::Submit(RequestPtr r) {
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    internal::MutexLock lock(&queue_mu_);
     if (!stopping_) {
       queue_.push_back(std::move(r));
       // A busy committer takes the request with its next group: no wake-up syscall.
-      if (committer_idle_) queue_cv_.notify_one();
+      if (committer_idle_) queue_cv_.NotifyOne();
       return;
     }
   }
@@ -125,9 +125,10 @@ void Store::Impl::Run() {
   for (;;) {
     std::vector<RequestPtr> group;
     {
-      std::unique_lock<std::mutex> lock(queue_mu_);
+      internal::MutexLock lock(&queue_mu_);
       committer_idle_ = true;
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      queue_cv_.Wait(&queue_mu_,
+                     [this]() REQUIRES(queue_mu_) { return stopping_ || !queue_.empty(); });
       committer_idle_ = false;
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty() && group.size() < options_.max_group_size) {
@@ -388,7 +389,7 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
   bool wait_flush = false;
   std::vector<RequestPtr> now_done;
   {
-    std::lock_guard<std::mutex> lock(pending_mu_);
+    internal::MutexLock lock(&pending_mu_);
     for (auto& r : group) {
       if (r == nullptr) continue;
       if (r->kind != Request::Kind::kFlush) {
@@ -415,7 +416,7 @@ void Store::Impl::Requeue(std::vector<RequestPtr> retry) {
   Status grown = env_->Grow();
   if (grown.ok()) stat_resizes_.fetch_add(1, std::memory_order_relaxed);
   std::vector<RequestPtr> failed;
-  std::lock_guard<std::mutex> lock(queue_mu_);
+  internal::MutexLock lock(&queue_mu_);
   for (auto it = retry.rbegin(); it != retry.rend(); ++it) {
     if (grown.ok()) {
       queue_.push_front(std::move(*it));
@@ -433,7 +434,7 @@ void Store::Impl::Requeue(std::vector<RequestPtr> retry) {
 void Store::Impl::CompleteLater(std::vector<RequestPtr> done) {
   bool queued = false;
   {
-    std::lock_guard<std::mutex> lock(complete_mu_);
+    internal::MutexLock lock(&complete_mu_);
     for (auto& r : done) {
       if (!r->done_is_rendezvous) {
         completions_.push_back(std::move(r));
@@ -441,36 +442,38 @@ void Store::Impl::CompleteLater(std::vector<RequestPtr> done) {
       }
     }
   }
-  if (queued) complete_cv_.notify_one();
+  if (queued) complete_cv_.NotifyOne();
   for (auto& r : done) {
     if (r != nullptr) r->done(*r);
   }
 }
 
 void Store::Impl::RunCompleter() {
-  std::unique_lock<std::mutex> lock(complete_mu_);
+  internal::MutexLock lock(&complete_mu_);
   for (;;) {
-    complete_cv_.wait(lock, [this] { return completer_stop_ || !completions_.empty(); });
+    complete_cv_.Wait(&complete_mu_, [this]() REQUIRES(complete_mu_) {
+      return completer_stop_ || !completions_.empty();
+    });
     if (completions_.empty()) return;  // stopping and drained
     std::vector<RequestPtr> batch;
     batch.swap(completions_);
-    lock.unlock();
+    complete_mu_.Unlock();
     for (auto& r : batch) r->done(*r);
-    lock.lock();
+    complete_mu_.Lock();
   }
 }
 
 void Store::Impl::Publish(const std::set<std::string>& touched, bool appended) {
   {
-    std::lock_guard<std::mutex> lock(wait_mu_);
+    internal::MutexLock lock(&wait_mu_);
     if (appended) committed_position_ = seqs_.next_position - 1;
     for (const auto& q : touched) ++queue_epochs_[q];
   }
-  if (appended || !touched.empty()) wait_cv_.notify_all();
+  if (appended || !touched.empty()) wait_cv_.NotifyAll();
 }
 
 void Store::Impl::SetSticky(const Status& s) {
-  std::lock_guard<std::mutex> lock(pending_mu_);
+  internal::MutexLock lock(&pending_mu_);
   if (sticky_.ok()) sticky_ = s;
 }
 
@@ -485,7 +488,7 @@ void Store::Impl::OnFlushed(uint64_t lsn, int err) {
                              "; the store refuses writes until it is reopened");
   }
   {
-    std::lock_guard<std::mutex> lock(pending_mu_);
+    internal::MutexLock lock(&pending_mu_);
     if (err == 0) {
       durable_lsn_ = std::max(durable_lsn_, lsn);
       while (!pending_.empty() && pending_.begin()->first <= durable_lsn_) {
@@ -504,7 +507,7 @@ void Store::Impl::OnFlushed(uint64_t lsn, int err) {
     }
   }
   CompleteLater(std::move(done));
-  pending_cv_.notify_all();
+  pending_cv_.NotifyAll();
 }
 
 }  // namespace durastore

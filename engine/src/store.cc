@@ -24,14 +24,14 @@ PipelineStats Store::Impl::stats() const {
 }
 
 void Store::Impl::WaitForAppend(uint64_t after, StoreInternal::Deadline deadline) {
-  std::unique_lock<std::mutex> lock(wait_mu_);
-  wait_cv_.wait_until(lock, deadline, [&] {
+  internal::MutexLock lock(&wait_mu_);
+  wait_cv_.WaitUntil(&wait_mu_, deadline, [&]() REQUIRES(wait_mu_) {
     return committed_position_ > after || closed_.load(std::memory_order_acquire);
   });
 }
 
 uint64_t Store::Impl::QueueEpoch(std::string_view queue) {
-  std::lock_guard<std::mutex> lock(wait_mu_);
+  internal::MutexLock lock(&wait_mu_);
   auto it = queue_epochs_.find(std::string(queue));
   return it == queue_epochs_.end() ? 0 : it->second;
 }
@@ -39,8 +39,8 @@ uint64_t Store::Impl::QueueEpoch(std::string_view queue) {
 void Store::Impl::WaitForQueue(std::string_view queue, uint64_t epoch,
                                StoreInternal::Deadline deadline) {
   std::string name(queue);
-  std::unique_lock<std::mutex> lock(wait_mu_);
-  wait_cv_.wait_until(lock, deadline, [&] {
+  internal::MutexLock lock(&wait_mu_);
+  wait_cv_.WaitUntil(&wait_mu_, deadline, [&]() REQUIRES(wait_mu_) {
     auto it = queue_epochs_.find(name);
     return (it != queue_epochs_.end() && it->second != epoch) ||
            closed_.load(std::memory_order_acquire);

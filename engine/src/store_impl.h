@@ -22,7 +22,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -111,20 +110,18 @@ class Store::Impl {
 
   // The environment for one read; Close waits until every reference is gone.
   Result<StoreInternal::EnvRef> GetEnv() {
-    std::lock_guard<std::mutex> lock(env_mu_);
-    if (closed_.load(std::memory_order_acquire) || env_ == nullptr) {
-      return Status::Unavailable("store " + path_ + " is closed");
-    }
-    return StoreInternal::EnvRef(env_);
+    internal::MutexLock lock(&env_mu_);
+    if (readers_env_ == nullptr) return Status::Unavailable("store " + path_ + " is closed");
+    return StoreInternal::EnvRef(readers_env_);
   }
   Status health() const {
-    std::lock_guard<std::mutex> lock(pending_mu_);
+    internal::MutexLock lock(&pending_mu_);
     return sticky_;
   }
   PipelineStats stats() const;
 
   uint64_t CommittedPosition() {
-    std::lock_guard<std::mutex> lock(wait_mu_);
+    internal::MutexLock lock(&wait_mu_);
     return committed_position_;
   }
   void WaitForAppend(uint64_t after, StoreInternal::Deadline deadline);
@@ -184,27 +181,30 @@ class Store::Impl {
   void SetSticky(const Status& s);
 
   std::unique_ptr<internal::LockFile> lock_file_;
-  std::mutex env_mu_;         // guards env_ against Close
-  std::shared_ptr<Env> env_;  // shared with readers' EnvRefs
+  // The environment: set by Open, released by Close once no store thread runs, read
+  // freely in between. Readers get it through readers_env_, which Close takes away first.
+  std::shared_ptr<Env> env_;
+  internal::Mutex env_mu_;
+  std::shared_ptr<Env> readers_env_ GUARDED_BY(env_mu_);
   std::unique_ptr<internal::CommitLog> log_;
   internal::SyncFn sync_;
   uint64_t log_id_ = 0;
   int checkpoint_fd_ = -1;
 
   // Submission queue.
-  std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
-  std::deque<RequestPtr> queue_;  // guarded by queue_mu_
-  bool stopping_ = false;         // guarded by queue_mu_
-  bool committer_idle_ = false;   // guarded by queue_mu_: waiting for requests
+  internal::Mutex queue_mu_;
+  internal::CondVar queue_cv_;
+  std::deque<RequestPtr> queue_ GUARDED_BY(queue_mu_);
+  bool stopping_ GUARDED_BY(queue_mu_) = false;
+  bool committer_idle_ GUARDED_BY(queue_mu_) = false;  // waiting for requests
   std::atomic<bool> closed_{false};
   std::thread committer_;
 
   // Completion queue: callbacks run on their own thread.
-  std::mutex complete_mu_;
-  std::condition_variable complete_cv_;
-  std::vector<RequestPtr> completions_;  // guarded by complete_mu_
-  bool completer_stop_ = false;          // guarded by complete_mu_
+  internal::Mutex complete_mu_;
+  internal::CondVar complete_cv_;
+  std::vector<RequestPtr> completions_ GUARDED_BY(complete_mu_);
+  bool completer_stop_ GUARDED_BY(complete_mu_) = false;
   std::thread completer_;
 
   // Committer-thread state (Open and Close use it while the committer does not run).
@@ -218,28 +218,28 @@ class Store::Impl {
   std::chrono::steady_clock::time_point checkpoint_mark_time_;
 
   // The checkpointer.
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  std::optional<PinnedSnapshot> checkpoint_next_;  // guarded by checkpoint_mu_
-  bool checkpoint_stop_ = false;                   // guarded by checkpoint_mu_
-  std::atomic<bool> checkpoint_busy_{false};       // a snapshot is pinned and not yet done
+  internal::Mutex checkpoint_mu_;
+  internal::CondVar checkpoint_cv_;
+  std::optional<PinnedSnapshot> checkpoint_next_ GUARDED_BY(checkpoint_mu_);
+  bool checkpoint_stop_ GUARDED_BY(checkpoint_mu_) = false;
+  std::atomic<bool> checkpoint_busy_{false};  // a snapshot is pinned and not yet done
   std::thread checkpointer_;
   // Checkpointer-thread state (Open and Close use it while the checkpointer does not run).
   MDB_txn* durable_pin_ = nullptr;  // pins the snapshot of the last durable checkpoint
   uint64_t checkpoint_seq_ = 0;
 
   // Requests waiting for a flush, by LSN; the sticky error.
-  mutable std::mutex pending_mu_;
-  std::condition_variable pending_cv_;
-  std::map<uint64_t, std::vector<RequestPtr>> pending_;  // guarded by pending_mu_
-  uint64_t durable_lsn_ = 0;                             // guarded by pending_mu_
-  Status sticky_;                                        // guarded by pending_mu_
+  mutable internal::Mutex pending_mu_;
+  internal::CondVar pending_cv_;
+  std::map<uint64_t, std::vector<RequestPtr>> pending_ GUARDED_BY(pending_mu_);
+  uint64_t durable_lsn_ GUARDED_BY(pending_mu_) = 0;
+  Status sticky_ GUARDED_BY(pending_mu_);
 
   // Long-poll and tail waiters.
-  std::mutex wait_mu_;
-  std::condition_variable wait_cv_;
-  uint64_t committed_position_ = 0;                         // guarded by wait_mu_
-  std::unordered_map<std::string, uint64_t> queue_epochs_;  // guarded by wait_mu_
+  internal::Mutex wait_mu_;
+  internal::CondVar wait_cv_;
+  uint64_t committed_position_ GUARDED_BY(wait_mu_) = 0;
+  std::unordered_map<std::string, uint64_t> queue_epochs_ GUARDED_BY(wait_mu_);
 
   std::atomic<uint64_t> stat_groups_{0}, stat_batches_{0}, stat_failed_{0}, stat_resizes_{0},
       stat_checkpoints_{0}, stat_replayed_{0};

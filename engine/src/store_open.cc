@@ -89,7 +89,7 @@ Status Store::Impl::Open(TestHooks hooks) {
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
   {
-    std::lock_guard<std::mutex> lock(pending_mu_);
+    internal::MutexLock lock(&pending_mu_);
     durable_lsn_ = next_lsn_ - 1;
   }
   // Everything replayed (or created) becomes a durable checkpoint before the first new
@@ -103,7 +103,10 @@ Status Store::Impl::Open(TestHooks hooks) {
           internal::SyncDirectory(std::filesystem::absolute(path_).parent_path().string()));
     }
   }
-  committed_position_ = seqs_.next_position - 1;
+  {
+    internal::MutexLock lock(&wait_mu_);
+    committed_position_ = seqs_.next_position - 1;
+  }
   checkpoint_mark_time_ = std::chrono::steady_clock::now();
   completer_ = std::thread([this] { RunCompleter(); });
   checkpointer_ = std::thread([this] { RunCheckpointer(); });
@@ -129,8 +132,9 @@ Status Store::Impl::OpenEnvironment(bool* fresh) {
   auto opened = Env::Open(path_, options_.initial_map_size, options_.max_map_size);
   if (!opened.ok()) return opened.status();
   {
-    std::lock_guard<std::mutex> lock(env_mu_);
     env_ = std::shared_ptr<Env>(std::move(*opened));
+    internal::MutexLock lock(&env_mu_);
+    readers_env_ = env_;
   }
   MDB_stat st;
   int rc = mdb_env_stat(env_->raw(), &st);
@@ -243,23 +247,23 @@ Status Store::Impl::LoadSequences(uint64_t* lsn) {
 
 Status Store::Impl::Close() {
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    internal::MutexLock lock(&queue_mu_);
     if (stopping_) return Status::OK();
     stopping_ = true;
   }
-  queue_cv_.notify_all();
+  queue_cv_.NotifyAll();
   if (committer_.joinable()) committer_.join();  // drains every submitted request
   if (log_ != nullptr) log_->RequestFlush();
   {
     // Wait for in-flight flushes so no kSync caller is left hanging.
-    std::unique_lock<std::mutex> lock(pending_mu_);
-    pending_cv_.wait(lock, [this] { return pending_.empty(); });
+    internal::MutexLock lock(&pending_mu_);
+    pending_cv_.Wait(&pending_mu_, [this]() REQUIRES(pending_mu_) { return pending_.empty(); });
   }
   {
-    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    internal::MutexLock lock(&checkpoint_mu_);
     checkpoint_stop_ = true;
   }
-  checkpoint_cv_.notify_all();
+  checkpoint_cv_.NotifyAll();
   if (checkpointer_.joinable()) checkpointer_.join();
   Status result = health();
   // A final, clean checkpoint: the next Open replays nothing and trusts LMDB's meta page.
@@ -269,27 +273,26 @@ Status Store::Impl::Close() {
     result = snapshot.ok() ? Checkpoint(std::move(*snapshot)) : snapshot.status();
   }
   {
-    std::lock_guard<std::mutex> lock(complete_mu_);
+    internal::MutexLock lock(&complete_mu_);
     completer_stop_ = true;
   }
-  complete_cv_.notify_one();
+  complete_cv_.NotifyOne();
   if (completer_.joinable()) completer_.join();  // every callback has run
   closed_.store(true, std::memory_order_release);
-  { std::lock_guard<std::mutex> lock(wait_mu_); }
-  wait_cv_.notify_all();
+  { internal::MutexLock lock(&wait_mu_); }
+  wait_cv_.NotifyAll();
   log_.reset();
-  std::shared_ptr<Env> env;
   {
-    std::lock_guard<std::mutex> lock(env_mu_);
-    env.swap(env_);
+    internal::MutexLock lock(&env_mu_);
+    readers_env_.reset();
   }
-  // Readers that got the environment before `closed_` finish with it first.
-  while (env != nullptr && env.use_count() > 1) {
+  // Readers that got the environment before finish with it first.
+  while (env_ != nullptr && env_.use_count() > 1) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (durable_pin_ != nullptr) mdb_txn_abort(durable_pin_);
   durable_pin_ = nullptr;
-  env.reset();
+  env_.reset();
   if (checkpoint_fd_ >= 0) ::close(checkpoint_fd_);
   checkpoint_fd_ = -1;
   lock_file_.reset();
