@@ -113,10 +113,15 @@ internal::LeaseTable& StoreInternal::Leases(Store& store) { return store.impl_->
 std::shared_ptr<void> StoreInternal::Component(Store& store, std::string_view name,
                                                const std::function<std::shared_ptr<void>()>& make) {
   Store::Impl& impl = *store.impl_;
+  {
+    internal::MutexLock lock(&impl.components_mu_);
+    auto it = impl.components_.find(name);
+    if (it != impl.components_.end()) return it->second;
+  }
+  // `make` runs unlocked: it may ask for other components. A racing caller's wins.
+  std::shared_ptr<void> made = make();
   internal::MutexLock lock(&impl.components_mu_);
-  auto it = impl.components_.find(name);
-  if (it == impl.components_.end()) it = impl.components_.emplace(std::string(name), make()).first;
-  return it->second;
+  return impl.components_.emplace(std::string(name), std::move(made)).first->second;
 }
 uint64_t StoreInternal::CommittedPosition(Store& store) { return store.impl_->CommittedPosition(); }
 void StoreInternal::WaitForAppend(Store& store, uint64_t after, Deadline deadline) {

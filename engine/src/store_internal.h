@@ -60,7 +60,8 @@ class StoreInternal {
   static internal::LeaseTable& Leases(Store& store);
   // The Store's one instance of a component's per-store state (e.g. the orchestration
   // layer's lock registry, shared by every Provider on the Store): created by `make` on
-  // the first call for `name`, destroyed with the Store. Thread-safe.
+  // the first call for `name` (unlocked: it may ask for another component; of two racing
+  // calls one result is kept), destroyed with the Store. Thread-safe.
   static std::shared_ptr<void> Component(Store& store, std::string_view name,
                                          const std::function<std::shared_ptr<void>()>& make);
 
