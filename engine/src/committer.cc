@@ -3,9 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "apply.h"
 #include "batch_rep.h"
-#include "eventlog_internal.h"
-#include "metadata.h"
 #include "status_macros.h"
 #include "store_impl.h"
 
@@ -122,6 +121,7 @@ Result<DequeueAttempt> Store::Impl::TryDequeue(std::string_view queue,
 }
 
 void Store::Impl::Run() {
+  internal::RoleScope role(&committer_role_);  // for the thread's life
   for (;;) {
     std::vector<RequestPtr> group;
     {
@@ -164,36 +164,7 @@ Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
     return Status::OK();
   }
   for (const internal::Op& op : internal::BatchRep::Of(r.batch).ops) {
-    Status s = std::visit(
-        [&](const auto& o) -> Status {
-          using T = std::decay_t<decltype(o)>;
-          if constexpr (std::is_same_v<T, internal::AppendOp>) {
-            return eventlog::internal::ApplyAppend(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::TruncateOp>) {
-            return eventlog::internal::ApplyTruncate(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::DeletePartitionOp>) {
-            return eventlog::internal::ApplyDeletePartition(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::DeleteStreamOp>) {
-            return eventlog::internal::ApplyDeleteStream(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::EnqueueOp>) {
-            return internal::ApplyEnqueue(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::ConfigureQueueOp>) {
-            return internal::ApplyConfigureQueue(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::SettleOp>) {
-            return internal::ApplySettle(ctx, leases_, o);
-          } else if constexpr (std::is_same_v<T, internal::DeleteMessagesOp>) {
-            return internal::ApplyDeleteMessages(ctx, leases_, o);
-          } else if constexpr (std::is_same_v<T, internal::PutOp>) {
-            return internal::ApplyMetadataPut(ctx, o);
-          } else if constexpr (std::is_same_v<T, internal::DeleteOp>) {
-            return internal::ApplyMetadataDelete(ctx, o);
-          } else {
-            static_assert(std::is_same_v<T, internal::DeleteRangeOp>);
-            return internal::ApplyMetadataDeleteRange(ctx, o);
-          }
-        },
-        op);
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(internal::ApplyOp(ctx, leases_, op));
   }
   return Status::OK();
 }

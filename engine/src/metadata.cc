@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "apply.h"
+
 namespace durastore::internal {
 
 Status ApplyMetadataPut(WriteContext& ctx, const PutOp& op) {

@@ -14,10 +14,8 @@
 
 namespace durastore::internal {
 
-Status ApplyMetadataPut(WriteContext& ctx, const PutOp& op);
-Status ApplyMetadataDelete(WriteContext& ctx, const DeleteOp& op);
-// Deletes every key in [op.begin, op.end) (an empty bound is open).
-Status ApplyMetadataDeleteRange(WriteContext& ctx, const DeleteRangeOp& op);
+// The write path (ApplyMetadataPut, ApplyMetadataDelete, ApplyMetadataDeleteRange) is
+// declared in apply.h.
 
 // NotFound naming the key when it is not set.
 Result<std::string> GetMetadata(MDB_txn* txn, const Tables& tables, std::string_view key);

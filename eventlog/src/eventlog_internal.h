@@ -1,19 +1,9 @@
-// The event log's write path, called by the committer for each operation of a batch.
+// The event log's write path is declared in engine/src/apply.h (ApplyAppend,
+// ApplyTruncate, ApplyDeletePartition, ApplyDeleteStream), through which the committer
+// reaches it; eventlog.cc defines it.
 #ifndef DURASTORE_EVENTLOG_INTERNAL_H_
 #define DURASTORE_EVENTLOG_INTERNAL_H_
 
-#include "batch_rep.h"
-#include "write_context.h"
-
-namespace durastore::eventlog::internal {
-
-using durastore::internal::WriteContext;
-
-Status ApplyAppend(WriteContext& ctx, const durastore::internal::AppendOp& op);
-Status ApplyTruncate(WriteContext& ctx, const durastore::internal::TruncateOp& op);
-Status ApplyDeletePartition(WriteContext& ctx, const durastore::internal::DeletePartitionOp& op);
-Status ApplyDeleteStream(WriteContext& ctx, const durastore::internal::DeleteStreamOp& op);
-
-}  // namespace durastore::eventlog::internal
+#include "apply.h"
 
 #endif  // DURASTORE_EVENTLOG_INTERNAL_H_

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "apply.h"
 #include "batch_rep.h"
 #include "durastore/queue.h"
 #include "store_internal.h"
@@ -87,14 +88,8 @@ class LeaseTable {
 using RandomSource = ssize_t (*)(void* buf, size_t len, unsigned flags);
 Result<queue::LeaseToken> NewToken(RandomSource random = ::getrandom);
 
-Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op);
-Status ApplyConfigureQueue(WriteContext& ctx, const ConfigureQueueOp& op);
-Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op);
-Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMessagesOp& op);
-// Called by the committer with leases.mu held; releases it while options.accept (caller
-// code) runs, and takes it back before looking at the table again.
-Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::string_view queue,
-                                    const queue::DequeueOptions& options);
+// The write path (ApplyEnqueue, ApplyConfigureQueue, ApplySettle, ApplyDeleteMessages,
+// ApplyDequeue) is declared in engine/src/apply.h.
 
 }  // namespace durastore::internal
 
