@@ -88,6 +88,7 @@ Status Store::Impl::Checkpoint(PinnedSnapshot snapshot) {
 }
 
 void Store::Impl::RunCheckpointer() {
+  internal::RoleScope role(&checkpointer_role_);  // for the thread's life
   internal::MutexLock lock(&checkpoint_mu_);
   for (;;) {
     checkpoint_cv_.Wait(&checkpoint_mu_, [this]() REQUIRES(checkpoint_mu_) {

@@ -148,30 +148,32 @@ class Store::Impl {
     internal::Checkpoint checkpoint;
   };
 
-  // Open's steps.
-  Status OpenEnvironment(bool* fresh);
-  Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn);
+  // Open's steps (Open holds both thread roles until it starts the threads).
+  Status OpenEnvironment(bool* fresh) REQUIRES(committer_role_, checkpointer_role_);
+  Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn) REQUIRES(committer_role_);
   Status ApplyLogRecord(std::string_view ops);
-  Status LoadSequences(uint64_t* lsn);
+  Status LoadSequences(uint64_t* lsn) REQUIRES(committer_role_);
 
   // Committer thread.
   void Run();
-  void RunGroup(std::vector<RequestPtr> group);
-  uint64_t CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry);
+  void RunGroup(std::vector<RequestPtr> group) REQUIRES(committer_role_);
+  uint64_t CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry)
+      REQUIRES(committer_role_);
   bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
-                  GroupEffects& fx, std::vector<RequestPtr>& retry);
-  void UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx, const Sequences& before);
+                  GroupEffects& fx, std::vector<RequestPtr>& retry) REQUIRES(committer_role_);
+  void UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx, const Sequences& before)
+      REQUIRES(committer_role_);
   static Request* SoleWrite(std::vector<RequestPtr>& group);
   void Requeue(std::vector<RequestPtr> retry);
-  Status ApplyRequest(WriteContext& ctx, Request& r);
+  Status ApplyRequest(WriteContext& ctx, Request& r) REQUIRES(committer_role_);
   Status GrowAheadIfNeeded();
   void FailAll(std::vector<RequestPtr>& group, const Status& s);
-  void Publish(const std::set<std::string>& touched, bool appended);
-  void MaybeCheckpoint(uint64_t lsn);
+  void Publish(const std::set<std::string>& touched, bool appended) REQUIRES(committer_role_);
+  void MaybeCheckpoint(uint64_t lsn) REQUIRES(committer_role_);
 
   // Checkpoints.
   Result<PinnedSnapshot> PinSnapshot(uint64_t lsn);
-  Status Checkpoint(PinnedSnapshot snapshot);
+  Status Checkpoint(PinnedSnapshot snapshot) REQUIRES(checkpointer_role_);
   void RunCheckpointer();
 
   // Completion.
@@ -208,14 +210,16 @@ class Store::Impl {
   std::thread completer_;
 
   // Committer-thread state (Open and Close use it while the committer does not run).
-  Sequences seqs_;
-  uint64_t next_lsn_ = 1;
-  std::optional<internal::RedoRecorder> redo_;
-  size_t page_size_ = 4096;
-  int64_t last_lease_gc_ms_ = 0;
-  uint64_t checkpoint_mark_bytes_ = 0;  // log bytes when the last checkpoint was pinned
-  uint64_t checkpoint_mark_pages_ = 0;  // LMDB's last page number then
-  std::chrono::steady_clock::time_point checkpoint_mark_time_;
+  internal::ThreadRole committer_role_;
+  Sequences seqs_ GUARDED_BY(committer_role_);
+  uint64_t next_lsn_ GUARDED_BY(committer_role_) = 1;
+  std::optional<internal::RedoRecorder> redo_ GUARDED_BY(committer_role_);
+  int64_t last_lease_gc_ms_ GUARDED_BY(committer_role_) = 0;
+  // Log bytes, LMDB's last page number and the time when the last checkpoint was pinned.
+  uint64_t checkpoint_mark_bytes_ GUARDED_BY(committer_role_) = 0;
+  uint64_t checkpoint_mark_pages_ GUARDED_BY(committer_role_) = 0;
+  std::chrono::steady_clock::time_point checkpoint_mark_time_ GUARDED_BY(committer_role_);
+  size_t page_size_ = 4096;  // set by Open, then read-only
 
   // The checkpointer.
   internal::Mutex checkpoint_mu_;
@@ -225,8 +229,10 @@ class Store::Impl {
   std::atomic<bool> checkpoint_busy_{false};  // a snapshot is pinned and not yet done
   std::thread checkpointer_;
   // Checkpointer-thread state (Open and Close use it while the checkpointer does not run).
-  MDB_txn* durable_pin_ = nullptr;  // pins the snapshot of the last durable checkpoint
-  uint64_t checkpoint_seq_ = 0;
+  internal::ThreadRole checkpointer_role_;
+  // Pins the snapshot of the last durable checkpoint.
+  MDB_txn* durable_pin_ GUARDED_BY(checkpointer_role_) = nullptr;
+  uint64_t checkpoint_seq_ GUARDED_BY(checkpointer_role_) = 0;
 
   // Requests waiting for a flush, by LSN; the sticky error.
   mutable internal::Mutex pending_mu_;

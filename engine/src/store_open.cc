@@ -65,6 +65,9 @@ Status Store::Impl::Open(TestHooks hooks) {
   }
   ASSIGN_OR_RETURN(lock_file_, internal::LockFile::Acquire(path_));
 
+  // Until the threads start below, Open is the committer and the checkpointer.
+  internal::RoleScope as_committer(&committer_role_);
+  internal::RoleScope as_checkpointer(&checkpointer_role_);
   bool fresh = false;
   RETURN_IF_ERROR(OpenEnvironment(&fresh));
   std::string checkpoint_path = path_ + "/" + internal::kCheckpointFile;
@@ -265,6 +268,9 @@ Status Store::Impl::Close() {
   }
   checkpoint_cv_.NotifyAll();
   if (checkpointer_.joinable()) checkpointer_.join();
+  // Both threads are gone: Close is the committer and the checkpointer now.
+  internal::RoleScope as_committer(&committer_role_);
+  internal::RoleScope as_checkpointer(&checkpointer_role_);
   Status result = health();
   // A final, clean checkpoint: the next Open replays nothing and trusts LMDB's meta page.
   if (result.ok() && log_ != nullptr) {

@@ -52,6 +52,27 @@ class SCOPED_CAPABILITY MutexLock {
   Mutex* const mu_;
 };
 
+// A capability that is not a lock: the right to touch state that only one thread uses
+// (the committer's, the checkpointer's). That thread holds its role for its whole life;
+// Open and Close take it too, while the thread does not run. Costs nothing at run time:
+// it only lets the analysis check that no other thread's code reaches that state.
+class CAPABILITY("role") ThreadRole {
+ public:
+  void Acquire() ACQUIRE() {}
+  void Release() RELEASE() {}
+};
+
+class SCOPED_CAPABILITY RoleScope {
+ public:
+  explicit RoleScope(ThreadRole* role) ACQUIRE(role) : role_(role) { role_->Acquire(); }
+  ~RoleScope() RELEASE() { role_->Release(); }
+  RoleScope(const RoleScope&) = delete;
+  RoleScope& operator=(const RoleScope&) = delete;
+
+ private:
+  ThreadRole* const role_;
+};
+
 // A condition variable waiting on a Mutex the caller holds.
 class CondVar {
  public:
