@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "crash_workload.h"
+#include "durastore/queue.h"
 #include "durastore/store.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "batch_rep.h"
-#include "durastore/queue.h"
+#include "durastore/queue_types.h"
 #include "store_internal.h"
 #include "write_context.h"
 

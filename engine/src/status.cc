@@ -8,7 +8,7 @@
 #include <cstdlib>
 
 #include "durastore/clock.h"
-#include "durastore/queue.h"
+#include "durastore/queue_types.h"
 
 namespace durastore {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "durastore/queue.h"
+#include "durastore/queue_types.h"
 #include "durastore/store.h"
 
 namespace durastore {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "durastore/eventlog.h"
-#include "durastore/queue.h"
+#include "durastore/queue_types.h"
 
 namespace durastore {
 
