@@ -127,6 +127,27 @@ TEST(CommitLogTest, ReplayingTwiceIsHarmless) {
   ExpectAllBatches(*store, 20);
 }
 
+TEST(CommitLogTest, ACrashInTheMiddleOfAReplayLeavesTheCheckpointWhole) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(CommitAndCrash(dir.path(), Durability::kSync, 200));
+  // The process dies halfway through the replay, after its transactions freed (and could
+  // have reused) pages of the checkpointed snapshot that the next Open restores.
+  ASSERT_EQ(InCrashingChild([&] {
+              TestHooks hooks;
+              hooks.after_replay = [](uint64_t lsn) {
+                if (lsn == 100) _exit(0);
+              };
+              (void)StoreInternal::OpenWithHooks(dir.path(), NoCheckpoints(Durability::kSync),
+                                                 std::move(hooks));
+              _exit(1);  // the replay never reached record 100
+            }),
+            0);
+  auto store = OpenOrDie(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->GetPipelineStats().replayed_records, 200u);
+  ExpectAllBatches(*store, 200);
+}
+
 TEST(CommitLogTest, CleanCloseLeavesNothingToReplay) {
   TempDir dir;
   {

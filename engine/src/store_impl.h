@@ -150,7 +150,8 @@ class Store::Impl {
 
   // Open's steps (Open holds both thread roles until it starts the threads).
   Status OpenEnvironment(bool* fresh) REQUIRES(committer_role_, checkpointer_role_);
-  Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn) REQUIRES(committer_role_);
+  Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn)
+      REQUIRES(committer_role_, checkpointer_role_);
   Status ApplyLogRecord(std::string_view ops);
   Status LoadSequences(uint64_t* lsn) REQUIRES(committer_role_);
 
@@ -190,6 +191,7 @@ class Store::Impl {
   std::shared_ptr<Env> readers_env_ GUARDED_BY(env_mu_);
   std::unique_ptr<internal::CommitLog> log_;
   internal::SyncFn sync_;
+  std::function<void(uint64_t lsn)> after_replay_;  // TestHooks::after_replay
   uint64_t log_id_ = 0;
   int checkpoint_fd_ = -1;
 

@@ -20,11 +20,14 @@ class Env;
 class LeaseTable;
 }  // namespace internal
 
-// Fault-injection seam (STYLE 7): replaces the flush the committer waits for.
+// Fault-injection seams for tests: the flush the committer waits for, a point in recovery.
 struct TestHooks {
   // Called instead of fdatasync(fd) for every asynchronous flush; returns 0 or an errno.
   // Setting it forces the fdatasync flusher (no io_uring).
   std::function<int(int fd)> fdatasync;
+  // Called by Open after each commit-log record it replayed (a test ends the process in
+  // the middle of a recovery with it).
+  std::function<void(uint64_t lsn)> after_replay;
 };
 
 // The outcome of one dequeue attempt inside the committer.

@@ -52,6 +52,7 @@ Status Store::Impl::Open(TestHooks hooks) {
         "checkpoint_interval_ms, checkpoint_log_bytes and checkpoint_data_bytes positive");
   }
   const bool hooks_fdatasync = static_cast<bool>(hooks.fdatasync);
+  after_replay_ = std::move(hooks.after_replay);
   sync_ =
       hooks.fdatasync ? internal::SyncFn(hooks.fdatasync) : internal::SyncFn(internal::Fdatasync);
   std::error_code ec;
@@ -202,10 +203,18 @@ Status Store::Impl::Recover(const internal::Checkpoint& c, uint64_t* last_lsn) {
                               std::to_string(applied) + ", its checkpoint says " +
                               std::to_string(c.lsn));
   }
-  ASSIGN_OR_RETURN(
-      internal::LogScan scan,
-      internal::ScanLog(path_, c.log_id, c.next, c.lsn + 1,
-                        [this](uint64_t, std::string_view ops) { return ApplyLogRecord(ops); }));
+  // The replay's transactions must not reuse a page of the checkpointed snapshot until the
+  // checkpoint Open writes after it is durable: a crash before then restores that snapshot
+  // again. Pinned like every checkpoint; Open's checkpoint releases it.
+  int rc = mdb_txn_begin(env_->raw(), nullptr, MDB_RDONLY, &durable_pin_);
+  if (rc != 0) return internal::LmdbStatus(rc, "pinning the checkpointed snapshot");
+  ASSIGN_OR_RETURN(internal::LogScan scan,
+                   internal::ScanLog(path_, c.log_id, c.next, c.lsn + 1,
+                                     [this](uint64_t lsn, std::string_view ops) -> Status {
+                                       RETURN_IF_ERROR(ApplyLogRecord(ops));
+                                       if (after_replay_) after_replay_(lsn);
+                                       return Status::OK();
+                                     }));
   stat_replayed_ = scan.records;
   RETURN_IF_ERROR(LoadSequences(&applied));
   if (applied != scan.last_lsn) {
