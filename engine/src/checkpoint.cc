@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "coding.h"
 #include "crc32c.h"
 #include "file_util.h"
 #include "status_macros.h"
@@ -30,14 +31,6 @@ constexpr uint32_t kLmdbMagic = 0xBEEFC0DE;
 constexpr size_t kLastPageAt = 16 + 120;
 constexpr size_t kTxnIdAt = 16 + 128;
 
-void PutLe(char* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t GetLe(const char* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
 template <typename T>
 T Native(const std::string& bytes, size_t at) {
   T v;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "coding.h"
 #include "crc32c.h"
 #include "durastore_config.h"
 #if DURASTORE_HAVE_LIBURING
@@ -24,15 +25,6 @@ namespace {
 
 constexpr char kSegmentMagic[8] = {'D', 'S', 'W', 'A', 'L', '0', '0', '1'};
 constexpr std::string_view kSegmentPrefix = "wal.";
-
-void PutLe(char* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t GetLe(const char* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
 
 std::string SegmentPath(const std::string& dir, uint64_t slot) {
   return dir + "/" + std::string(kSegmentPrefix) + std::to_string(slot);
