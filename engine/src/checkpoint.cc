@@ -63,7 +63,7 @@ Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& dir) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<Checkpoint>();
-    return ErrnoStatus("cannot open " + path, errno);
+    return ErrnoStatus("cannot open", path, errno);
   }
   char buf[2 * kSlotSize] = {};
   ssize_t n = ::pread(fd, buf, sizeof(buf), 0);
@@ -118,12 +118,12 @@ Status RestoreMetaPages(const std::string& data_path, const Checkpoint& c, const
     return Status::Corruption("checkpoint holds no usable meta page copy");
   }
   int fd = ::open(data_path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open " + data_path, errno);
+  if (fd < 0) return ErrnoStatus("cannot open", data_path, errno);
   struct stat st;
   uint64_t needed = (Native<uint64_t>(c.meta, kLastPageAt) + 1) * c.page_size;
   Status s;
   if (::fstat(fd, &st) != 0) {
-    s = ErrnoStatus("cannot stat " + data_path, errno);
+    s = ErrnoStatus("cannot stat", data_path, errno);
   } else if (static_cast<uint64_t>(st.st_size) < needed) {
     s = Status::Corruption(data_path + " is " + std::to_string(st.st_size) +
                            " bytes, shorter than its checkpoint's " + std::to_string(needed));

@@ -69,7 +69,7 @@ Status Store::Impl::Open(TestHooks hooks) {
   RETURN_IF_ERROR(OpenEnvironment(&fresh));
   std::string checkpoint_path = path_ + "/" + internal::kCheckpointFile;
   checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open " + checkpoint_path, errno);
+  if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open", checkpoint_path, errno);
 
   internal::CommitLog::Config log_config;
   log_config.dir = path_;
