@@ -218,6 +218,15 @@ Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
   return View(v);
 }
 
+Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
+                                                     std::string_view key) {
+  MDB_val k = Val(key), v;
+  int rc = mdb_get(txn, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
+  if (rc != 0) return LmdbStatus(rc, "get");
+  return std::optional<std::string_view>(View(v));
+}
+
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags) {
   MDB_val k = Val(key), v = Val(value);

@@ -195,6 +195,10 @@ class Cursor {
 // when absent. Put with MDB_APPEND (keys from a counter) reports a key that is not past the last
 // one as Corruption.
 Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
+// Get for a key that may be absent: nullopt then, never NotFound. The value points into
+// the transaction's map: copy it before the transaction ends.
+Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
+                                                     std::string_view key);
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags = 0);
 // Deletes a key; absent is OK.

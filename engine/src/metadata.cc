@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "status_macros.h"
+
 namespace durastore::internal {
 
 Status ApplyMetadataPut(WriteContext& ctx, const PutOp& op) {
@@ -26,13 +28,8 @@ Status ApplyMetadataDeleteRange(WriteContext& ctx, const DeleteRangeOp& op) {
 }
 
 Result<std::string> GetMetadata(MDB_txn* txn, const Tables& tables, std::string_view key) {
-  auto v = Get(txn, tables.meta, key);
-  if (!v.ok()) {
-    if (v.status().code() == Code::kNotFound) {
-      return Status::NotFound("metadata key '" + Printable(key) + "' is not set");
-    }
-    return v.status();
-  }
+  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, tables.meta, key));
+  if (!v) return Status::NotFound("metadata key '" + Printable(key) + "' is not set");
   return std::string(*v);
 }
 

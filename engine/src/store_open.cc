@@ -145,12 +145,9 @@ Status Store::Impl::OpenEnvironment(bool* fresh) {
   std::string found;  // the format marker, empty when absent
   {
     ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
-    auto format = internal::Get(read.get(), env_->tables().sys, kFormatKey);
-    if (format.ok()) {
-      found = std::string(*format);
-    } else if (format.status().code() != Code::kNotFound) {
-      return format.status();
-    }
+    ASSIGN_OR_RETURN(auto format,
+                     internal::GetIfPresent(read.get(), env_->tables().sys, kFormatKey));
+    if (format) found = std::string(*format);
   }
   if (found == kOldFormatValue) {
     return Status::InvalidArgument(

@@ -29,10 +29,12 @@
 #include <utility>
 #include <vector>
 
+#include "coding.h"
 #include "durastore/orchestration/provider.h"
 #include "durastore/queue.h"
 #include "durastore/status.h"
 #include "durastore/store.h"
+#include "status_macros.h"
 
 namespace durastore::orchestration::internal {
 
@@ -55,10 +57,12 @@ std::string SessionKey(std::string_view session);
 std::string SessionPrefix();
 // The first key after every key that starts with `prefix` (for DeleteRange).
 std::string PrefixEnd(std::string_view prefix);
-// Reads the STR at `pos` of `key`, advancing pos; nullopt if malformed.
-std::optional<std::string_view> ReadStr(std::string_view key, size_t& pos);
-std::string EncodeU64(uint64_t v);
-std::optional<uint64_t> DecodeU64(std::string_view bytes);
+// STR and EXEC (coding.h): GetStr16 reads the STR at `pos`, advancing it (nullopt if
+// malformed); EncodeU64/DecodeU64 an EXEC (nullopt unless exactly 8 bytes).
+using ::durastore::internal::DecodeU64;
+using ::durastore::internal::EncodeU64;
+using ::durastore::internal::GetStr16;
+using ::durastore::internal::NotFoundAsNullopt;
 std::string ActivityAttribute(const ActivityId& id);
 std::optional<ActivityId> DecodeActivityAttribute(std::string_view value);
 

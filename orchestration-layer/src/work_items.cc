@@ -255,7 +255,7 @@ Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
     // whatever its idle time (the contract: idle_timeout does not hold an orphan back).
     if (rec.locked_until_ms > now) continue;
     size_t pos = SessionPrefix().size();
-    auto id = ReadStr(key, pos);
+    auto id = GetStr16(key, pos);
     if (!id) return Status::Corruption("session key is malformed");
     ASSIGN_OR_RETURN(auto queued, queue::PeekMessages(store_, kWorkerQueue, "s", *id, 1));
     if (!queued.empty()) continue;
