@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "batch_rep.h"
 #include "durastore/eventlog.h"
 #include "flatbuffer_record.h"
 #include "orchestration_records_generated.h"
@@ -34,6 +35,7 @@ using ::durastore::internal::FinishRecord;
 using ::durastore::internal::GetU64;
 using ::durastore::internal::PutStr16;
 using ::durastore::internal::PutU64;
+using ::durastore::internal::ValidateLength;
 using ::durastore::internal::VerifiedRoot;
 
 std::string Key(std::string_view tag, std::string_view instance) {
@@ -321,12 +323,7 @@ Result<std::vector<HistoryEvent>> ReadCurrentHistory(Store& store, std::string_v
 }
 
 Status ValidateInstance(std::string_view instance) {
-  if (instance.empty()) return Status::InvalidArgument("instance id is empty");
-  if (instance.size() > kMaxInstanceId) {
-    return Status::InvalidArgument("instance id is " + std::to_string(instance.size()) +
-                                   " bytes; the limit is " + std::to_string(kMaxInstanceId));
-  }
-  return Status::OK();
+  return ValidateLength("instance id", instance, 1, kMaxInstanceId);
 }
 
 Status LockError(std::string_view token, const Status& engine_error) {

@@ -43,10 +43,7 @@ std::shared_ptr<std::mutex> SessionMutexOf(Store& store) {
 
 Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item) {
   RETURN_IF_ERROR(ValidateInstance(item.identity.instance));
-  if (item.session_id) {
-    if (item.session_id->empty()) return Status::InvalidArgument("session id is empty");
-    RETURN_IF_ERROR(ValidateName("session id", *item.session_id));
-  }
+  if (item.session_id) RETURN_IF_ERROR(ValidateLength("session id", *item.session_id, 1, kMaxName));
   if (item.tag) RETURN_IF_ERROR(ValidateName("tag", *item.tag));
   queue::EnqueueOptions options;
   options.attributes.push_back({"i", item.identity.instance});
@@ -73,8 +70,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
     const std::optional<SessionConfig>& session, const TagFilter& tags) {
   RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
   if (session) {
-    if (session->owner_id.empty()) return Status::InvalidArgument("session owner id is empty");
-    RETURN_IF_ERROR(ValidateName("session owner id", session->owner_id));
+    RETURN_IF_ERROR(ValidateLength("session owner id", session->owner_id, 1, kMaxName));
     RETURN_IF_ERROR(ValidatePositive("session lock timeout", session->session_lock_timeout_ms));
   }
   for (const auto& t : tags.tags) RETURN_IF_ERROR(ValidateName("tag", t));
