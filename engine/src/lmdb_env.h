@@ -45,22 +45,22 @@ inline std::string_view View(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
-// The named tables of a store; the grammar of each key and value is in docs/format.md.
+// The named tables of a store. Layout of every key and value: docs/format.md, "Tables".
 struct Tables {
-  MDB_dbi sys = 0;          // "sys": engine counters and format version
-  MDB_dbi meta = 0;         // "meta": user metadata
-  MDB_dbi streams = 0;      // stream key -> stream id
-  MDB_dbi stream_keys = 0;  // stream id -> stream key
-  MDB_dbi partitions = 0;   // stream id | partition -> PartitionRecord
-  MDB_dbi events = 0;       // stream id | partition | sequence -> event record
-  MDB_dbi event_keys = 0;   // stream id | partition | event key -> sequence
-  MDB_dbi positions = 0;    // position -> stream id | partition | sequence
-  MDB_dbi queues = 0;       // queue name -> QueueRecord
-  MDB_dbi q_ready = 0;      // queue id | visible_at | message id -> ""
-  MDB_dbi q_msgs = 0;       // message id -> MessageRecord
-  MDB_dbi q_payloads = 0;   // message id -> payload bytes
-  MDB_dbi q_groups = 0;     // queue id | group | message id -> ""
-  MDB_dbi q_attrs = 0;      // queue id | name | value | message id -> ""
+  MDB_dbi sys = 0;      // engine counters and format version
+  MDB_dbi meta = 0;     // user metadata
+  MDB_dbi streams = 0;  // the event log (eventlog.cc)
+  MDB_dbi stream_keys = 0;
+  MDB_dbi partitions = 0;
+  MDB_dbi events = 0;
+  MDB_dbi event_keys = 0;
+  MDB_dbi positions = 0;
+  MDB_dbi queues = 0;  // the queues (queue.cc)
+  MDB_dbi q_ready = 0;
+  MDB_dbi q_msgs = 0;
+  MDB_dbi q_payloads = 0;
+  MDB_dbi q_groups = 0;
+  MDB_dbi q_attrs = 0;
 
   // Every table, in the fixed order above: a table's index here is its number in the
   // commit log (docs/format.md), so new tables are only ever added at the end.
