@@ -1,5 +1,5 @@
 // Contract tests for durastore::orchestration::Admin (the Duroxide ProviderAdmin
-// management part, /work/shared/DUROXIDE-CONTRACT.md): management reads, deletion,
+// management part, docs/orchestration.md "Admin"): management reads, deletion,
 // bulk deletion, pruning and the KV cascade. State is created through a Provider the
 // way the runtime does it (fetch the start message, ack with metadata), on a
 // ManualClock so every time is exact.

@@ -1,5 +1,5 @@
 // Contract tests for durastore::orchestration::Provider: the provider side of the Duroxide
-// storage contract (DUROXIDE-CONTRACT.md), one test per behaviour, grouped by area, then the
+// storage contract (docs/orchestration.md), one test per behaviour, grouped by area, then the
 // contract's scenarios (hello world, fan-out/fan-in, timer vs external event, delays and
 // timeouts) replayed turn by turn at the provider level with made-up payload bytes.
 //

@@ -135,103 +135,115 @@ size_t Batch::ByteSize() const { return rep_->bytes; }
 void Batch::Clear() { *rep_ = BatchRep(); }
 
 namespace internal {
-namespace {
 
-std::string At(size_t index) { return "batch operation " + std::to_string(index) + ": "; }
-
-Status CheckLength(size_t index, std::string_view what, std::string_view value, size_t min,
-                   size_t max) {
+Status ValidateLength(std::string_view what, std::string_view value, size_t min, size_t max) {
   if (value.size() < min || value.size() > max) {
-    return Status::InvalidArgument(At(index) + std::string(what) + " must be " +
-                                   std::to_string(min) + ".." + std::to_string(max) +
-                                   " bytes, got " + std::to_string(value.size()));
+    return Status::InvalidArgument(std::string(what) + " must be " + std::to_string(min) + ".." +
+                                   std::to_string(max) + " bytes, got " +
+                                   std::to_string(value.size()));
   }
   return Status::OK();
 }
 
-Status CheckPayload(size_t index, std::string_view what, size_t size, size_t max) {
+Status ValidateStreamKey(std::string_view stream) {
+  return ValidateLength("stream key", stream, 1, limits::kMaxStreamKey);
+}
+
+Status ValidateQueueName(std::string_view queue) {
+  return ValidateLength("queue name", queue, 1, limits::kMaxQueueName);
+}
+
+Status ValidateMetadataKey(std::string_view key) {
+  return ValidateLength("metadata key", key, 1, limits::kMaxMetadataKey);
+}
+
+Status ValidateAttribute(std::string_view name, std::string_view value) {
+  RETURN_IF_ERROR(ValidateLength("attribute name", name, 1, limits::kMaxAttributeName));
+  return ValidateLength("attribute value", value, 0, limits::kMaxAttributeValue);
+}
+
+namespace {
+
+Status CheckPayload(std::string_view what, size_t size, size_t max) {
   if (size > max) {
-    return Status::ResourceExhausted(At(index) + std::string(what) + " of " + std::to_string(size) +
+    return Status::ResourceExhausted(std::string(what) + " of " + std::to_string(size) +
                                      " bytes exceeds the limit of " + std::to_string(max) +
                                      " bytes");
   }
   return Status::OK();
 }
 
-Status ValidateOp(size_t i, const AppendOp& op) {
-  RETURN_IF_ERROR(CheckLength(i, "stream key", op.stream, 1, limits::kMaxStreamKey));
-  if (op.events.empty()) return Status::InvalidArgument(At(i) + "append has no events");
+Status ValidateOp(const AppendOp& op) {
+  RETURN_IF_ERROR(ValidateStreamKey(op.stream));
+  if (op.events.empty()) return Status::InvalidArgument("append has no events");
   for (const auto& e : op.events) {
-    RETURN_IF_ERROR(CheckLength(i, "event key", e.key, 0, limits::kMaxEventKey));
-    RETURN_IF_ERROR(CheckPayload(i, "event payload", e.payload.size(), limits::kMaxPayload));
+    RETURN_IF_ERROR(ValidateLength("event key", e.key, 0, limits::kMaxEventKey));
+    RETURN_IF_ERROR(CheckPayload("event payload", e.payload.size(), limits::kMaxPayload));
   }
   return Status::OK();
 }
-Status ValidateOp(size_t i, const TruncateOp& op) {
-  return CheckLength(i, "stream key", op.stream, 1, limits::kMaxStreamKey);
-}
-Status ValidateOp(size_t i, const DeletePartitionOp& op) {
-  return CheckLength(i, "stream key", op.stream, 1, limits::kMaxStreamKey);
-}
-Status ValidateOp(size_t i, const DeleteStreamOp& op) {
-  return CheckLength(i, "stream key", op.stream, 1, limits::kMaxStreamKey);
-}
-Status ValidateOp(size_t i, const EnqueueOp& op) {
-  RETURN_IF_ERROR(CheckLength(i, "queue name", op.queue, 1, limits::kMaxQueueName));
-  RETURN_IF_ERROR(CheckPayload(i, "message payload", op.payload.size(), limits::kMaxPayload));
-  RETURN_IF_ERROR(CheckLength(i, "group key", op.options.group_key, 0, limits::kMaxGroupKey));
+Status ValidateOp(const TruncateOp& op) { return ValidateStreamKey(op.stream); }
+Status ValidateOp(const DeletePartitionOp& op) { return ValidateStreamKey(op.stream); }
+Status ValidateOp(const DeleteStreamOp& op) { return ValidateStreamKey(op.stream); }
+Status ValidateOp(const EnqueueOp& op) {
+  RETURN_IF_ERROR(ValidateQueueName(op.queue));
+  RETURN_IF_ERROR(CheckPayload("message payload", op.payload.size(), limits::kMaxPayload));
+  RETURN_IF_ERROR(ValidateLength("group key", op.options.group_key, 0, limits::kMaxGroupKey));
   if (op.options.attributes.size() > limits::kMaxAttributes) {
-    return Status::InvalidArgument(At(i) + "a message may carry at most " +
+    return Status::InvalidArgument("a message may carry at most " +
                                    std::to_string(limits::kMaxAttributes) + " attributes, got " +
                                    std::to_string(op.options.attributes.size()));
   }
   for (size_t a = 0; a < op.options.attributes.size(); ++a) {
     const auto& attr = op.options.attributes[a];
-    RETURN_IF_ERROR(CheckLength(i, "attribute name", attr.name, 1, limits::kMaxAttributeName));
-    RETURN_IF_ERROR(CheckLength(i, "attribute value", attr.value, 0, limits::kMaxAttributeValue));
+    RETURN_IF_ERROR(ValidateAttribute(attr.name, attr.value));
     for (size_t b = 0; b < a; ++b) {
       if (op.options.attributes[b].name == attr.name) {
-        return Status::InvalidArgument(At(i) + "attribute '" + attr.name + "' appears twice");
+        return Status::InvalidArgument("attribute '" + attr.name + "' appears twice");
       }
     }
   }
-  if (op.options.delay_ms < 0) return Status::InvalidArgument(At(i) + "negative delay_ms");
+  if (op.options.delay_ms < 0) return Status::InvalidArgument("negative delay_ms");
   if (op.options.visible_at_ms && *op.options.visible_at_ms < 0) {
-    return Status::InvalidArgument(At(i) + "negative visible_at_ms");
+    return Status::InvalidArgument("negative visible_at_ms");
   }
   return Status::OK();
 }
-Status ValidateOp(size_t i, const ConfigureQueueOp& op) {
-  RETURN_IF_ERROR(CheckLength(i, "queue name", op.queue, 1, limits::kMaxQueueName));
+Status ValidateOp(const ConfigureQueueOp& op) {
+  RETURN_IF_ERROR(ValidateQueueName(op.queue));
   if (op.options.lock_duration_ms <= 0) {
-    return Status::InvalidArgument(At(i) + "lock_duration_ms must be positive");
+    return Status::InvalidArgument("lock_duration_ms must be positive");
   }
-  RETURN_IF_ERROR(CheckLength(i, "dead-letter queue name", op.options.dead_letter_queue, 0,
-                              limits::kMaxQueueName));
+  RETURN_IF_ERROR(ValidateLength("dead-letter queue name", op.options.dead_letter_queue, 0,
+                                 limits::kMaxQueueName));
   if (op.options.dead_letter_queue == op.queue) {
-    return Status::InvalidArgument(At(i) + "a queue cannot be its own dead-letter queue");
+    return Status::InvalidArgument("a queue cannot be its own dead-letter queue");
   }
   return Status::OK();
 }
-Status ValidateOp(size_t i, const SettleOp& op) {
-  if (op.ms < 0) return Status::InvalidArgument(At(i) + "negative delay or extension");
-  return CheckLength(i, "dead-letter reason", op.reason, 0, limits::kMaxDeadLetterReason);
+Status ValidateOp(const SettleOp& op) {
+  if (op.ms < 0) return Status::InvalidArgument("negative delay or extension");
+  return ValidateLength("dead-letter reason", op.reason, 0, limits::kMaxDeadLetterReason);
 }
-Status ValidateOp(size_t i, const DeleteMessagesOp& op) {
-  RETURN_IF_ERROR(CheckLength(i, "queue name", op.queue, 1, limits::kMaxQueueName));
-  RETURN_IF_ERROR(CheckLength(i, "attribute name", op.name, 1, limits::kMaxAttributeName));
-  return CheckLength(i, "attribute value", op.value, 0, limits::kMaxAttributeValue);
+Status ValidateOp(const DeleteMessagesOp& op) {
+  RETURN_IF_ERROR(ValidateQueueName(op.queue));
+  return ValidateAttribute(op.name, op.value);
 }
-Status ValidateOp(size_t i, const PutOp& op) {
-  RETURN_IF_ERROR(CheckLength(i, "metadata key", op.key, 1, limits::kMaxMetadataKey));
-  return CheckPayload(i, "metadata value", op.value.size(), limits::kMaxMetadataValue);
+Status ValidateOp(const PutOp& op) {
+  RETURN_IF_ERROR(ValidateMetadataKey(op.key));
+  return CheckPayload("metadata value", op.value.size(), limits::kMaxMetadataValue);
 }
-Status ValidateOp(size_t i, const DeleteOp& op) {
-  return CheckLength(i, "metadata key", op.key, 1, limits::kMaxMetadataKey);
+Status ValidateOp(const DeleteOp& op) { return ValidateMetadataKey(op.key); }
+Status ValidateOp(const DeleteRangeOp& op) {
+  RETURN_IF_ERROR(ValidateLength("range begin", op.begin, 0, limits::kMaxMetadataKey));
+  return ValidateLength("range end", op.end, 0, limits::kMaxMetadataKey);
 }
-Status ValidateOp(size_t i, const DeleteRangeOp& op) {
-  RETURN_IF_ERROR(CheckLength(i, "range begin", op.begin, 0, limits::kMaxMetadataKey));
-  return CheckLength(i, "range end", op.end, 0, limits::kMaxMetadataKey);
+
+// `s` with the operation's index in front of its message: "batch operation 3: ...".
+Status AtOperation(size_t index, const Status& s) {
+  std::string msg = "batch operation " + std::to_string(index) + ": " + s.message();
+  if (s.code() == Code::kResourceExhausted) return Status::ResourceExhausted(std::move(msg));
+  return Status::InvalidArgument(std::move(msg));  // (ValidateOp returns no other code)
 }
 
 }  // namespace
@@ -248,8 +260,8 @@ Status ValidateBatch(const BatchRep& rep) {
                                      std::to_string(limits::kMaxBatchBytes));
   }
   for (size_t i = 0; i < rep.ops.size(); ++i) {
-    Status s = std::visit([i](const auto& op) { return ValidateOp(i, op); }, rep.ops[i]);
-    if (!s.ok()) return s;
+    Status s = std::visit([](const auto& op) { return ValidateOp(op); }, rep.ops[i]);
+    if (!s.ok()) return AtOperation(i, s);
   }
   return Status::OK();
 }
@@ -270,33 +282,6 @@ std::string Printable(std::string_view bytes) {
   }
   if (bytes.size() > n) out += "...";
   return out;
-}
-
-Status ValidateStreamKey(std::string_view stream) {
-  if (stream.empty() || stream.size() > limits::kMaxStreamKey) {
-    return Status::InvalidArgument("stream key must be 1.." +
-                                   std::to_string(limits::kMaxStreamKey) + " bytes, got " +
-                                   std::to_string(stream.size()));
-  }
-  return Status::OK();
-}
-
-Status ValidateQueueName(std::string_view queue) {
-  if (queue.empty() || queue.size() > limits::kMaxQueueName) {
-    return Status::InvalidArgument("queue name must be 1.." +
-                                   std::to_string(limits::kMaxQueueName) + " bytes, got " +
-                                   std::to_string(queue.size()));
-  }
-  return Status::OK();
-}
-
-Status ValidateMetadataKey(std::string_view key) {
-  if (key.empty() || key.size() > limits::kMaxMetadataKey) {
-    return Status::InvalidArgument("metadata key must be 1.." +
-                                   std::to_string(limits::kMaxMetadataKey) + " bytes, got " +
-                                   std::to_string(key.size()));
-  }
-  return Status::OK();
 }
 
 }  // namespace internal

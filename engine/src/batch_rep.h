@@ -77,10 +77,14 @@ struct BatchRep {
 // stored state). InvalidArgument or ResourceExhausted naming the operation and limit.
 Status ValidateBatch(const BatchRep& rep);
 
-// Shared argument checks, also used by reads.
+// The one check of each naming rule, shared by batches, reads and the layers above, so a
+// rule has one message: InvalidArgument "<what> must be <min>..<max> bytes, got <n>".
+Status ValidateLength(std::string_view what, std::string_view value, size_t min, size_t max);
 Status ValidateStreamKey(std::string_view stream);
 Status ValidateQueueName(std::string_view queue);
 Status ValidateMetadataKey(std::string_view key);
+// A message attribute: name 1..kMaxAttributeName bytes, value at most kMaxAttributeValue.
+Status ValidateAttribute(std::string_view name, std::string_view value);
 
 // Bytes rendered for an error message: printable ASCII as is, anything else as \xNN,
 // cut after 64 bytes with "...".

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "coding.h"
 #include "crc32c.h"
 #include "file_util.h"
 #include "status_macros.h"
@@ -30,14 +31,6 @@ constexpr uint32_t kLmdbMagic = 0xBEEFC0DE;
 constexpr size_t kLastPageAt = 16 + 120;
 constexpr size_t kTxnIdAt = 16 + 128;
 
-void PutLe(char* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t GetLe(const char* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
 template <typename T>
 T Native(const std::string& bytes, size_t at) {
   T v;
@@ -70,7 +63,7 @@ Result<std::optional<Checkpoint>> ReadCheckpoint(const std::string& dir) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<Checkpoint>();
-    return ErrnoStatus("cannot open " + path, errno);
+    return ErrnoStatus("cannot open", path, errno);
   }
   char buf[2 * kSlotSize] = {};
   ssize_t n = ::pread(fd, buf, sizeof(buf), 0);
@@ -125,12 +118,12 @@ Status RestoreMetaPages(const std::string& data_path, const Checkpoint& c, const
     return Status::Corruption("checkpoint holds no usable meta page copy");
   }
   int fd = ::open(data_path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open " + data_path, errno);
+  if (fd < 0) return ErrnoStatus("cannot open", data_path, errno);
   struct stat st;
   uint64_t needed = (Native<uint64_t>(c.meta, kLastPageAt) + 1) * c.page_size;
   Status s;
   if (::fstat(fd, &st) != 0) {
-    s = ErrnoStatus("cannot stat " + data_path, errno);
+    s = ErrnoStatus("cannot stat", data_path, errno);
   } else if (static_cast<uint64_t>(st.st_size) < needed) {
     s = Status::Corruption(data_path + " is " + std::to_string(st.st_size) +
                            " bytes, shorter than its checkpoint's " + std::to_string(needed));

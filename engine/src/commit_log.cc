@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "coding.h"
 #include "crc32c.h"
 #include "durastore_config.h"
 #if DURASTORE_HAVE_LIBURING
@@ -24,15 +25,6 @@ namespace {
 
 constexpr char kSegmentMagic[8] = {'D', 'S', 'W', 'A', 'L', '0', '0', '1'};
 constexpr std::string_view kSegmentPrefix = "wal.";
-
-void PutLe(char* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t GetLe(const char* in, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
 
 std::string SegmentPath(const std::string& dir, uint64_t slot) {
   return dir + "/" + std::string(kSegmentPrefix) + std::to_string(slot);
@@ -67,7 +59,7 @@ struct SegmentFile {
 Result<std::vector<SegmentFile>> ListSegments(const std::string& dir, uint64_t log_id) {
   std::vector<SegmentFile> out;
   DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return ErrnoStatus("cannot list " + dir, errno);
+  if (d == nullptr) return ErrnoStatus("cannot list", dir, errno);
   std::vector<uint64_t> slots;
   while (dirent* e = readdir(d)) {
     std::string_view name(e->d_name);
@@ -82,7 +74,7 @@ Result<std::vector<SegmentFile>> ListSegments(const std::string& dir, uint64_t l
     std::string path = SegmentPath(dir, slot);
     int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) {
-      Status s = ErrnoStatus("cannot open " + path, errno);
+      Status s = ErrnoStatus("cannot open", path, errno);
       for (auto& f : out) ::close(f.fd);
       return s;
     }
@@ -232,11 +224,11 @@ Result<std::unique_ptr<CommitLog>> CommitLog::Open(Config cfg, uint64_t next_lsn
 #if DURASTORE_HAVE_LIBURING
     auto ring = std::make_unique<Ring>();
     int rc = io_uring_queue_init(8, &ring->ring, 0);
-    if (rc < 0) return Status::Unavailable(std::string("io_uring_queue_init: ") + strerror(-rc));
+    if (rc < 0) return Status::Unavailable(ErrnoMessage("io_uring_queue_init", -rc));
     // Probe: some kernels and sandboxes set up a ring but refuse the operation.
     log->ring_ = std::move(ring);
     int err = log->ring_->Sync({log->current_->fd});
-    if (err != 0) return Status::Unavailable(std::string("io_uring fsync probe: ") + strerror(err));
+    if (err != 0) return Status::Unavailable(ErrnoMessage("io_uring fsync probe", err));
 #else
     return Status::Unavailable("durastore was built without liburing");
 #endif
@@ -295,7 +287,7 @@ Result<CommitLog::Segment*> CommitLog::NextSegment(uint64_t need) {
   next_new_size_ = std::min(cfg_.segment_size, next_new_size_ * 2);
   std::string path = SegmentPath(cfg_.dir, slot);
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot create " + path, errno);
+  if (fd < 0) return ErrnoStatus("cannot create", path, errno);
   Status s;
   std::string zeros(kMiB, '\0');
   for (uint64_t at = kSegmentHeaderSize; s.ok() && at < size; at += zeros.size()) {
@@ -337,7 +329,10 @@ Status CommitLog::Append(uint64_t lsn, std::string_view ops) {
   iovec iov[2] = {{h, sizeof(h)}, {const_cast<char*>(ops.data()), ops.size()}};
   uint64_t at = offset_;
   ssize_t n = ::pwritev(current_->fd, iov, 2, static_cast<off_t>(at));
-  if (n < 0) return ErrnoStatus("commit log write to wal." + std::to_string(current_->slot), errno);
+  if (n < 0) {
+    const int err = errno;  // (before building the message can change it)
+    return ErrnoStatus("commit log write to wal." + std::to_string(current_->slot), err);
+  }
   // A short write (a full disk reports ENOSPC on the retry) finishes part by part.
   auto done = static_cast<uint64_t>(n);
   if (done < sizeof(h)) {

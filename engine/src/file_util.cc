@@ -8,8 +8,12 @@
 
 namespace durastore::internal {
 
-Status ErrnoStatus(const std::string& what, int err) {
-  std::string msg = what + ": " + std::strerror(err);
+std::string ErrnoMessage(std::string_view what, int err) {
+  return std::string(what) + ": " + std::strerror(err);
+}
+
+Status ErrnoStatus(std::string_view what, int err) {
+  std::string msg = ErrnoMessage(what, err);
   switch (err) {
     case ENOSPC:
     case EDQUOT:
@@ -20,6 +24,10 @@ Status ErrnoStatus(const std::string& what, int err) {
     default:
       return Status::IOError(std::move(msg));
   }
+}
+
+Status ErrnoStatus(std::string_view op, std::string_view path, int err) {
+  return ErrnoStatus(std::string(op) + " " + std::string(path), err);
 }
 
 Status WriteFull(int fd, const void* data, uint64_t n, uint64_t offset) {
@@ -53,7 +61,7 @@ bool ReadFull(int fd, void* data, uint64_t n, uint64_t offset) {
 
 Status SyncDirectory(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open directory " + dir, errno);
+  if (fd < 0) return ErrnoStatus("cannot open directory", dir, errno);
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);

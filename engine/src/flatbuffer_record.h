@@ -1,4 +1,5 @@
-// Reading a FlatBuffers record out of a stored value, safely.
+// FlatBuffers records as stored values: the one way to finish one into bytes, and to
+// read one back safely.
 //
 // A FlatBuffers reader needs its buffer aligned to the largest scalar in the table (8
 // bytes for our records); LMDB hands out values at any address, so reading one in place
@@ -16,6 +17,13 @@
 #include "durastore/status.h"
 
 namespace durastore::internal {
+
+// Finishes `b` with `root` and returns the finished buffer's bytes (the value to store).
+template <typename T>
+std::string FinishRecord(flatbuffers::FlatBufferBuilder& b, flatbuffers::Offset<T> root) {
+  b.Finish(root);
+  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+}
 
 // The root table of `bytes`, or Corruption naming `what`. The result points into `bytes`
 // or `scratch`: keep both alive (and `scratch` unmodified) while it is used.

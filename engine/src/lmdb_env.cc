@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 
+#include "file_util.h"
 #include "redo.h"
 
 namespace durastore::internal {
@@ -111,10 +112,7 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
   if (rc != 0) return LmdbStatus(rc, "mdb_env_stat");
   struct stat file;
   const std::string data_file = dir + "/data.mdb";
-  if (::stat(data_file.c_str(), &file) != 0) {
-    const int err = errno;
-    return LmdbStatus(err, "stat of " + data_file);
-  }
+  if (::stat(data_file.c_str(), &file) != 0) return ErrnoStatus("cannot stat", data_file, errno);
   if ((static_cast<uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize >
       static_cast<uint64_t>(file.st_size)) {
     return Status::Corruption("data.mdb is shorter than its meta page says (" +
@@ -218,6 +216,15 @@ Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
   int rc = mdb_get(txn, dbi, &k, &v);
   if (rc != 0) return LmdbStatus(rc, "get");
   return View(v);
+}
+
+Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
+                                                     std::string_view key) {
+  MDB_val k = Val(key), v;
+  int rc = mdb_get(txn, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
+  if (rc != 0) return LmdbStatus(rc, "get");
+  return std::optional<std::string_view>(View(v));
 }
 
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,

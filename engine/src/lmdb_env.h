@@ -1,5 +1,6 @@
-// The LMDB layer: one environment, its named tables, RAII transactions, the mapping of
-// LMDB return codes to Status (in exactly one place) and big-endian key helpers.
+// The LMDB layer: one environment, its named tables, RAII transactions and cursors, point
+// reads and writes, and the mapping of LMDB return codes to Status (in exactly one place).
+// The byte codecs of keys and values are in coding.h (included here for its users).
 #ifndef DURASTORE_ENGINE_LMDB_ENV_H_
 #define DURASTORE_ENGINE_LMDB_ENV_H_
 
@@ -10,11 +11,13 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "coding.h"
 #include "durastore/status.h"
 
 namespace durastore::internal {
@@ -42,54 +45,22 @@ inline std::string_view View(const MDB_val& v) {
   return std::string_view(static_cast<const char*>(v.mv_data), v.mv_size);
 }
 
-// Big-endian fixed-width integers so LMDB's byte order is numeric order.
-inline void PutU64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-}
-inline void PutU32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
-}
-inline uint64_t GetU64(std::string_view in, size_t at = 0) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[at + i]);
-  return v;
-}
-// The u64 at `at` of a fixed-layout index key that must be `size` bytes long; Corruption
-// (naming `table`) for a key of another length, instead of reading past its end.
-inline Result<uint64_t> KeyU64(std::string_view key, size_t size, size_t at, const char* table) {
-  if (key.size() != size) {
-    return Status::Corruption(std::string(table) + " key is " + std::to_string(key.size()) +
-                              " bytes, not " + std::to_string(size));
-  }
-  return GetU64(key, at);
-}
-inline uint32_t GetU32(std::string_view in, size_t at = 0) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[at + i]);
-  return v;
-}
-// A length-prefixed byte string inside a composite key (length <= 255).
-inline void PutShortBytes(std::string& out, std::string_view s) {
-  out.push_back(static_cast<char>(s.size()));
-  out.append(s);
-}
-
-// The named tables of a store; the grammar of each key and value is in docs/format.md.
+// The named tables of a store. Layout of every key and value: docs/format.md, "Tables".
 struct Tables {
-  MDB_dbi sys = 0;          // "sys": engine counters and format version
-  MDB_dbi meta = 0;         // "meta": user metadata
-  MDB_dbi streams = 0;      // stream key -> stream id
-  MDB_dbi stream_keys = 0;  // stream id -> stream key
-  MDB_dbi partitions = 0;   // stream id | partition -> PartitionRecord
-  MDB_dbi events = 0;       // stream id | partition | sequence -> event record
-  MDB_dbi event_keys = 0;   // stream id | partition | event key -> sequence
-  MDB_dbi positions = 0;    // position -> stream id | partition | sequence
-  MDB_dbi queues = 0;       // queue name -> QueueRecord
-  MDB_dbi q_ready = 0;      // queue id | visible_at | message id -> ""
-  MDB_dbi q_msgs = 0;       // message id -> MessageRecord
-  MDB_dbi q_payloads = 0;   // message id -> payload bytes
-  MDB_dbi q_groups = 0;     // queue id | group | message id -> ""
-  MDB_dbi q_attrs = 0;      // queue id | name | value | message id -> ""
+  MDB_dbi sys = 0;      // engine counters and format version
+  MDB_dbi meta = 0;     // user metadata
+  MDB_dbi streams = 0;  // the event log (eventlog.cc)
+  MDB_dbi stream_keys = 0;
+  MDB_dbi partitions = 0;
+  MDB_dbi events = 0;
+  MDB_dbi event_keys = 0;
+  MDB_dbi positions = 0;
+  MDB_dbi queues = 0;  // the queues (queue.cc)
+  MDB_dbi q_ready = 0;
+  MDB_dbi q_msgs = 0;
+  MDB_dbi q_payloads = 0;
+  MDB_dbi q_groups = 0;
+  MDB_dbi q_attrs = 0;
 
   // Every table, in the fixed order above: a table's index here is its number in the
   // commit log (docs/format.md), so new tables are only ever added at the end.
@@ -224,6 +195,10 @@ class Cursor {
 // when absent. Put with MDB_APPEND (keys from a counter) reports a key that is not past the last
 // one as Corruption.
 Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
+// Get for a key that may be absent: nullopt then, never NotFound. The value points into
+// the transaction's map: copy it before the transaction ends.
+Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
+                                                     std::string_view key);
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags = 0);
 // Deletes a key; absent is OK.
@@ -237,10 +212,6 @@ Result<uint64_t> DelPrefix(MDB_txn* txn, MDB_dbi dbi, std::string_view prefix);
 // True when `s` is the error LMDB returns for a full map (grow the map and retry): decided
 // by the return code LmdbStatus recorded, never by the message text.
 inline bool IsMapFull(const Status& s) { return StatusDetail::LmdbCode(s) == MDB_MAP_FULL; }
-
-inline bool HasPrefix(std::string_view s, std::string_view prefix) {
-  return s.starts_with(prefix);  // (memcmp with a null pointer is undefined even for 0 bytes)
-}
 
 }  // namespace durastore::internal
 

@@ -13,7 +13,7 @@ namespace durastore::internal {
 Result<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& dir) {
   std::string path = dir + "/LOCK";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot open " + path, errno);
+  if (fd < 0) return ErrnoStatus("cannot open", path, errno);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     char buf[32] = {};

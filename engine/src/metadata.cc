@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "apply.h"
+#include "status_macros.h"
 
 namespace durastore::internal {
 
@@ -28,13 +29,8 @@ Status ApplyMetadataDeleteRange(WriteContext& ctx, const DeleteRangeOp& op) {
 }
 
 Result<std::string> GetMetadata(MDB_txn* txn, const Tables& tables, std::string_view key) {
-  auto v = Get(txn, tables.meta, key);
-  if (!v.ok()) {
-    if (v.status().code() == Code::kNotFound) {
-      return Status::NotFound("metadata key '" + Printable(key) + "' is not set");
-    }
-    return v.status();
-  }
+  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, tables.meta, key));
+  if (!v) return Status::NotFound("metadata key '" + Printable(key) + "' is not set");
   return std::string(*v);
 }
 

@@ -2,42 +2,13 @@
 
 #include <cstdlib>
 
+#include "coding.h"
 #include "lmdb_env.h"
 
 namespace durastore::internal {
 namespace {
 
 thread_local RedoRecorder* current_redo = nullptr;
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view& in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && !in.empty(); shift += 7) {
-    auto byte = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool GetBytes(std::string_view& in, std::string_view* out) {
-  uint64_t n;
-  if (!GetVarint(in, &n) || n > in.size()) return false;
-  *out = in.substr(0, n);
-  in.remove_prefix(n);
-  return true;
-}
 
 }  // namespace
 
@@ -53,14 +24,12 @@ void RedoRecorder::Header(Kind kind, MDB_dbi dbi, std::string_view key) {
   if (index == 0) std::abort();  // a write to a table the log does not know: a bug
   ops_.push_back(static_cast<char>(kind));
   ops_.push_back(static_cast<char>(index - 1));
-  PutVarint(ops_, key.size());
-  ops_.append(key);
+  PutVarintBytes(ops_, key);
 }
 
 void RedoRecorder::Put(MDB_dbi dbi, std::string_view key, std::string_view value) {
   Header(kPut, dbi, key);
-  PutVarint(ops_, value.size());
-  ops_.append(value);
+  PutVarintBytes(ops_, value);
 }
 
 void RedoRecorder::Delete(MDB_dbi dbi, std::string_view key) { Header(kDelete, dbi, key); }
@@ -81,11 +50,12 @@ Status ReplayRedo(MDB_txn* txn, const Tables& tables, std::string_view ops) {
       return Status::Corruption("commit log record: unknown table " + std::to_string(table));
     }
     std::string_view key, value;
-    if (!GetBytes(ops, &key)) return Status::Corruption("commit log record: truncated key");
+    if (!GetVarintBytes(ops, &key)) return Status::Corruption("commit log record: truncated key");
     MDB_val k = Val(key);
     int rc;
     if (kind == RedoRecorder::kPut) {
-      if (!GetBytes(ops, &value)) return Status::Corruption("commit log record: truncated value");
+      if (!GetVarintBytes(ops, &value))
+        return Status::Corruption("commit log record: truncated value");
       MDB_val v = Val(value);
       rc = mdb_put(txn, all[table], &k, &v, 0);
     } else if (kind == RedoRecorder::kDelete) {

@@ -1,12 +1,8 @@
 // The redo capture: every table write the committer makes while applying a group, in
-// order, as the payload of the group's commit-log record (grammar in docs/format.md,
-// "Commit log"). Replaying the ops of a record on the state it was made from gives the
-// state after it; a put overwrites and a delete of an absent key is a no-op, so replaying
-// a record twice is harmless.
-//
-//   ops := op*
-//   op  := kind:u8 (1 = put, 2 = delete) table:u8 key-length:varint key
-//          [value-length:varint value]            (value only for a put)
+// order, as the payload of the group's commit-log record (layout: docs/format.md,
+// section "Commit log", `ops`). Replaying the ops of a record on the state it was made
+// from gives the state after it; a put overwrites and a delete of an absent key is a
+// no-op, so replaying a record twice is harmless.
 //
 // Capture is installed on the committer thread only (RedoScope); the table helpers in
 // lmdb_env.h (Put, Del, DelPrefix, CursorDelete) record through it. No other code may

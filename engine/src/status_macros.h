@@ -1,6 +1,14 @@
 // Internal helpers for propagating Status values.
+//
+// NotFoundAsNullopt is the one way to treat "absent" as a value rather than an error:
+// `ASSIGN_OR_RETURN(auto info, NotFoundAsNullopt(eventlog::GetStreamInfo(store, s)));`
+// gives nullopt for NotFound and returns every other error. (Over LMDB directly, use
+// GetIfPresent in lmdb_env.h.)
 #ifndef DURASTORE_ENGINE_STATUS_MACROS_H_
 #define DURASTORE_ENGINE_STATUS_MACROS_H_
+
+#include <optional>
+#include <utility>
 
 #include "durastore/status.h"
 
@@ -20,5 +28,17 @@
   auto tmp = (expr);                          \
   if (!tmp.ok()) return tmp.status();         \
   lhs = std::move(tmp).value()
+
+namespace durastore::internal {
+
+// The value of `r`, nullopt when `r` is NotFound, the error of `r` otherwise.
+template <typename T>
+Result<std::optional<T>> NotFoundAsNullopt(Result<T> r) {
+  if (r.ok()) return std::optional<T>(std::move(r).value());
+  if (r.status().code() == Code::kNotFound) return std::optional<T>();
+  return r.status();
+}
+
+}  // namespace durastore::internal
 
 #endif  // DURASTORE_ENGINE_STATUS_MACROS_H_

@@ -73,7 +73,7 @@ Status Store::Impl::Open(TestHooks hooks) {
   RETURN_IF_ERROR(OpenEnvironment(&fresh));
   std::string checkpoint_path = path_ + "/" + internal::kCheckpointFile;
   checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open " + checkpoint_path, errno);
+  if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open", checkpoint_path, errno);
 
   internal::CommitLog::Config log_config;
   log_config.dir = path_;
@@ -149,12 +149,9 @@ Status Store::Impl::OpenEnvironment(bool* fresh) {
   std::string found;  // the format marker, empty when absent
   {
     ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
-    auto format = internal::Get(read.get(), env_->tables().sys, kFormatKey);
-    if (format.ok()) {
-      found = std::string(*format);
-    } else if (format.status().code() != Code::kNotFound) {
-      return format.status();
-    }
+    ASSIGN_OR_RETURN(auto format,
+                     internal::GetIfPresent(read.get(), env_->tables().sys, kFormatKey));
+    if (format) found = std::string(*format);
   }
   if (found == kOldFormatValue) {
     return Status::InvalidArgument(

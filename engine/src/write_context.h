@@ -34,7 +34,6 @@ struct WriteContext {
   // Queues whose visible contents changed (long-poll waiters are woken after commit).
   std::set<std::string> touched_queues;
   bool appended = false;  // events were appended (tail readers are woken)
-  bool map_full = false;  // an LMDB write hit MDB_MAP_FULL: grow and retry the batch
 };
 
 }  // namespace durastore::internal

@@ -19,7 +19,7 @@ namespace {
 
 // The instance id inside a key "<4-byte tag>" STR(instance) ...
 Result<std::string> InstanceOfKey(std::string_view key, size_t& pos) {
-  auto id = ReadStr(key, pos);
+  auto id = GetStr16(key, pos);
   if (!id) return Status::Corruption("orchestration metadata key is malformed");
   return std::string(*id);
 }
@@ -51,10 +51,8 @@ Result<Summary> Summarize(Store& store, std::string_view instance) {
 }
 
 Result<uint64_t> EventCount(Store& store, std::string_view instance) {
-  auto info = eventlog::GetStreamInfo(store, instance);
-  if (info.ok()) return info->event_count;
-  if (info.status().code() == Code::kNotFound) return uint64_t{0};
-  return info.status();
+  ASSIGN_OR_RETURN(auto info, NotFoundAsNullopt(eventlog::GetStreamInfo(store, instance)));
+  return info ? info->event_count : 0;
 }
 
 Result<uint64_t> QueuedCount(Store& store, std::string_view queue, std::string_view instance) {
@@ -72,12 +70,8 @@ Result<std::vector<uint64_t>> Executions(Store& store, std::string_view instance
     if (!id) return Status::Corruption("execution key is malformed");
     ids.insert(*id);
   }
-  auto partitions = eventlog::ListPartitions(store, instance);
-  if (partitions.ok()) {
-    ids.insert(partitions->begin(), partitions->end());
-  } else if (partitions.status().code() != Code::kNotFound) {
-    return partitions.status();
-  }
+  ASSIGN_OR_RETURN(auto partitions, NotFoundAsNullopt(eventlog::ListPartitions(store, instance)));
+  if (partitions) ids.insert(partitions->begin(), partitions->end());
   return std::vector<uint64_t>(ids.begin(), ids.end());
 }
 
@@ -262,12 +256,9 @@ Result<ExecutionInfo> Admin::GetExecutionInfo(std::string_view instance, uint64_
   info.output = exec->output;
   info.started_at_ms = exec->started_at_ms;
   info.completed_at_ms = exec->completed_at_ms;
-  auto partition = eventlog::GetPartitionInfo(store_, instance, execution_id);
-  if (partition.ok()) {
-    info.event_count = partition->event_count;
-  } else if (partition.status().code() != Code::kNotFound) {
-    return partition.status();
-  }
+  ASSIGN_OR_RETURN(auto partition,
+                   NotFoundAsNullopt(eventlog::GetPartitionInfo(store_, instance, execution_id)));
+  if (partition) info.event_count = partition->event_count;
   return info;
 }
 
@@ -301,10 +292,8 @@ Result<SystemMetrics> Admin::GetSystemMetrics() {
 
 Result<QueueDepths> Admin::GetQueueDepths() {
   auto unlocked = [&](std::string_view queue) -> Result<uint64_t> {
-    auto counters = queue::GetCounters(store_, queue);
-    if (counters.ok()) return counters->ready + counters->delayed;
-    if (counters.status().code() == Code::kNotFound) return uint64_t{0};
-    return counters.status();
+    ASSIGN_OR_RETURN(auto counters, NotFoundAsNullopt(queue::GetCounters(store_, queue)));
+    return counters ? counters->ready + counters->delayed : 0;
   };
   QueueDepths depths;
   ASSIGN_OR_RETURN(depths.orchestrator, unlocked(kOrchestratorQueue));
@@ -414,12 +403,9 @@ Result<PruneResult> PruneOne(Store& store, std::string_view instance, const Prun
         !(exec->completed_at_ms && *exec->completed_at_ms < *options.completed_before_ms)) {
       continue;
     }
-    auto partition = eventlog::GetPartitionInfo(store, instance, id);
-    if (partition.ok()) {
-      result.events_deleted += partition->event_count;
-    } else if (partition.status().code() != Code::kNotFound) {
-      return partition.status();
-    }
+    ASSIGN_OR_RETURN(auto partition,
+                     NotFoundAsNullopt(eventlog::GetPartitionInfo(store, instance, id)));
+    if (partition) result.events_deleted += partition->event_count;
     batch.DeletePartition(instance, id);
     batch.Delete(ExecutionKey(instance, id));
     ++result.executions_deleted;
@@ -443,9 +429,9 @@ Result<PruneResult> Admin::PruneExecutionsBulk(const InstanceFilter& filter,
     if (total.instances_processed >= filter.limit) break;
     ASSIGN_OR_RETURN(auto s, Summarize(store_, id));
     if (!s.exists || !CompletedBefore(s, filter.completed_before_ms)) continue;
-    auto pruned = PruneOne(store_, id, options);
-    if (!pruned.ok() && pruned.status().code() == Code::kNotFound) continue;  // deleted meanwhile
-    ASSIGN_OR_RETURN(auto r, std::move(pruned));
+    ASSIGN_OR_RETURN(auto pruned, NotFoundAsNullopt(PruneOne(store_, id, options)));
+    if (!pruned) continue;  // deleted meanwhile
+    const PruneResult& r = *pruned;
     total.instances_processed += r.instances_processed;
     total.executions_deleted += r.executions_deleted;
     total.events_deleted += r.events_deleted;

@@ -240,9 +240,7 @@ Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
                     const std::vector<KvChange>& changes, bool terminal) {
   for (const auto& c : changes) {
     if (c.kind == KvChange::Kind::kClearAll) continue;
-    if (c.key.empty() || c.key.size() > kMaxKvKey) {
-      return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
-    }
+    RETURN_IF_ERROR(ValidateKvKey(c.key));
     if (c.value.size() > kMaxKvValue) {
       return Status::InvalidArgument("KV value of key \"" + c.key + "\" is " +
                                      std::to_string(c.value.size()) + " bytes; the limit is " +
@@ -285,12 +283,10 @@ Status AddKvChanges(Store& store, Batch& batch, std::string_view instance,
 namespace internal {
 
 Status ValidateName(std::string_view what, std::string_view value) {
-  if (value.size() > kMaxName) {
-    return Status::InvalidArgument(std::string(what) + " is " + std::to_string(value.size()) +
-                                   " bytes; the limit is " + std::to_string(kMaxName));
-  }
-  return Status::OK();
+  return ValidateLength(what, value, 0, kMaxName);
 }
+
+Status ValidateKvKey(std::string_view key) { return ValidateLength("KV key", key, 1, kMaxKvKey); }
 
 Status ValidatePositive(std::string_view what, int64_t ms) {
   if (ms <= 0) return Status::InvalidArgument(std::string(what) + " must be positive");
@@ -500,9 +496,7 @@ Result<std::optional<CustomStatus>> Provider::GetCustomStatus(std::string_view i
 Result<std::optional<std::string>> Provider::GetKvValue(std::string_view instance,
                                                         std::string_view key) {
   RETURN_IF_ERROR(ValidateInstance(instance));
-  if (key.empty() || key.size() > kMaxKvKey) {
-    return Status::InvalidArgument("KV key must be 1.." + std::to_string(kMaxKvKey) + " bytes");
-  }
+  RETURN_IF_ERROR(ValidateKvKey(key));
   ASSIGN_OR_RETURN(auto delta, GetOptional(store_, DeltaKey(instance, key)));
   if (delta) {
     ASSIGN_OR_RETURN(auto entry, DecodeDelta(*delta));

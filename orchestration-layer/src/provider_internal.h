@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "batch_rep.h"
 #include "durastore/batch.h"
 #include "durastore/orchestration/provider.h"
 #include "durastore/queue.h"
@@ -23,8 +24,12 @@
 namespace durastore::orchestration {
 namespace internal {
 
+using ::durastore::internal::ValidateLength;  // (batch_rep.h: one message per naming rule)
+
 // InvalidArgument past kMaxName bytes.
 Status ValidateName(std::string_view what, std::string_view value);
+// InvalidArgument unless 1..kMaxKvKey bytes.
+Status ValidateKvKey(std::string_view key);
 // InvalidArgument unless ms > 0.
 Status ValidatePositive(std::string_view what, int64_t ms);
 // InvalidArgument for a negative delay.

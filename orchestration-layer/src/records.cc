@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "batch_rep.h"
 #include "durastore/eventlog.h"
 #include "flatbuffer_record.h"
 #include "orchestration_records_generated.h"
@@ -30,17 +31,16 @@ std::string_view ExecutionStatusName(ExecutionStatus status) {
 namespace internal {
 namespace {
 
+using ::durastore::internal::FinishRecord;
+using ::durastore::internal::GetU64;
+using ::durastore::internal::PutStr16;
+using ::durastore::internal::PutU64;
+using ::durastore::internal::ValidateLength;
 using ::durastore::internal::VerifiedRoot;
-
-void AppendStr(std::string& out, std::string_view s) {
-  out.push_back(static_cast<char>((s.size() >> 8) & 0xff));
-  out.push_back(static_cast<char>(s.size() & 0xff));
-  out.append(s);
-}
 
 std::string Key(std::string_view tag, std::string_view instance) {
   std::string k(tag);
-  AppendStr(k, instance);
+  PutStr16(k, instance);
   return k;
 }
 
@@ -60,9 +60,6 @@ std::optional<std::string> OptView(const flatbuffers::String* s) {
   if (s == nullptr) return std::nullopt;
   return std::string(s->data(), s->size());
 }
-std::string Finish(flatbuffers::FlatBufferBuilder& b) {
-  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
-}
 
 }  // namespace
 
@@ -76,7 +73,7 @@ std::string ExecutionPrefix(std::string_view instance) { return Key("o/e/", inst
 std::string AllExecutionsPrefix() { return "o/e/"; }
 std::string ChildKey(std::string_view parent, std::string_view child) {
   std::string k = ChildPrefix(parent);
-  AppendStr(k, child);
+  PutStr16(k, child);
   return k;
 }
 std::string ChildPrefix(std::string_view parent) { return Key("o/c/", parent); }
@@ -106,44 +103,22 @@ std::string PrefixEnd(std::string_view prefix) {
   return end;  // every key: callers never pass an all-0xff prefix
 }
 
-std::optional<std::string_view> ReadStr(std::string_view key, size_t& pos) {
-  if (key.size() < pos + 2) return std::nullopt;
-  size_t len = (static_cast<uint8_t>(key[pos]) << 8) | static_cast<uint8_t>(key[pos + 1]);
-  if (key.size() < pos + 2 + len) return std::nullopt;
-  std::string_view s = key.substr(pos + 2, len);
-  pos += 2 + len;
-  return s;
-}
-
-std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
-  return out;
-}
-
-std::optional<uint64_t> DecodeU64(std::string_view bytes) {
-  if (bytes.size() != 8) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
-  return v;
-}
-
 std::string ActivityAttribute(const ActivityId& id) {
   std::string out;
-  AppendStr(out, id.instance);
-  out += EncodeU64(id.execution_id);
-  out += EncodeU64(id.activity_id);
+  PutStr16(out, id.instance);
+  PutU64(out, id.execution_id);
+  PutU64(out, id.activity_id);
   return out;
 }
 
 std::optional<ActivityId> DecodeActivityAttribute(std::string_view value) {
   size_t pos = 0;
-  auto instance = ReadStr(value, pos);
+  auto instance = GetStr16(value, pos);
   if (!instance || value.size() != pos + 16) return std::nullopt;
   ActivityId id;
   id.instance = std::string(*instance);
-  id.execution_id = *DecodeU64(value.substr(pos, 8));
-  id.activity_id = *DecodeU64(value.substr(pos + 8, 8));
+  id.execution_id = GetU64(value, pos);
+  id.activity_id = GetU64(value, pos + 8);
   return id;
 }
 
@@ -152,8 +127,8 @@ std::string Encode(const InstanceRec& r) {
   auto name = Str(b, r.name);
   auto version = Str(b, r.version);
   auto parent = OptStr(b, r.parent);
-  b.Finish(fb::CreateInstanceRecord(b, name, version, parent, r.created_at_ms, r.updated_at_ms));
-  return Finish(b);
+  return FinishRecord(
+      b, fb::CreateInstanceRecord(b, name, version, parent, r.created_at_ms, r.updated_at_ms));
 }
 
 Result<InstanceRec> DecodeInstance(std::string_view bytes) {
@@ -174,9 +149,9 @@ std::string Encode(const ExecutionRec& r) {
   auto pinned = OptStr(b, r.pinned_version);
   auto name = Str(b, r.name);
   auto version = Str(b, r.version);
-  b.Finish(fb::CreateExecutionRecord(b, static_cast<uint8_t>(r.status), output, r.started_at_ms,
-                                     r.completed_at_ms, pinned, name, version));
-  return Finish(b);
+  return FinishRecord(
+      b, fb::CreateExecutionRecord(b, static_cast<uint8_t>(r.status), output, r.started_at_ms,
+                                   r.completed_at_ms, pinned, name, version));
 }
 
 Result<ExecutionRec> DecodeExecution(std::string_view bytes) {
@@ -199,8 +174,7 @@ Result<ExecutionRec> DecodeExecution(std::string_view bytes) {
 std::string Encode(const CustomStatus& r) {
   flatbuffers::FlatBufferBuilder b(64);
   auto status = OptStr(b, r.status);
-  b.Finish(fb::CreateCustomStatusRecord(b, status, r.version));
-  return Finish(b);
+  return FinishRecord(b, fb::CreateCustomStatusRecord(b, status, r.version));
 }
 
 Result<CustomStatus> DecodeCustomStatus(std::string_view bytes) {
@@ -212,8 +186,7 @@ Result<CustomStatus> DecodeCustomStatus(std::string_view bytes) {
 std::string Encode(const SessionRec& r) {
   flatbuffers::FlatBufferBuilder b(64);
   auto owner = Str(b, r.owner);
-  b.Finish(fb::CreateSessionRecord(b, owner, r.locked_until_ms, r.last_activity_ms));
-  return Finish(b);
+  return FinishRecord(b, fb::CreateSessionRecord(b, owner, r.locked_until_ms, r.last_activity_ms));
 }
 
 Result<SessionRec> DecodeSession(std::string_view bytes) {
@@ -238,10 +211,7 @@ Result<std::vector<std::pair<std::string, std::string>>> ScanAll(Store& store,
 }
 
 Result<std::optional<std::string>> GetOptional(Store& store, std::string_view key) {
-  auto r = store.Get(key);
-  if (r.ok()) return std::optional<std::string>(std::move(r).value());
-  if (r.status().code() == Code::kNotFound) return std::optional<std::string>();
-  return r.status();
+  return NotFoundAsNullopt(store.Get(key));
 }
 
 Result<std::optional<InstanceRec>> LoadInstance(Store& store, std::string_view instance) {
@@ -266,10 +236,7 @@ Result<std::optional<uint64_t>> CurrentExecution(Store& store, std::string_view 
     if (!id) return Status::Corruption("current-execution record of an instance is malformed");
     return std::optional<uint64_t>(*id);
   }
-  auto latest = eventlog::LatestPartition(store, instance);
-  if (latest.ok()) return std::optional<uint64_t>(*latest);
-  if (latest.status().code() == Code::kNotFound) return std::optional<uint64_t>();
-  return latest.status();
+  return NotFoundAsNullopt(eventlog::LatestPartition(store, instance));
 }
 
 Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view instance,
@@ -278,11 +245,9 @@ Result<std::vector<HistoryEvent>> ReadHistory(Store& store, std::string_view ins
   eventlog::ReadOptions options;
   options.max_count = 10'000;
   for (;;) {
-    auto page = eventlog::ReadPartition(store, instance, execution_id, options);
-    if (!page.ok()) {
-      if (page.status().code() == Code::kNotFound) return history;
-      return page.status();
-    }
+    ASSIGN_OR_RETURN(auto page, NotFoundAsNullopt(eventlog::ReadPartition(store, instance,
+                                                                          execution_id, options)));
+    if (!page) return history;
     for (auto& e : page->events) {
       auto id = DecodeU64(e.key);
       if (!id) {
@@ -304,7 +269,7 @@ std::string EncodeKv(const KvEntry& entry) {
 Result<KvEntry> DecodeKv(std::string_view bytes) {
   if (bytes.size() < 8) return Status::Corruption("KV record is shorter than its timestamp");
   KvEntry entry;
-  entry.updated_at_ms = static_cast<int64_t>(*DecodeU64(bytes.substr(0, 8)));
+  entry.updated_at_ms = static_cast<int64_t>(GetU64(bytes));
   entry.value = std::string(bytes.substr(8));
   return entry;
 }
@@ -358,12 +323,7 @@ Result<std::vector<HistoryEvent>> ReadCurrentHistory(Store& store, std::string_v
 }
 
 Status ValidateInstance(std::string_view instance) {
-  if (instance.empty()) return Status::InvalidArgument("instance id is empty");
-  if (instance.size() > kMaxInstanceId) {
-    return Status::InvalidArgument("instance id is " + std::to_string(instance.size()) +
-                                   " bytes; the limit is " + std::to_string(kMaxInstanceId));
-  }
-  return Status::OK();
+  return ValidateLength("instance id", instance, 1, kMaxInstanceId);
 }
 
 Status LockError(std::string_view token, const Status& engine_error) {

@@ -1,23 +1,6 @@
 // The orchestration layer's storage layout over the engine, shared by Provider and Admin.
-//
-// Metadata keys (STR = u16 big-endian length + bytes; EXEC = u64 big-endian):
-//   "o/i/" STR(instance)                 -> InstanceRecord   (created by an ack with name+version)
-//   "o/n/" STR(instance)                 -> EXEC             current execution id
-//   "o/e/" STR(instance) EXEC            -> ExecutionRecord
-//   "o/c/" STR(parent) STR(child)        -> ""               children index
-//   "o/u/" STR(instance)                 -> CustomStatusRecord
-//   "o/k/" STR(instance) key             -> KV               KV store layer
-//   "o/d/" STR(instance) key             -> u8 1 + KV (set) | u8 0 (cleared)   KV delta layer
-//   where KV = u64 big-endian last_updated_at_ms + value bytes (a shorter record is
-//   Corruption)
-//   "o/x/" STR(instance)                 -> ""               KV delta "all cleared" marker
-//   "o/s/" STR(session)                  -> SessionRecord
-// History: stream = instance, partition = execution id, event key = EXEC(event_id).
-// Orchestrator queue (group mode, group key = routing instance), message attributes:
-//   "i" instance, "k" kind (o/s/c/q), "n" name, "v" version, "at" visible-at (decimal,
-//   only when the caller gave one).
-// Worker queue attributes: "i" instance, "a" STR(instance) EXEC(execution) EXEC(activity),
-//   "s" session (absent = none), "t" tag (absent = default).
+// Layout (metadata keys and values, history, queue attributes): docs/format.md, section
+// "Orchestration records".
 #ifndef DURASTORE_ORCHESTRATION_RECORDS_H_
 #define DURASTORE_ORCHESTRATION_RECORDS_H_
 
@@ -29,10 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "coding.h"
 #include "durastore/orchestration/provider.h"
 #include "durastore/queue.h"
 #include "durastore/status.h"
 #include "durastore/store.h"
+#include "status_macros.h"
 
 namespace durastore::orchestration::internal {
 
@@ -55,10 +40,12 @@ std::string SessionKey(std::string_view session);
 std::string SessionPrefix();
 // The first key after every key that starts with `prefix` (for DeleteRange).
 std::string PrefixEnd(std::string_view prefix);
-// Reads the STR at `pos` of `key`, advancing pos; nullopt if malformed.
-std::optional<std::string_view> ReadStr(std::string_view key, size_t& pos);
-std::string EncodeU64(uint64_t v);
-std::optional<uint64_t> DecodeU64(std::string_view bytes);
+// STR and EXEC (coding.h): GetStr16 reads the STR at `pos`, advancing it (nullopt if
+// malformed); EncodeU64/DecodeU64 an EXEC (nullopt unless exactly 8 bytes).
+using ::durastore::internal::DecodeU64;
+using ::durastore::internal::EncodeU64;
+using ::durastore::internal::GetStr16;
+using ::durastore::internal::NotFoundAsNullopt;
 std::string ActivityAttribute(const ActivityId& id);
 std::optional<ActivityId> DecodeActivityAttribute(std::string_view value);
 

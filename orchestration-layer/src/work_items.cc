@@ -30,6 +30,19 @@ Result<WorkerItem> DecodeWorkerMessage(queue::Message& m) {
   if (const auto* t = FindAttribute(m.attributes, "t")) item.tag = *t;
   return item;
 }
+
+// Adds the touch of `session`'s last activity to `batch`, when its record is there (an
+// ack or a renewal is activity in the session). Call with the session mutex held.
+Status TouchSession(Store& store, Batch& batch, const std::string& session, int64_t now) {
+  const std::string key = SessionKey(session);
+  ASSIGN_OR_RETURN(auto bytes, GetOptional(store, key));
+  if (!bytes) return Status::OK();
+  ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
+  rec.last_activity_ms = now;
+  batch.Put(key, Encode(rec));
+  return Status::OK();
+}
+
 }  // namespace
 
 namespace internal {
@@ -43,10 +56,7 @@ std::shared_ptr<std::mutex> SessionMutexOf(Store& store) {
 
 Status AddWorkerEnqueue(Batch& batch, const WorkerItem& item) {
   RETURN_IF_ERROR(ValidateInstance(item.identity.instance));
-  if (item.session_id) {
-    if (item.session_id->empty()) return Status::InvalidArgument("session id is empty");
-    RETURN_IF_ERROR(ValidateName("session id", *item.session_id));
-  }
+  if (item.session_id) RETURN_IF_ERROR(ValidateLength("session id", *item.session_id, 1, kMaxName));
   if (item.tag) RETURN_IF_ERROR(ValidateName("tag", *item.tag));
   queue::EnqueueOptions options;
   options.attributes.push_back({"i", item.identity.instance});
@@ -73,8 +83,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
     const std::optional<SessionConfig>& session, const TagFilter& tags) {
   RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
   if (session) {
-    if (session->owner_id.empty()) return Status::InvalidArgument("session owner id is empty");
-    RETURN_IF_ERROR(ValidateName("session owner id", session->owner_id));
+    RETURN_IF_ERROR(ValidateLength("session owner id", session->owner_id, 1, kMaxName));
     RETURN_IF_ERROR(ValidatePositive("session lock timeout", session->session_lock_timeout_ms));
   }
   for (const auto& t : tags.tags) RETURN_IF_ERROR(ValidateName("tag", t));
@@ -171,15 +180,8 @@ Status Provider::AckWorkItem(std::string_view lock_token,
   if (completion) RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, *completion, now, std::nullopt));
   std::unique_lock<std::mutex> session_guard;
   if (lock.session) {
-    // Touch the session's last activity (only while this owner's record is there).
     session_guard = std::unique_lock(*state_->session_mu);
-    const std::string key = SessionKey(*lock.session);
-    ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
-    if (bytes) {
-      ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
-      rec.last_activity_ms = now;
-      batch.Put(key, Encode(rec));
-    }
+    RETURN_IF_ERROR(TouchSession(store_, batch, *lock.session, now));
   }
   auto committed = store_.Commit(std::move(batch));
   if (!committed.ok()) return LockError(lock_token, committed.status());
@@ -195,15 +197,9 @@ Status Provider::RenewWorkItemLock(std::string_view lock_token, int64_t extend_m
   if (!lock.session) return state_->Renew(store_, state_->work, lock_token, extend_ms);
   std::lock_guard session_guard(*state_->session_mu);
   const int64_t now = store_.clock().NowMs();
-  const std::string key = SessionKey(*lock.session);
-  ASSIGN_OR_RETURN(auto bytes, GetOptional(store_, key));
   Batch batch;
   batch.Renew(lock.lease, extend_ms);
-  if (bytes) {
-    ASSIGN_OR_RETURN(auto rec, DecodeSession(*bytes));
-    rec.last_activity_ms = now;
-    batch.Put(key, Encode(rec));
-  }
+  RETURN_IF_ERROR(TouchSession(store_, batch, *lock.session, now));
   auto committed = store_.Commit(std::move(batch));
   if (!committed.ok()) return LockError(lock_token, committed.status());
   state_->Extend(state_->work, lock_token, ::durastore::internal::AddMs(now, extend_ms));
@@ -255,7 +251,7 @@ Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
     // whatever its idle time (the contract: idle_timeout does not hold an orphan back).
     if (rec.locked_until_ms > now) continue;
     size_t pos = SessionPrefix().size();
-    auto id = ReadStr(key, pos);
+    auto id = GetStr16(key, pos);
     if (!id) return Status::Corruption("session key is malformed");
     ASSIGN_OR_RETURN(auto queued, queue::PeekMessages(store_, kWorkerQueue, "s", *id, 1));
     if (!queued.empty()) continue;

@@ -1,5 +1,5 @@
 // Fuzzes the orchestration layer's record and key decoders (orchestration-layer/src/
-// records.h): DecodeInstance, DecodeExecution, DecodeCustomStatus, DecodeSession, ReadStr,
+// records.h): DecodeInstance, DecodeExecution, DecodeCustomStatus, DecodeSession, GetStr16,
 // DecodeU64 and DecodeActivityAttribute. Corrupt bytes must give Corruption (records) or
 // nullopt (keys), never a crash or an out-of-bounds read; what decodes must encode and
 // decode again to the same value.
@@ -79,13 +79,13 @@ void FuzzKey(std::string_view bytes) {
   size_t pos = 0;
   while (pos < bytes.size()) {
     size_t before = pos;
-    auto s = oi::ReadStr(bytes, pos);
+    auto s = oi::GetStr16(bytes, pos);
     if (!s) {
-      if (pos != before) Fail("ReadStr moved pos on failure");
+      if (pos != before) Fail("GetStr16 moved pos on failure");
       break;
     }
-    if (pos != before + 2 + s->size() || pos > bytes.size()) Fail("ReadStr advanced wrongly");
-    if (s->data() != bytes.data() + before + 2) Fail("ReadStr returned the wrong bytes");
+    if (pos != before + 2 + s->size() || pos > bytes.size()) Fail("GetStr16 advanced wrongly");
+    if (s->data() != bytes.data() + before + 2) Fail("GetStr16 returned the wrong bytes");
   }
   auto u = oi::DecodeU64(bytes);
   if (u.has_value() != (bytes.size() == 8)) Fail("DecodeU64 accepted a wrong length");

@@ -90,7 +90,6 @@ class Batch {
 
  private:
   friend struct internal::BatchRep;
-  friend class BatchInternal;
   std::unique_ptr<internal::BatchRep> rep_;
 };
 

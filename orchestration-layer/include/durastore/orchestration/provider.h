@@ -1,6 +1,6 @@
 // durastore::orchestration::Provider: the Duroxide storage contract (hot path) over the
-// engine. See ../shared/DUROXIDE-CONTRACT.md for the behaviours; docs/orchestration.md
-// for how each maps onto streams, queues and metadata.
+// engine. docs/orchestration.md states the contract's behaviours and how each maps onto
+// streams, queues and metadata.
 //
 // The layer never parses event or work-item payloads: the caller (a Duroxide runtime,
 // through the C API or in C++) passes every fact the store must route, order or index
