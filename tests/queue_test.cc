@@ -17,8 +17,8 @@
 
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
+#include "lease_table.h"
 #include "queue_fixture.h"
-#include "queue_internal.h"
 #include "store_internal.h"
 #include "test_util.h"
 
@@ -825,18 +825,17 @@ TEST_F(QueueTest, CountersSeeLiveLeasesOfTheirOwnQueueOnly) {
 TEST_F(QueueTest, AcceptPredicateRunsWithoutTheLeaseMutex) {
   Enqueue("q", "a");
   Enqueue("q", "b");
-  std::mutex& lease_mu = StoreInternal::Leases(*store_).mu;
+  const internal::LeaseTable& leases = StoreInternal::Leases(*store_);
   int calls = 0;
   bool mutex_was_free = true;
   std::optional<queue::Counters> seen;
   DequeueOptions options;
   options.accept = [&](const queue::Candidate&) {
     ++calls;
-    if (!lease_mu.try_lock()) {
+    if (!leases.MutexIsFreeForTesting()) {
       mutex_was_free = false;
       return false;
     }
-    lease_mu.unlock();
     auto counters = queue::GetCounters(*store_, "q");  // takes the mutex itself
     if (counters.ok()) seen = *counters;
     return calls > 1;  // skip the first: the scan goes on after the predicate

@@ -36,9 +36,9 @@
 
 #include "checkpoint.h"
 #include "commit_log.h"
+#include "lease_table.h"
 #include "lmdb_env.h"
 #include "lock_file.h"
-#include "queue_internal.h"
 #include "redo.h"
 #include "store_internal.h"
 #include "thread_annotations.h"
@@ -131,6 +131,8 @@ class Store::Impl {
   const std::string path_;
   const Options options_;
   const Clock* const clock_;
+  // In-memory leases: the committer changes them through a LeaseTable::Writer, readers
+  // copy what they need (LiveLocksOf); the table locks itself.
   internal::LeaseTable leases_;
   // Components' per-store state (StoreInternal::Component), destroyed with the Store.
   internal::Mutex components_mu_;
@@ -163,7 +165,7 @@ class Store::Impl {
   void UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx, const Sequences& before);
   static Request* SoleWrite(std::vector<RequestPtr>& group);
   void Requeue(std::vector<RequestPtr> retry);
-  Status ApplyRequest(WriteContext& ctx, Request& r);
+  Status ApplyRequest(WriteContext& ctx, Request& r, internal::LeaseTable::Writer& leases);
   Status GrowAheadIfNeeded();
   void FailAll(std::vector<RequestPtr>& group, const Status& s);
   void Publish(const std::set<std::string>& touched, bool appended);

@@ -10,10 +10,7 @@
 // q_ready orders a queue's messages by visibility then id (FIFO among equals). Locks
 // (leases) are not stored: they live in LeaseTable, so after a restart every message is
 // unlocked; delivery counts are stored and so survive.
-#include <sys/random.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -260,29 +257,6 @@ Status MoveToDeadLetter(WriteContext& ctx, std::string_view from_name, QueueInfo
   return Status::OK();
 }
 
-}  // namespace
-
-Result<LeaseToken> NewToken(RandomSource random) {
-  LeaseToken t;
-  size_t got = 0;
-  while (got < t.bytes.size()) {
-    ssize_t n = random(t.bytes.data() + got, t.bytes.size() - got, 0);
-    if (n > 0) {
-      got += static_cast<size_t>(n);
-      continue;
-    }
-    const int err = errno;
-    if (n < 0 && err == EINTR) continue;
-    // Anything else (ENOSYS, EFAULT, a source returning nothing) will not change on a retry,
-    // and this runs on the committer thread: fail the dequeue instead of spinning.
-    return Status::IOError("getrandom for a lease token failed: " +
-                           std::string(n < 0 ? std::strerror(err) : "no bytes returned"));
-  }
-  return t;
-}
-
-namespace {
-
 Status LockLostUnknown(const LeaseToken& token) {
   return Status::LockLost("lease " + token.ToHex() +
                           " is not held: it was never issued, was already settled, expired and "
@@ -290,8 +264,9 @@ Status LockLostUnknown(const LeaseToken& token) {
 }
 
 // The live lease for `token`, or LockLost.
-Result<LeaseState*> FindLive(LeaseTable& leases, const LeaseToken& token, int64_t now_ms) {
-  LeaseState* lease = leases.Find(token);
+Result<const LeaseState*> FindLive(LeaseTable::Writer& leases, const LeaseToken& token,
+                                   int64_t now_ms) {
+  const LeaseState* lease = leases.Find(token);
   if (lease == nullptr) return LockLostUnknown(token);
   if (lease->locked_until_ms <= now_ms) {
     return Status::LockLost("lease " + token.ToHex() + " expired at " +
@@ -299,22 +274,6 @@ Result<LeaseState*> FindLive(LeaseTable& leases, const LeaseToken& token, int64_
                             std::to_string(now_ms) + " ms)");
   }
   return lease;
-}
-
-// Runs the caller's accept predicate without the lease mutex, which the committer holds
-// (ApplyGroup) while it applies a group: caller code must not run under an engine lock (it
-// may call GetCounters, which takes the mutex, or be slow and stall every reader). Only the
-// committer thread changes the table, and it is running this, so nothing changes meanwhile;
-// no LeaseState pointer is held across the call.
-bool RunAccept(LeaseTable& leases, const queue::DequeueOptions& options,
-               const queue::Candidate& candidate) {
-  struct Relock {
-    std::mutex& mu;
-    ~Relock() { mu.lock(); }
-  };
-  leases.mu.unlock();
-  Relock relock{leases.mu};
-  return options.accept(candidate);
 }
 
 bool PassesFilter(const std::vector<queue::AttributeMatch>& filter, const MessageMeta& m) {
@@ -355,98 +314,6 @@ class CandidateView final : public queue::Candidate {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
-// LeaseTable
-
-const LeaseState* LeaseTable::LeaseOfMessage(uint64_t id) const {
-  auto it = locked_msgs_.find(id);
-  if (it == locked_msgs_.end()) return nullptr;
-  auto lease = leases_.find(it->second);
-  return lease == leases_.end() ? nullptr : &lease->second;
-}
-
-const LeaseState* LeaseTable::LeaseOfGroup(uint32_t queue_id, const std::string& group) const {
-  auto it = locked_groups_.find({queue_id, group});
-  if (it == locked_groups_.end()) return nullptr;
-  auto lease = leases_.find(it->second);
-  return lease == leases_.end() ? nullptr : &lease->second;
-}
-
-const LeaseState* LeaseTable::LiveLeaseOfMessage(uint64_t id, int64_t now_ms) const {
-  const LeaseState* l = LeaseOfMessage(id);
-  return l != nullptr && l->locked_until_ms > now_ms ? l : nullptr;
-}
-
-const LeaseState* LeaseTable::LiveLeaseOfGroup(uint32_t queue_id, const std::string& group,
-                                               int64_t now_ms) const {
-  const LeaseState* l = LeaseOfGroup(queue_id, group);
-  return l != nullptr && l->locked_until_ms > now_ms ? l : nullptr;
-}
-
-QueueLocks LeaseTable::LiveLocksOf(uint32_t queue_id, int64_t now_ms) const {
-  QueueLocks out;
-  for (const auto& [token, lease] : leases_) {
-    if (lease.queue_id != queue_id || lease.locked_until_ms <= now_ms) continue;
-    for (uint64_t id : lease.message_ids) {
-      auto m = locked_msgs_.find(id);
-      if (m != locked_msgs_.end() && m->second == token) out.messages.insert(id);
-    }
-  }
-  for (auto g = locked_groups_.lower_bound({queue_id, std::string()});
-       g != locked_groups_.end() && g->first.first == queue_id; ++g) {
-    auto lease = leases_.find(g->second);
-    if (lease != leases_.end() && lease->second.locked_until_ms > now_ms) {
-      out.groups.insert(g->first.second);
-    }
-  }
-  return out;
-}
-
-LeaseState* LeaseTable::Find(const LeaseToken& token) {
-  auto it = leases_.find(token);
-  return it == leases_.end() ? nullptr : &it->second;
-}
-
-void LeaseTable::Insert(const LeaseState& lease) {
-  leases_[lease.token] = lease;
-  for (uint64_t id : lease.message_ids) locked_msgs_[id] = lease.token;
-  if (lease.grouped) locked_groups_[{lease.queue_id, lease.group_key}] = lease.token;
-}
-
-void LeaseTable::Erase(const LeaseToken& token) {
-  auto it = leases_.find(token);
-  if (it == leases_.end()) return;
-  for (uint64_t id : it->second.message_ids) {
-    auto m = locked_msgs_.find(id);
-    if (m != locked_msgs_.end() && m->second == token) locked_msgs_.erase(m);
-  }
-  if (it->second.grouped) {
-    auto g = locked_groups_.find({it->second.queue_id, it->second.group_key});
-    if (g != locked_groups_.end() && g->second == token) locked_groups_.erase(g);
-  }
-  leases_.erase(it);
-}
-
-void LeaseTable::Add(LeaseState lease, std::vector<std::function<void()>>& undo) {
-  Insert(lease);
-  undo.push_back([this, token = lease.token] { Erase(token); });
-}
-
-void LeaseTable::Remove(const LeaseToken& token, std::vector<std::function<void()>>& undo) {
-  LeaseState* lease = Find(token);
-  if (lease == nullptr) return;
-  undo.push_back([this, copy = *lease] { Insert(copy); });
-  Erase(token);
-}
-
-void LeaseTable::DropExpired(int64_t now_ms) {
-  std::vector<LeaseToken> expired;
-  for (const auto& [token, lease] : leases_) {
-    if (lease.locked_until_ms <= now_ms) expired.push_back(token);
-  }
-  for (const auto& token : expired) Erase(token);
-}
-
-// ---------------------------------------------------------------------------------------
 // Write path
 
 Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op) {
@@ -473,15 +340,11 @@ Status ApplyConfigureQueue(WriteContext& ctx, const ConfigureQueueOp& op) {
   return Status::OK();
 }
 
-Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op) {
-  ASSIGN_OR_RETURN(LeaseState * lease, FindLive(leases, op.token, ctx.now_ms));
+Status ApplySettle(WriteContext& ctx, LeaseTable::Writer& leases, const SettleOp& op) {
+  ASSIGN_OR_RETURN(const LeaseState* lease, FindLive(leases, op.token, ctx.now_ms));
   const Tables& t = *ctx.tables;
   if (op.kind == SettleKind::kRenew) {
-    int64_t old = lease->locked_until_ms;
-    lease->locked_until_ms = AddMs(ctx.now_ms, op.ms);
-    ctx.undo.push_back([&leases, token = op.token, old] {
-      if (LeaseState* l = leases.Find(token)) l->locked_until_ms = old;
-    });
+    leases.SetLockedUntil(op.token, AddMs(ctx.now_ms, op.ms), ctx.undo);
     return Status::OK();
   }
 
@@ -527,7 +390,8 @@ Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op) {
   return Status::OK();
 }
 
-Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMessagesOp& op) {
+Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable::Writer& leases,
+                           const DeleteMessagesOp& op) {
   auto q = LoadQueue(ctx.txn, *ctx.tables, op.queue);
   if (!q.ok()) return q.status().code() == Code::kNotFound ? Status::OK() : q.status();
   std::string prefix = AttrPrefix(q->id, op.name, op.value);
@@ -563,7 +427,7 @@ struct Pick {
 // Scans the queue's visibility index, from ready-index key `from` (empty: the start), for
 // the oldest eligible message. Messages over max_deliveries are dead-lettered on the way.
 // Nothing is locked or counted here.
-Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
+Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable::Writer& leases,
                                          std::string_view queue_name, QueueInfo& q,
                                          const queue::DequeueOptions& options,
                                          std::optional<int64_t>& next_wake,
@@ -606,8 +470,9 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
           }
         }
         bool accepted =
-            PassesFilter(options.filter, m) &&
-            (!options.accept || RunAccept(leases, options, CandidateView(ctx.txn, t, id, m)));
+            PassesFilter(options.filter, m) && (!options.accept || leases.RunUnlocked([&] {
+              return options.accept(CandidateView(ctx.txn, t, id, m));
+            }));
         if (!accepted) {
           if (grouped) skipped_groups.push_back(m.group_key);
           continue;
@@ -630,8 +495,8 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable& leases,
 
 }  // namespace
 
-Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::string_view queue,
-                                    const queue::DequeueOptions& options) {
+Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable::Writer& leases,
+                                    std::string_view queue, const queue::DequeueOptions& options) {
   const Tables& t = *ctx.tables;
   DequeueAttempt out;
   auto loaded = LoadQueue(ctx.txn, t, queue);
@@ -807,12 +672,8 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
   const internal::Tables& t = env->tables();
   ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
   int64_t now = store.clock().NowMs();
-  internal::QueueLocks locks;
-  {
-    internal::LeaseTable& leases = StoreInternal::Leases(store);
-    std::lock_guard<std::mutex> lock(leases.mu);
-    locks = leases.LiveLocksOf(q.id, now);
-  }
+  // A copy of the live locks, taken under the lease mutex: the scan runs without it.
+  internal::QueueLocks locks = StoreInternal::Leases(store).LiveLocksOf(q.id, now);
   return CountMessages(txn.get(), t, q, locks, now);
 }
 
