@@ -17,8 +17,8 @@
 
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
+#include "lease_table.h"
 #include "queue_fixture.h"
-#include "queue_internal.h"
 #include "store_internal.h"
 #include "test_util.h"
 
@@ -825,18 +825,17 @@ TEST_F(QueueTest, CountersSeeLiveLeasesOfTheirOwnQueueOnly) {
 TEST_F(QueueTest, AcceptPredicateRunsWithoutTheLeaseMutex) {
   Enqueue("q", "a");
   Enqueue("q", "b");
-  std::mutex& lease_mu = StoreInternal::Leases(*store_).mu;
+  const internal::LeaseTable& leases = StoreInternal::Leases(*store_);
   int calls = 0;
   bool mutex_was_free = true;
   std::optional<queue::Counters> seen;
   DequeueOptions options;
   options.accept = [&](const queue::Candidate&) {
     ++calls;
-    if (!lease_mu.try_lock()) {
+    if (!leases.MutexIsFreeForTesting()) {
       mutex_was_free = false;
       return false;
     }
-    lease_mu.unlock();
     auto counters = queue::GetCounters(*store_, "q");  // takes the mutex itself
     if (counters.ok()) seen = *counters;
     return calls > 1;  // skip the first: the scan goes on after the predicate
@@ -849,6 +848,42 @@ TEST_F(QueueTest, AcceptPredicateRunsWithoutTheLeaseMutex) {
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->ready, 2u);
   EXPECT_EQ(CountersOf("q").leased, 1u);
+}
+
+// GetCounters copies a queue's live locks under the lease table's own mutex while the
+// committer changes the table under its Writer: a reader on another thread never sees a
+// half-changed table (run under ThreadSanitizer, this checks the table's locking).
+TEST_F(QueueTest, CountersReadWhileLeasesChangeOnTheCommitter) {
+  constexpr uint64_t kMessages = 40;
+  for (uint64_t i = 0; i < kMessages; ++i) Enqueue("q", "m" + std::to_string(i));
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!stop.load() || reads.load() == 0) {
+      auto c = queue::GetCounters(*store_, "q");
+      EXPECT_TRUE(c.ok()) << c.status().ToString();
+      if (c.ok()) {
+        EXPECT_LE(c->ready + c->leased, kMessages);
+      }
+      reads.fetch_add(1);
+    }
+  });
+  for (uint64_t i = 0; i < kMessages; ++i) {
+    auto lease = Take("q");  // no ASSERT before the join: the reader must be joined
+    EXPECT_TRUE(lease.has_value());
+    if (!lease) break;
+    if (i % 2 == 0) {
+      EXPECT_OK(store_->Commit(Batch().Ack(lease->token)));
+    } else {
+      EXPECT_OK(store_->Commit(Batch().Renew(lease->token, 60'000)));
+    }
+  }
+  stop = true;
+  reader.join();
+  EXPECT_GT(reads.load(), 0);
+  auto c = CountersOf("q");
+  EXPECT_EQ(c.leased, kMessages / 2);
+  EXPECT_EQ(c.ready, 0u);
 }
 
 TEST_F(QueueTest, AnUndecodableMessageInAGroupModeQueueIsCorruptionForCounters) {

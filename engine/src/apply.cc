@@ -5,7 +5,7 @@
 
 namespace durastore::internal {
 
-Status ApplyOp(WriteContext& ctx, LeaseTable& leases, const Op& op) {
+Status ApplyOp(WriteContext& ctx, LeaseTable::Writer& leases, const Op& op) {
   return std::visit(
       [&](const auto& o) -> Status {
         using T = std::decay_t<decltype(o)>;

@@ -12,6 +12,7 @@
 
 #include "batch_rep.h"
 #include "durastore/queue_types.h"
+#include "lease_table.h"
 #include "store_internal.h"
 #include "write_context.h"
 
@@ -29,16 +30,14 @@ Status ApplyDeleteStream(WriteContext& ctx, const durastore::internal::DeleteStr
 
 namespace internal {
 
-class LeaseTable;
-
 Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op);
 Status ApplyConfigureQueue(WriteContext& ctx, const ConfigureQueueOp& op);
-Status ApplySettle(WriteContext& ctx, LeaseTable& leases, const SettleOp& op);
-Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable& leases, const DeleteMessagesOp& op);
+Status ApplySettle(WriteContext& ctx, LeaseTable::Writer& leases, const SettleOp& op);
+Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable::Writer& leases, const DeleteMessagesOp& op);
 // One dequeue attempt: leases and counts a delivery of the first eligible message(s).
-// Called with the lease table held for the group; releases it while options.accept
-// (caller code) runs, and takes it back before looking at the table again.
-Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable& leases, std::string_view queue,
+// Releases the table's mutex while options.accept (caller code) runs
+// (LeaseTable::Writer::RunUnlocked), and takes it back before looking at the table again.
+Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable::Writer& leases, std::string_view queue,
                                     const queue::DequeueOptions& options);
 
 Status ApplyMetadataPut(WriteContext& ctx, const PutOp& op);
@@ -47,7 +46,7 @@ Status ApplyMetadataDelete(WriteContext& ctx, const DeleteOp& op);
 Status ApplyMetadataDeleteRange(WriteContext& ctx, const DeleteRangeOp& op);
 
 // Applies `op` with the function above that owns its kind.
-Status ApplyOp(WriteContext& ctx, LeaseTable& leases, const Op& op);
+Status ApplyOp(WriteContext& ctx, LeaseTable::Writer& leases, const Op& op);
 
 }  // namespace internal
 }  // namespace durastore

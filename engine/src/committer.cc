@@ -158,13 +158,14 @@ Status Store::Impl::GrowAheadIfNeeded() {
   if (s.ok()) stat_resizes_.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
-Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r) {
+Status Store::Impl::ApplyRequest(WriteContext& ctx, Request& r,
+                                 internal::LeaseTable::Writer& leases) {
   if (r.kind == Request::Kind::kDequeue) {
-    ASSIGN_OR_RETURN(r.attempt, internal::ApplyDequeue(ctx, leases_, r.queue, *r.dequeue));
+    ASSIGN_OR_RETURN(r.attempt, internal::ApplyDequeue(ctx, leases, r.queue, *r.dequeue));
     return Status::OK();
   }
   for (const internal::Op& op : internal::BatchRep::Of(r.batch).ops) {
-    RETURN_IF_ERROR(internal::ApplyOp(ctx, leases_, op));
+    RETURN_IF_ERROR(internal::ApplyOp(ctx, leases, op));
   }
   return Status::OK();
 }
@@ -188,7 +189,7 @@ Request* Store::Impl::SoleWrite(std::vector<RequestPtr>& group) {
 // Requests that hit MDB_MAP_FULL are moved to `retry` (nested mode only).
 bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
                              GroupEffects& fx, std::vector<RequestPtr>& retry) {
-  std::lock_guard<std::mutex> lock(leases_.mu);
+  internal::LeaseTable::Writer leases(leases_);  // for the group: undo entries run under it
   internal::RedoScope capture(&*redo_);
   for (auto& r : group) {
     if (r == nullptr || r->kind == Request::Kind::kFlush) continue;
@@ -208,7 +209,7 @@ bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector
     ctx.now_ms = now;
     ctx.seq = &seqs_;
     ctx.result = &r->result;
-    Status s = ApplyRequest(ctx, *r);
+    Status s = ApplyRequest(ctx, *r, leases);
     if (nested) {
       if (s.ok()) {
         int rc = mdb_txn_commit(target);
@@ -241,7 +242,7 @@ bool Store::Impl::ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector
 void Store::Impl::UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx,
                             const Sequences& before) {
   {
-    std::lock_guard<std::mutex> lock(leases_.mu);
+    internal::LeaseTable::Writer leases(leases_);  // the lease table's undo entries need it
     for (auto it = fx.undo.rbegin(); it != fx.undo.rend(); ++it) (*it)();
   }
   fx = GroupEffects();
@@ -263,9 +264,9 @@ uint64_t Store::Impl::CommitGroup(std::vector<RequestPtr>& group, std::vector<Re
   const Sequences before = seqs_;
   const int64_t now = clock_->NowMs();
   {
-    std::lock_guard<std::mutex> lock(leases_.mu);
+    internal::LeaseTable::Writer leases(leases_);
     if (now - last_lease_gc_ms_ > 1000) {
-      leases_.DropExpired(now);
+      leases.DropExpired(now);
       last_lease_gc_ms_ = now;
     }
   }

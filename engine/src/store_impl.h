@@ -36,9 +36,9 @@
 
 #include "checkpoint.h"
 #include "commit_log.h"
+#include "lease_table.h"
 #include "lmdb_env.h"
 #include "lock_file.h"
-#include "queue_internal.h"
 #include "redo.h"
 #include "store_internal.h"
 #include "thread_annotations.h"
@@ -131,6 +131,8 @@ class Store::Impl {
   const std::string path_;
   const Options options_;
   const Clock* const clock_;
+  // In-memory leases: the committer changes them through a LeaseTable::Writer, readers
+  // copy what they need (LiveLocksOf); the table locks itself.
   internal::LeaseTable leases_;
   // Components' per-store state (StoreInternal::Component), destroyed with the Store.
   internal::Mutex components_mu_;
@@ -166,7 +168,8 @@ class Store::Impl {
       REQUIRES(committer_role_);
   static Request* SoleWrite(std::vector<RequestPtr>& group);
   void Requeue(std::vector<RequestPtr> retry);
-  Status ApplyRequest(WriteContext& ctx, Request& r) REQUIRES(committer_role_);
+  Status ApplyRequest(WriteContext& ctx, Request& r, internal::LeaseTable::Writer& leases)
+      REQUIRES(committer_role_);
   Status GrowAheadIfNeeded();
   void FailAll(std::vector<RequestPtr>& group, const Status& s);
   void Publish(const std::set<std::string>& touched, bool appended) REQUIRES(committer_role_);

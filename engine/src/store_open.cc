@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "batch_rep.h"
 #include "file_util.h"
 #include "status_macros.h"
 #include "store_impl.h"

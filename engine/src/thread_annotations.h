@@ -73,6 +73,19 @@ class SCOPED_CAPABILITY RoleScope {
   ThreadRole* const role_;
 };
 
+// Releases a Mutex the caller holds for its scope and takes it back when destroyed (also
+// on an exception): for running caller code from under an engine lock.
+class SCOPED_CAPABILITY MutexUnlock {
+ public:
+  explicit MutexUnlock(Mutex* mu) RELEASE(mu) : mu_(mu) { mu_->Unlock(); }
+  ~MutexUnlock() RELEASE() { mu_->Lock(); }  // clang's spelling for "reacquires"
+  MutexUnlock(const MutexUnlock&) = delete;
+  MutexUnlock& operator=(const MutexUnlock&) = delete;
+
+ private:
+  Mutex* const mu_;
+};
+
 // A condition variable waiting on a Mutex the caller holds.
 class CondVar {
  public:

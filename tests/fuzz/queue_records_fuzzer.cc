@@ -1,7 +1,7 @@
 // Fuzzes the queues' on-disk record decoders (QueueRecord, MessageRecord with its
-// attributes, and the ready/group/attribute index keys). DecodeQueue and DecodeMessage are
-// file-local in queue/src/queue.cc, so the target plants fuzzer bytes as records in a real
-// store's tables and then runs every queue read, a dequeue with a settlement, an enqueue
+// attributes, and the ready/group/attribute index keys; queue/src/queue_codec.h) the way
+// the store reaches them: the target plants fuzzer bytes as records in a real store's
+// tables and then runs every queue read, a dequeue with a settlement, an enqueue
 // and a delete: each must return OK or an error its contract allows (Corruption for the
 // damaged record), never crash or read out of bounds, and the store must stay healthy.
 // Tables are put back and the clock moved past every lease between inputs.
