@@ -33,12 +33,13 @@ namespace internal {
 Status ApplyEnqueue(WriteContext& ctx, const EnqueueOp& op);
 Status ApplyConfigureQueue(WriteContext& ctx, const ConfigureQueueOp& op);
 Status ApplySettle(WriteContext& ctx, LeaseTable::Writer& leases, const SettleOp& op);
-Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable::Writer& leases, const DeleteMessagesOp& op);
+Status ApplyDeleteMessages(WriteContext& ctx, LeaseTable::Writer& leases,
+                           const DeleteMessagesOp& op);
 // One dequeue attempt: leases and counts a delivery of the first eligible message(s).
 // Releases the table's mutex while options.accept (caller code) runs
 // (LeaseTable::Writer::RunUnlocked), and takes it back before looking at the table again.
-Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable::Writer& leases, std::string_view queue,
-                                    const queue::DequeueOptions& options);
+Result<DequeueAttempt> ApplyDequeue(WriteContext& ctx, LeaseTable::Writer& leases,
+                                    std::string_view queue, const queue::DequeueOptions& options);
 
 Status ApplyMetadataPut(WriteContext& ctx, const PutOp& op);
 Status ApplyMetadataDelete(WriteContext& ctx, const DeleteOp& op);
