@@ -198,16 +198,45 @@ Status DeleteEvents(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partit
   return Status::OK();
 }
 
-// Removes the stream-id mapping when the stream has no partitions left.
-Status DropStreamIfEmpty(MDB_txn* txn, const Tables& t, std::string_view stream, uint64_t sid) {
+// The one scan of a stream's partitions: calls visit(partition, record) for each
+// partition of stream `sid` in ascending order; visit returns true to go on, false to
+// stop. An error (from visit, a malformed key or LMDB) ends the scan and is returned.
+template <typename Visit>
+Status ForEachPartition(MDB_txn* txn, const Tables& t, uint64_t sid, Visit&& visit) {
   Cursor cur(txn, t.partitions);
   MDB_val k, v;
-  std::string prefix = StreamIdKey(sid);
+  const std::string prefix = StreamIdKey(sid);
   int rc = cur.Seek(prefix, &k, &v);
-  if (rc == 0 && HasPrefix(View(k), prefix)) return Status::OK();
+  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
+    ASSIGN_OR_RETURN(bool go_on, visit(partition, View(v)));
+    if (!go_on) return Status::OK();
+  }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  return Status::OK();
+}
+
+// Partition numbers of stream `sid`, ascending.
+Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64_t sid) {
+  std::vector<uint64_t> out;
+  RETURN_IF_ERROR(
+      ForEachPartition(txn, t, sid, [&](uint64_t partition, std::string_view) -> Result<bool> {
+        out.push_back(partition);
+        return true;
+      }));
+  return out;
+}
+
+// Removes the stream-id mapping when the stream has no partitions left.
+Status DropStreamIfEmpty(MDB_txn* txn, const Tables& t, std::string_view stream, uint64_t sid) {
+  bool any = false;
+  RETURN_IF_ERROR(ForEachPartition(txn, t, sid, [&](uint64_t, std::string_view) -> Result<bool> {
+    any = true;
+    return false;
+  }));
+  if (any) return Status::OK();
   RETURN_IF_ERROR(durastore::internal::Del(txn, t.streams, stream));
-  return durastore::internal::Del(txn, t.stream_keys, prefix);
+  return durastore::internal::Del(txn, t.stream_keys, StreamIdKey(sid));
 }
 
 Status DeletePartitionIn(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partition) {
@@ -314,18 +343,7 @@ Status ApplyDeleteStream(WriteContext& ctx, const durastore::internal::DeleteStr
   const Tables& t = *ctx.tables;
   auto sid = FindStream(ctx.txn, t, op.stream);
   if (!sid.ok()) return sid.status().code() == Code::kNotFound ? Status::OK() : sid.status();
-  std::vector<uint64_t> partitions;
-  {
-    Cursor cur(ctx.txn, t.partitions);
-    MDB_val k, v;
-    std::string prefix = StreamIdKey(*sid);
-    int rc = cur.Seek(prefix, &k, &v);
-    for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-      ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
-      partitions.push_back(partition);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
-  }
+  ASSIGN_OR_RETURN(std::vector<uint64_t> partitions, PartitionsOf(ctx.txn, t, *sid));
   for (uint64_t partition : partitions) {
     RETURN_IF_ERROR(DeletePartitionIn(ctx.txn, t, *sid, partition));
   }
@@ -349,21 +367,6 @@ Result<Reading> StartRead(Store& store) {
   ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   return Reading{env, std::move(txn)};
-}
-
-// Partition numbers of stream `sid`, ascending.
-Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64_t sid) {
-  std::vector<uint64_t> out;
-  Cursor cur(txn, t.partitions);
-  MDB_val k, v;
-  std::string prefix = StreamIdKey(sid);
-  int rc = cur.Seek(prefix, &k, &v);
-  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-    ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
-    out.push_back(partition);
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
-  return out;
 }
 
 }  // namespace
@@ -446,18 +449,15 @@ Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream) {
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
   ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
   StreamInfo info;
-  Cursor cur(r.txn.get(), r.t().partitions);
-  MDB_val k, v;
-  std::string prefix = StreamIdKey(sid);
-  int rc = cur.Seek(prefix, &k, &v);
-  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-    ASSIGN_OR_RETURN(PartitionState p, DecodePartition(View(v)));
-    ++info.partition_count;
-    ASSIGN_OR_RETURN(info.latest_partition, PartitionOfKey(View(k)));
-    info.event_count += p.event_count;
-    info.bytes += p.bytes;
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  RETURN_IF_ERROR(ForEachPartition(
+      r.txn.get(), r.t(), sid, [&](uint64_t partition, std::string_view record) -> Result<bool> {
+        ASSIGN_OR_RETURN(PartitionState p, DecodePartition(record));
+        ++info.partition_count;
+        info.latest_partition = partition;
+        info.event_count += p.event_count;
+        info.bytes += p.bytes;
+        return true;
+      }));
   if (info.partition_count == 0) {
     return Status::NotFound("stream '" + Printable(stream) + "' has no partitions");
   }
