@@ -77,12 +77,24 @@ TEST_F(EventLogTest, PositionsIncreaseInCommitOrderAcrossStreams) {
   EXPECT_EQ(*pos, last);
 }
 
-TEST_F(EventLogTest, ExpectedVersionNoStream) {
-  EXPECT_OK(Append("s", 1, {"a"}, ExpectedVersion::NoStream()));
-  auto r = Append("s", 1, {"b"}, ExpectedVersion::NoStream());
+TEST_F(EventLogTest, ExpectedVersionNoPartition) {
+  EXPECT_OK(Append("s", 1, {"a"}, ExpectedVersion::NoPartition()));
+  auto r = Append("s", 1, {"b"}, ExpectedVersion::NoPartition());
   EXPECT_CODE(r, kConflict);
-  EXPECT_NE(r.status().message().find("actual last sequence 1"), std::string::npos)
+  EXPECT_NE(r.status().message().find("expected no partition, actual last sequence 1"),
+            std::string::npos)
       << r.status().message();
+}
+
+TEST_F(EventLogTest, NoPartitionLooksAtThePartitionNotTheStream) {
+  ASSERT_OK(Append("s", 1, {"a"}));
+  EXPECT_OK(Append("s", 2, {"b"}, ExpectedVersion::NoPartition()));  // the stream exists
+  ASSERT_OK(store_->Commit(Batch().DeletePartition("s", 2)));
+  EXPECT_OK(Append("s", 2, {"c"}, ExpectedVersion::NoPartition()));  // deleted = absent again
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 2)));
+  EXPECT_CODE(Append("s", 1, {"d"}, ExpectedVersion::NoPartition()), kConflict);  // emptied
+  // The deprecated name is the same condition.
+  EXPECT_EQ(ExpectedVersion::NoStream().kind(), ExpectedVersion::Kind::kNoPartition);
 }
 
 TEST_F(EventLogTest, ExpectedVersionExists) {
@@ -289,7 +301,7 @@ TEST_F(EventLogTest, DeletePartitionRestartsAtOne) {
   ASSERT_OK(store_->Commit(Batch().DeletePartition("s", 1)));
   EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 1), kNotFound);
   EXPECT_OK(eventlog::GetPartitionInfo(*store_, "s", 2));
-  auto again = Append("s", 1, {"c"}, ExpectedVersion::NoStream());
+  auto again = Append("s", 1, {"c"}, ExpectedVersion::NoPartition());
   ASSERT_OK(again);
   EXPECT_EQ(again->appends[0].first_sequence, 1u);
 }

@@ -229,7 +229,7 @@ TEST(StoreTest, PositionsOfARolledBackBatchAreNotSkipped) {
   ASSERT_NE(store, nullptr);
   auto a = store->Commit(Batch().Append("s", 1, "a"));
   ASSERT_OK(a);
-  EXPECT_CODE(store->Commit(Batch().Append("s", 1, "x", ExpectedVersion::NoStream())), kConflict);
+  EXPECT_CODE(store->Commit(Batch().Append("s", 1, "x", ExpectedVersion::NoPartition())), kConflict);
   auto b = store->Commit(Batch().Append("s", 1, "b"));
   ASSERT_OK(b);
   EXPECT_EQ(b->appends[0].first_position, a->appends[0].first_position + 1);
@@ -394,7 +394,7 @@ TEST(StoreTest, MetadataAndAppendsShareOneAtomicBatch) {
   b.Put("a", "1")
       .Append("s", 1, "e")
       .Enqueue("q", "m")
-      .Append("s", 1, "dup", ExpectedVersion::NoStream());
+      .Append("s", 1, "dup", ExpectedVersion::NoPartition());
   EXPECT_CODE(store->Commit(std::move(b)), kConflict);
   EXPECT_CODE(store->Get("a"), kNotFound);
   EXPECT_CODE(eventlog::GetPartitionInfo(*store, "s", 1), kNotFound);

@@ -147,7 +147,7 @@ bool Matches(const ExpectedVersion& expected, const PartitionState& p) {
   switch (expected.kind()) {
     case ExpectedVersion::Kind::kAny:
       return true;
-    case ExpectedVersion::Kind::kNoStream:
+    case ExpectedVersion::Kind::kNoPartition:
       return !p.exists;
     case ExpectedVersion::Kind::kExists:
       return p.exists;
@@ -161,8 +161,8 @@ std::string Describe(const ExpectedVersion& e) {
   switch (e.kind()) {
     case ExpectedVersion::Kind::kAny:
       return "any";
-    case ExpectedVersion::Kind::kNoStream:
-      return "no stream";
+    case ExpectedVersion::Kind::kNoPartition:
+      return "no partition";
     case ExpectedVersion::Kind::kExists:
       return "exists";
     case ExpectedVersion::Kind::kExact:

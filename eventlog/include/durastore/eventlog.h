@@ -28,15 +28,25 @@ class Store;
 
 namespace durastore::eventlog {
 
-// The condition an append places on its partition's last sequence number.
+// The condition an append places on the partition it appends to. Versions belong to a
+// partition, never to the stream as a whole: appending to partition 2 of a stream whose
+// partition 1 holds events meets NoPartition().
 class ExpectedVersion {
  public:
-  enum class Kind : uint8_t { kAny, kNoStream, kExists, kExact };
+  enum class Kind : uint8_t {
+    kAny,
+    kNoPartition,
+    kExists,
+    kExact,
+    kNoStream = kNoPartition,  // deprecated: the old name of kNoPartition
+  };
   static ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
-  // The partition has no events and was never written (a truncated or emptied
-  // partition still "exists").
-  static ExpectedVersion NoStream() { return ExpectedVersion(Kind::kNoStream, 0); }
-  // The partition has been appended to before.
+  // The partition does not exist: it was never appended to, or it was deleted since (a
+  // truncated or emptied partition still exists). EventStoreDB's NoStream, per partition.
+  static ExpectedVersion NoPartition() { return ExpectedVersion(Kind::kNoPartition, 0); }
+  // Deprecated: the old name of NoPartition(), kept so existing callers compile. Despite
+  // the name it never looked at the stream, only at the partition appended to.
+  static ExpectedVersion NoStream() { return NoPartition(); }
   static ExpectedVersion Exists() { return ExpectedVersion(Kind::kExists, 0); }
   // The partition's last sequence number is exactly `last_sequence` (0 = no events yet).
   static ExpectedVersion Exact(uint64_t last_sequence) {
