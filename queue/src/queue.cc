@@ -829,12 +829,8 @@ Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
   ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   const internal::Tables& t = env->tables();
-  auto q = internal::LoadQueue(txn.get(), t, queue);
-  if (!q.ok()) {
-    if (q.status().code() == Code::kNotFound) return std::vector<Message>();
-    return q.status();
-  }
-  std::string prefix = internal::AttrPrefix(q->id, attribute_name, attribute_value);
+  ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
+  std::string prefix = internal::AttrPrefix(q.id, attribute_name, attribute_value);
   std::vector<Message> out;
   internal::Cursor cur(txn.get(), t.q_attrs);
   MDB_val k, v;
