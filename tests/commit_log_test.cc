@@ -174,7 +174,8 @@ TEST(CommitLogTest, AGroupWhoseBatchesAllFailWritesNoRecordAndFlushesNothing) {
   ASSERT_OK(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoPartition())));
   const PipelineStats before = store->GetPipelineStats();
   for (int i = 0; i < 20; ++i) {
-    EXPECT_CODE(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoPartition())), kConflict);
+    EXPECT_CODE(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoPartition())),
+                kConflict);
   }
   const PipelineStats after = store->GetPipelineStats();
   EXPECT_EQ(after.groups, before.groups);
