@@ -192,10 +192,11 @@ TEST(CommitLogTest, AGroupWhoseBatchesAllFailWritesNoRecordAndFlushesNothing) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
-  ASSERT_OK(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoStream())));
+  ASSERT_OK(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoPartition())));
   const PipelineStats before = store->GetPipelineStats();
   for (int i = 0; i < 20; ++i) {
-    EXPECT_CODE(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoStream())), kConflict);
+    EXPECT_CODE(store->Commit(Batch().Append("s", 1, "e", ExpectedVersion::NoPartition())),
+                kConflict);
   }
   const PipelineStats after = store->GetPipelineStats();
   EXPECT_EQ(after.groups, before.groups);

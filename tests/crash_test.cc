@@ -152,6 +152,7 @@ std::map<std::string, queue::Message> PeekAll(Store& store, const std::string& q
   for (int w = 0; w < crash::kWriters; ++w) {
     const std::string tag = crash::WriterTag(w);
     auto peeked = queue::PeekMessages(store, queue_name, crash::kWriterAttribute, tag, 10'000'000);
+    if (peeked.status().code() == Code::kNotFound) break;  // never created: no messages
     EXPECT_TRUE(peeked.ok()) << peeked.status().ToString();
     if (!peeked.ok()) continue;
     for (auto& m : *peeked) {

@@ -77,12 +77,24 @@ TEST_F(EventLogTest, PositionsIncreaseInCommitOrderAcrossStreams) {
   EXPECT_EQ(*pos, last);
 }
 
-TEST_F(EventLogTest, ExpectedVersionNoStream) {
-  EXPECT_OK(Append("s", 1, {"a"}, ExpectedVersion::NoStream()));
-  auto r = Append("s", 1, {"b"}, ExpectedVersion::NoStream());
+TEST_F(EventLogTest, ExpectedVersionNoPartition) {
+  EXPECT_OK(Append("s", 1, {"a"}, ExpectedVersion::NoPartition()));
+  auto r = Append("s", 1, {"b"}, ExpectedVersion::NoPartition());
   EXPECT_CODE(r, kConflict);
-  EXPECT_NE(r.status().message().find("actual last sequence 1"), std::string::npos)
+  EXPECT_NE(r.status().message().find("expected no partition, actual last sequence 1"),
+            std::string::npos)
       << r.status().message();
+}
+
+TEST_F(EventLogTest, NoPartitionLooksAtThePartitionNotTheStream) {
+  ASSERT_OK(Append("s", 1, {"a"}));
+  EXPECT_OK(Append("s", 2, {"b"}, ExpectedVersion::NoPartition()));  // the stream exists
+  ASSERT_OK(store_->Commit(Batch().DeletePartition("s", 2)));
+  EXPECT_OK(Append("s", 2, {"c"}, ExpectedVersion::NoPartition()));  // deleted = absent again
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 2)));
+  EXPECT_CODE(Append("s", 1, {"d"}, ExpectedVersion::NoPartition()), kConflict);  // emptied
+  // The deprecated name is the same condition.
+  EXPECT_EQ(ExpectedVersion::NoStream().kind(), ExpectedVersion::Kind::kNoPartition);
 }
 
 TEST_F(EventLogTest, ExpectedVersionExists) {
@@ -289,7 +301,7 @@ TEST_F(EventLogTest, DeletePartitionRestartsAtOne) {
   ASSERT_OK(store_->Commit(Batch().DeletePartition("s", 1)));
   EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 1), kNotFound);
   EXPECT_OK(eventlog::GetPartitionInfo(*store_, "s", 2));
-  auto again = Append("s", 1, {"c"}, ExpectedVersion::NoStream());
+  auto again = Append("s", 1, {"c"}, ExpectedVersion::NoPartition());
   ASSERT_OK(again);
   EXPECT_EQ(again->appends[0].first_sequence, 1u);
 }
@@ -368,6 +380,181 @@ TEST_F(EventLogTest, ReadAfterWithTheLongestWaitBlocksUntilACommit) {
   ASSERT_OK(events);
   ASSERT_EQ(events->size(), 1u);
   EXPECT_EQ((*events)[0].event.payload, "wakes");
+}
+
+std::vector<std::string> TailPayloads(const eventlog::TailPage& page) {
+  std::vector<std::string> out;
+  for (const auto& e : page.events) out.push_back(e.stream + ":" + e.event.payload);
+  return out;
+}
+
+TEST_F(EventLogTest, ReadAfterPagesByBytesAndSaysWhenItReachedTheEnd) {
+  ASSERT_OK(Append("s", 1, {"aaaa", "bbbb", "cccc"}));
+  eventlog::TailOptions options;
+  options.max_bytes = 9;  // two 4-byte payloads fit, the third does not
+  auto first = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(first);
+  EXPECT_EQ(TailPayloads(*first), (std::vector<std::string>{"s:aaaa", "s:bbbb"}));
+  EXPECT_FALSE(first->reached_end());
+  EXPECT_EQ(first->next_after, first->events.back().event.position);
+  auto second = eventlog::ReadAfter(*store_, first->next_after, options);
+  ASSERT_OK(second);
+  EXPECT_EQ(TailPayloads(*second), (std::vector<std::string>{"s:cccc"}));
+  EXPECT_TRUE(second->reached_end());
+
+  options.max_bytes = 1;  // smaller than any event: still one per page
+  auto one = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(one);
+  EXPECT_EQ(TailPayloads(*one), (std::vector<std::string>{"s:aaaa"}));
+  EXPECT_FALSE(one->reached_end());
+
+  // A full page is not a sign of more: a page holding exactly the last event says so.
+  options = {};
+  options.max_count = 3;
+  auto exact = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(exact);
+  EXPECT_EQ(exact->events.size(), 3u);
+  EXPECT_TRUE(exact->reached_end());
+  options.max_count = 2;
+  auto cut = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(cut);
+  EXPECT_FALSE(cut->reached_end());
+
+  auto nothing = eventlog::ReadAfter(*store_, UINT64_MAX);
+  ASSERT_OK(nothing);
+  EXPECT_TRUE(nothing->events.empty());
+  EXPECT_TRUE(nothing->reached_end());
+}
+
+TEST_F(EventLogTest, ReadAfterFiltersByStreamPrefixOrExactStream) {
+  ASSERT_OK(Append("order-1", 1, {"o1"}));
+  ASSERT_OK(Append("user-1", 1, {"u1"}));
+  ASSERT_OK(Append("order-12", 2, {"o12"}));
+  ASSERT_OK(Append("user-1", 1, {"u2"}));
+  eventlog::TailOptions options;
+  options.stream_prefix = "order-";
+  auto orders = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(orders);
+  EXPECT_EQ(TailPayloads(*orders), (std::vector<std::string>{"order-1:o1", "order-12:o12"}));
+  EXPECT_EQ(orders->events[1].partition, 2u);
+  EXPECT_TRUE(orders->reached_end());
+  EXPECT_EQ(orders->next_after, 4u);  // the user-1 event after them was examined too
+
+  options.stream_prefix = "order-1";
+  auto prefixed = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(prefixed);
+  EXPECT_EQ(TailPayloads(*prefixed), (std::vector<std::string>{"order-1:o1", "order-12:o12"}));
+  options.exact_stream = true;
+  auto exact = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(exact);
+  EXPECT_EQ(TailPayloads(*exact), (std::vector<std::string>{"order-1:o1"}));
+
+  options = {};
+  options.stream_prefix = "nobody";  // a filter, not a name: no match is not NotFound
+  auto none = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->events.empty());
+  EXPECT_TRUE(none->reached_end());
+  EXPECT_EQ(none->next_after, 4u);
+
+  options.stream_prefix = std::string(limits::kMaxStreamKey + 1, 'x');
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, options), kInvalidArgument);
+  options = {};
+  options.max_skipped = 0;
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, options), kInvalidArgument);
+  options = {};
+  options.max_count = 0;
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, options), kInvalidArgument);
+}
+
+TEST_F(EventLogTest, ARarelyMatchingTailFilterStopsAfterMaxSkipped) {
+  for (int i = 0; i < 5; ++i) ASSERT_OK(Append("other", 1, {"x"}));
+  ASSERT_OK(Append("wanted", 1, {"w"}));
+  eventlog::TailOptions options;
+  options.stream_prefix = "wanted";
+  options.max_skipped = 2;
+  auto page = eventlog::ReadAfter(*store_, 0, options);
+  ASSERT_OK(page);
+  EXPECT_TRUE(page->events.empty());
+  EXPECT_FALSE(page->reached_end());  // empty, but not the end: call again at once
+  EXPECT_EQ(page->next_after, 2u);
+  page = eventlog::ReadAfter(*store_, page->next_after, options);
+  ASSERT_OK(page);
+  EXPECT_TRUE(page->events.empty());
+  EXPECT_EQ(page->next_after, 4u);
+  page = eventlog::ReadAfter(*store_, page->next_after, options);
+  ASSERT_OK(page);
+  EXPECT_EQ(TailPayloads(*page), (std::vector<std::string>{"wanted:w"}));
+  EXPECT_TRUE(page->reached_end());
+}
+
+TEST_F(EventLogTest, AFilteredTailWaitsThroughCommitsOfOtherStreams) {
+  ASSERT_OK(Append("a", 1, {"first"}));
+  auto last = eventlog::LastPosition(*store_);
+  ASSERT_OK(last);
+  std::thread writer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_OK(Append("b", 1, {"other"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_OK(Append("a", 1, {"second"}));
+  });
+  eventlog::TailOptions options;
+  options.stream_prefix = "a";
+  options.wait = std::chrono::seconds(20);
+  auto start = std::chrono::steady_clock::now();
+  auto page = eventlog::ReadAfter(*store_, *last, options);
+  auto waited = std::chrono::steady_clock::now() - start;
+  writer.join();
+  ASSERT_OK(page);
+  EXPECT_EQ(TailPayloads(*page), (std::vector<std::string>{"a:second"}));
+  EXPECT_EQ(page->next_after, *last + 2);
+  EXPECT_LT(waited, std::chrono::seconds(5)) << "the filtered tail was not woken by the commit";
+}
+
+// What a pager sees when the partition changes between pages (eventlog.h, "Paging across
+// calls"): no snapshot is kept, addresses are never reused, so it continues sensibly.
+TEST_F(EventLogTest, PagersSeeTruncationAndDeletionBetweenPagesAsDocumented) {
+  ASSERT_OK(Append("s", 1, {"1", "2", "3", "4", "5", "6"}));
+  ReadOptions options;
+  options.max_count = 2;
+  auto page = eventlog::ReadPartition(*store_, "s", 1, options);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->next_sequence, 3u);
+  eventlog::TailOptions tail;
+  tail.max_count = 2;
+  auto tail_page = eventlog::ReadAfter(*store_, 0, tail);
+  ASSERT_OK(tail_page);
+  ASSERT_EQ(tail_page->next_after, 2u);
+
+  ASSERT_OK(store_->Commit(Batch().TruncateBefore("s", 1, 5)));
+  ASSERT_OK(Append("s", 1, {"7"}));
+  options.from_sequence = page->next_sequence;
+  options.max_count = 10;
+  page = eventlog::ReadPartition(*store_, "s", 1, options);
+  ASSERT_OK(page);
+  ASSERT_FALSE(page->events.empty());
+  EXPECT_EQ(page->events.front().sequence, 5u);  // 3 and 4 are visibly missing
+  EXPECT_EQ(page->events.size(), 3u);            // and the append is read on into
+  tail.max_count = 10;
+  tail_page = eventlog::ReadAfter(*store_, tail_page->next_after, tail);
+  ASSERT_OK(tail_page);
+  EXPECT_EQ(TailPayloads(*tail_page), (std::vector<std::string>{"s:5", "s:6", "s:7"}));
+
+  ReadOptions backward;
+  backward.backward = true;
+  backward.from_sequence = 6;
+  ASSERT_OK(Append("s", 1, {"8"}));
+  EXPECT_EQ(Payloads("s", 1, backward), (std::vector<std::string>{"6", "5"}));  // not 7, 8
+
+  ASSERT_OK(store_->Commit(Batch().DeletePartition("s", 1)));
+  options.from_sequence = 2;
+  EXPECT_CODE(eventlog::ReadPartition(*store_, "s", 1, options), kNotFound);
+  ASSERT_OK(Append("s", 1, {"new-1", "new-2"}));
+  page = eventlog::ReadPartition(*store_, "s", 1, options);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->events.size(), 1u);
+  EXPECT_EQ(page->events[0].payload, "new-2");  // the new partition, sequences from 1 again
+  EXPECT_GT(page->events[0].position, tail_page->next_after);
 }
 
 TEST_F(EventLogTest, PayloadsRoundTripByteExact) {

@@ -47,7 +47,7 @@ class LimitsTest : public ::testing::Test {
 TEST_F(LimitsTest, ABatchOfExactlyTheOperationLimitCommitsAndOneMoreIsResourceExhausted) {
   Batch at_limit;
   for (size_t i = 0; i < limits::kMaxBatchOps; ++i) at_limit.Put("k" + std::to_string(i), "v");
-  ASSERT_OK(store_->Commit(at_limit));
+  ASSERT_OK(store_->Commit(std::move(at_limit)));
   EXPECT_OK(store_->Get("k" + std::to_string(limits::kMaxBatchOps - 1)));
 
   Batch past;

@@ -27,7 +27,7 @@ TEST(PublicApiTest, AppendEnqueueDequeueAckRoundTrip) {
     auto store = durastore::Store::Open(dir, options);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     durastore::Batch batch;
-    batch.Append("order-1", 1, "created", durastore::eventlog::ExpectedVersion::NoStream())
+    batch.Append("order-1", 1, "created", durastore::eventlog::ExpectedVersion::NoPartition())
         .Enqueue("emails", "order-1 created")
         .Put("orders/1", "created");
     auto committed = (*store)->Commit(std::move(batch));

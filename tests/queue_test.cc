@@ -115,6 +115,20 @@ TEST_F(QueueTest, EmptyAndUnknownQueuesReturnNothing) {
   EXPECT_FALSE(Take("q").has_value());
 }
 
+// One convention for unknown names (queue.h): reads that name a queue say NotFound, an
+// existing but empty queue reads as empty; Dequeue, a consumer, finds nothing.
+TEST_F(QueueTest, ReadsOfAnUnknownQueueAreNotFoundAndOfAnEmptyOneEmpty) {
+  EXPECT_CODE(queue::PeekMessages(*store_, "never-created", "tag", "x"), kNotFound);
+  EXPECT_CODE(queue::GetCounters(*store_, "never-created"), kNotFound);
+  EXPECT_CODE(queue::GetQueueOptions(*store_, "never-created"), kNotFound);
+  EXPECT_FALSE(Take("never-created").has_value());
+  Configure("empty", QueueOptions{});
+  auto peeked = queue::PeekMessages(*store_, "empty", "tag", "x");
+  ASSERT_OK(peeked);
+  EXPECT_TRUE(peeked->empty());
+  EXPECT_EQ(CountersOf("empty").ready, 0u);
+}
+
 TEST_F(QueueTest, MessagesComeOutInFifoOrderWithIncreasingIds) {
   for (int i = 0; i < 5; ++i) Enqueue("q", std::to_string(i));
   uint64_t last_id = 0;
@@ -1077,9 +1091,10 @@ TEST_F(QueueTest, PeekMessagesBrowsesByAttributeInEveryStateWithoutLocking) {
   EXPECT_EQ(CountersOf("q").leased, 1u);
   EXPECT_OK(store_->Commit(Batch().Ack(leased->token)));
 
-  auto none = queue::PeekMessages(*store_, "no-such-queue", "i", "x");
+  auto none = queue::PeekMessages(*store_, "q", "i", "no-such-value");
   ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
+  EXPECT_CODE(queue::PeekMessages(*store_, "no-such-queue", "i", "x"), kNotFound);
   EXPECT_CODE(queue::PeekMessages(*store_, "q", "", "x"), kInvalidArgument);
   EXPECT_CODE(queue::PeekMessages(*store_, "q", "i", std::string(300, 'v')), kInvalidArgument);
 }

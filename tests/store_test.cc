@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "durastore/eventlog.h"
@@ -22,6 +24,43 @@ namespace {
 using eventlog::ExpectedVersion;
 using testing::OpenOrDie;
 using testing::TempDir;
+
+// Commit takes a batch by rvalue; an lvalue (which used to be deep-copied silently) does
+// not compile, and a batch built in the call is moved, never copied.
+template <typename B>
+concept Committable = requires(Store& s, B&& b) {
+  s.Commit(std::forward<B>(b));
+};
+template <typename B>
+concept CommittableAsync = requires(Store& s, B&& b) {
+  s.CommitAsync(std::forward<B>(b));
+};
+static_assert(Committable<Batch>);
+static_assert(!Committable<Batch&>);
+static_assert(!Committable<const Batch&>);
+static_assert(CommittableAsync<Batch>);
+static_assert(!CommittableAsync<Batch&>);
+static_assert(std::is_same_v<decltype(Batch().Put("k", "v")), Batch&&>);
+static_assert(std::is_same_v<decltype(std::declval<Batch&>().Put("k", "v")), Batch&>);
+
+TEST(StoreTest, CommitTakesTheBatchAndLeavesTheVariableEmptyAndReusable) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  Batch batch;
+  batch.Put("a", "1");
+  ASSERT_OK(store->Commit(std::move(batch)));
+  EXPECT_TRUE(batch.empty());  // NOLINT(bugprone-use-after-move): documented as reusable
+  EXPECT_EQ(batch.ByteSize(), 0u);
+  batch.Put("b", "2");
+  ASSERT_OK(store->Commit(std::move(batch)));
+  Batch kept;
+  kept.Put("c", "3");
+  ASSERT_OK(store->Commit(Batch(kept)));  // the visible copy keeps the original
+  EXPECT_EQ(kept.size(), 1u);
+  EXPECT_EQ(store->Get("a").value_or(""), "1");
+  EXPECT_EQ(store->Get("b").value_or(""), "2");
+  EXPECT_EQ(store->Get("c").value_or(""), "3");
+}
 
 // The committer grows the map and retries on MDB_MAP_FULL: decided by the LMDB return code
 // the Status carries, not by searching the message for "MDB_MAP_FULL".
@@ -229,7 +268,8 @@ TEST(StoreTest, PositionsOfARolledBackBatchAreNotSkipped) {
   ASSERT_NE(store, nullptr);
   auto a = store->Commit(Batch().Append("s", 1, "a"));
   ASSERT_OK(a);
-  EXPECT_CODE(store->Commit(Batch().Append("s", 1, "x", ExpectedVersion::NoStream())), kConflict);
+  EXPECT_CODE(store->Commit(Batch().Append("s", 1, "x", ExpectedVersion::NoPartition())),
+              kConflict);
   auto b = store->Commit(Batch().Append("s", 1, "b"));
   ASSERT_OK(b);
   EXPECT_EQ(b->appends[0].first_position, a->appends[0].first_position + 1);
@@ -394,7 +434,7 @@ TEST(StoreTest, MetadataAndAppendsShareOneAtomicBatch) {
   b.Put("a", "1")
       .Append("s", 1, "e")
       .Enqueue("q", "m")
-      .Append("s", 1, "dup", ExpectedVersion::NoStream());
+      .Append("s", 1, "dup", ExpectedVersion::NoPartition());
   EXPECT_CODE(store->Commit(std::move(b)), kConflict);
   EXPECT_CODE(store->Get("a"), kNotFound);
   EXPECT_CODE(eventlog::GetPartitionInfo(*store, "s", 1), kNotFound);

@@ -28,7 +28,8 @@ Batch& Batch::operator=(Batch&& other) noexcept {
 }
 
 Batch& Batch::Append(std::string_view stream, uint64_t partition,
-                     std::vector<eventlog::EventData> events, eventlog::ExpectedVersion expected) {
+                     std::vector<eventlog::EventData> events,
+                     eventlog::ExpectedVersion expected) & {
   for (const auto& e : events) rep_->bytes += e.payload.size() + e.key.size();
   rep_->bytes += stream.size();
   rep_->ops.emplace_back(
@@ -37,37 +38,37 @@ Batch& Batch::Append(std::string_view stream, uint64_t partition,
 }
 
 Batch& Batch::Append(std::string_view stream, uint64_t partition, std::string_view payload,
-                     eventlog::ExpectedVersion expected) {
+                     eventlog::ExpectedVersion expected) & {
   std::vector<eventlog::EventData> events(1);
   events[0].payload = std::string(payload);
   return Append(stream, partition, std::move(events), expected);
 }
 
 Batch& Batch::TruncateBefore(std::string_view stream, uint64_t partition,
-                             uint64_t before_sequence) {
+                             uint64_t before_sequence) & {
   rep_->ops.emplace_back(internal::TruncateOp{std::string(stream), partition, before_sequence});
   return *this;
 }
 
-Batch& Batch::DeletePartition(std::string_view stream, uint64_t partition) {
+Batch& Batch::DeletePartition(std::string_view stream, uint64_t partition) & {
   rep_->ops.emplace_back(internal::DeletePartitionOp{std::string(stream), partition});
   return *this;
 }
 
-Batch& Batch::DeleteStream(std::string_view stream) {
+Batch& Batch::DeleteStream(std::string_view stream) & {
   rep_->ops.emplace_back(internal::DeleteStreamOp{std::string(stream)});
   return *this;
 }
 
 Batch& Batch::Enqueue(std::string_view queue, std::string_view payload,
-                      const queue::EnqueueOptions& options) {
+                      const queue::EnqueueOptions& options) & {
   rep_->bytes += payload.size() + queue.size() + options.group_key.size();
   for (const auto& a : options.attributes) rep_->bytes += a.name.size() + a.value.size();
   rep_->ops.emplace_back(internal::EnqueueOp{std::string(queue), std::string(payload), options});
   return *this;
 }
 
-Batch& Batch::ConfigureQueue(std::string_view queue, const queue::QueueOptions& options) {
+Batch& Batch::ConfigureQueue(std::string_view queue, const queue::QueueOptions& options) & {
   rep_->ops.emplace_back(internal::ConfigureQueueOp{std::string(queue), options});
   return *this;
 }
@@ -84,22 +85,22 @@ internal::SettleOp Settle(internal::SettleKind kind, const queue::LeaseToken& le
 }
 }  // namespace
 
-Batch& Batch::Ack(const queue::LeaseToken& lease) {
+Batch& Batch::Ack(const queue::LeaseToken& lease) & {
   rep_->ops.emplace_back(Settle(internal::SettleKind::kAck, lease));
   return *this;
 }
 
-Batch& Batch::Abandon(const queue::LeaseToken& lease, int64_t delay_ms, bool count_attempt) {
+Batch& Batch::Abandon(const queue::LeaseToken& lease, int64_t delay_ms, bool count_attempt) & {
   rep_->ops.emplace_back(Settle(internal::SettleKind::kAbandon, lease, delay_ms, count_attempt));
   return *this;
 }
 
-Batch& Batch::Renew(const queue::LeaseToken& lease, int64_t extend_ms) {
+Batch& Batch::Renew(const queue::LeaseToken& lease, int64_t extend_ms) & {
   rep_->ops.emplace_back(Settle(internal::SettleKind::kRenew, lease, extend_ms));
   return *this;
 }
 
-Batch& Batch::DeadLetter(const queue::LeaseToken& lease, std::string_view reason) {
+Batch& Batch::DeadLetter(const queue::LeaseToken& lease, std::string_view reason) & {
   rep_->bytes += reason.size();
   internal::SettleOp op = Settle(internal::SettleKind::kDeadLetter, lease);
   op.reason = std::string(reason);
@@ -108,24 +109,24 @@ Batch& Batch::DeadLetter(const queue::LeaseToken& lease, std::string_view reason
 }
 
 Batch& Batch::DeleteMessages(std::string_view queue, std::string_view attribute_name,
-                             std::string_view attribute_value) {
+                             std::string_view attribute_value) & {
   rep_->ops.emplace_back(internal::DeleteMessagesOp{std::string(queue), std::string(attribute_name),
                                                     std::string(attribute_value)});
   return *this;
 }
 
-Batch& Batch::Put(std::string_view key, std::string_view value) {
+Batch& Batch::Put(std::string_view key, std::string_view value) & {
   rep_->bytes += key.size() + value.size();
   rep_->ops.emplace_back(internal::PutOp{std::string(key), std::string(value)});
   return *this;
 }
 
-Batch& Batch::Delete(std::string_view key) {
+Batch& Batch::Delete(std::string_view key) & {
   rep_->ops.emplace_back(internal::DeleteOp{std::string(key)});
   return *this;
 }
 
-Batch& Batch::DeleteRange(std::string_view begin, std::string_view end) {
+Batch& Batch::DeleteRange(std::string_view begin, std::string_view end) & {
   rep_->ops.emplace_back(internal::DeleteRangeOp{std::string(begin), std::string(end)});
   return *this;
 }

@@ -57,16 +57,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Option
   return StoreInternal::OpenWithHooks(path, options, TestHooks{});
 }
 
-Result<CommitResult> Store::Commit(Batch batch, const CommitOptions& options) {
+Result<CommitResult> Store::Commit(Batch&& batch, const CommitOptions& options) {
   return impl_->CommitBlocking(std::move(batch), options);
 }
 
-void Store::CommitAsync(Batch batch, const CommitOptions& options,
+void Store::CommitAsync(Batch&& batch, const CommitOptions& options,
                         std::function<void(Result<CommitResult>)> done) {
   impl_->CommitAsync(std::move(batch), options, std::move(done));
 }
 
-std::future<Result<CommitResult>> Store::CommitAsync(Batch batch, const CommitOptions& options) {
+std::future<Result<CommitResult>> Store::CommitAsync(Batch&& batch, const CommitOptions& options) {
   auto promise = std::make_shared<std::promise<Result<CommitResult>>>();
   auto future = promise->get_future();
   impl_->CommitAsync(std::move(batch), options,

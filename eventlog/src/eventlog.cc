@@ -11,8 +11,11 @@
 // Integers are big-endian so key order is numeric order. A record that does not parse
 // (wrong format byte, short value, failed FlatBuffers verification) is Corruption.
 #include <algorithm>
+#include <optional>
+#include <unordered_map>
 
 #include "durastore/eventlog.h"
+#include "durastore/limits.h"
 #include "durastore/store.h"
 #include "eventlog_internal.h"
 #include "eventlog_records_generated.h"
@@ -147,7 +150,7 @@ bool Matches(const ExpectedVersion& expected, const PartitionState& p) {
   switch (expected.kind()) {
     case ExpectedVersion::Kind::kAny:
       return true;
-    case ExpectedVersion::Kind::kNoStream:
+    case ExpectedVersion::Kind::kNoPartition:
       return !p.exists;
     case ExpectedVersion::Kind::kExists:
       return p.exists;
@@ -161,8 +164,8 @@ std::string Describe(const ExpectedVersion& e) {
   switch (e.kind()) {
     case ExpectedVersion::Kind::kAny:
       return "any";
-    case ExpectedVersion::Kind::kNoStream:
-      return "no stream";
+    case ExpectedVersion::Kind::kNoPartition:
+      return "no partition";
     case ExpectedVersion::Kind::kExists:
       return "exists";
     case ExpectedVersion::Kind::kExact:
@@ -198,16 +201,45 @@ Status DeleteEvents(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partit
   return Status::OK();
 }
 
-// Removes the stream-id mapping when the stream has no partitions left.
-Status DropStreamIfEmpty(MDB_txn* txn, const Tables& t, std::string_view stream, uint64_t sid) {
+// The one scan of a stream's partitions: calls visit(partition, record) for each
+// partition of stream `sid` in ascending order; visit returns true to go on, false to
+// stop. An error (from visit, a malformed key or LMDB) ends the scan and is returned.
+template <typename Visit>
+Status ForEachPartition(MDB_txn* txn, const Tables& t, uint64_t sid, Visit&& visit) {
   Cursor cur(txn, t.partitions);
   MDB_val k, v;
-  std::string prefix = StreamIdKey(sid);
+  const std::string prefix = StreamIdKey(sid);
   int rc = cur.Seek(prefix, &k, &v);
-  if (rc == 0 && HasPrefix(View(k), prefix)) return Status::OK();
+  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
+    ASSIGN_OR_RETURN(bool go_on, visit(partition, View(v)));
+    if (!go_on) return Status::OK();
+  }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  return Status::OK();
+}
+
+// Partition numbers of stream `sid`, ascending.
+Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64_t sid) {
+  std::vector<uint64_t> out;
+  RETURN_IF_ERROR(
+      ForEachPartition(txn, t, sid, [&](uint64_t partition, std::string_view) -> Result<bool> {
+        out.push_back(partition);
+        return true;
+      }));
+  return out;
+}
+
+// Removes the stream-id mapping when the stream has no partitions left.
+Status DropStreamIfEmpty(MDB_txn* txn, const Tables& t, std::string_view stream, uint64_t sid) {
+  bool any = false;
+  RETURN_IF_ERROR(ForEachPartition(txn, t, sid, [&](uint64_t, std::string_view) -> Result<bool> {
+    any = true;
+    return false;
+  }));
+  if (any) return Status::OK();
   RETURN_IF_ERROR(durastore::internal::Del(txn, t.streams, stream));
-  return durastore::internal::Del(txn, t.stream_keys, prefix);
+  return durastore::internal::Del(txn, t.stream_keys, StreamIdKey(sid));
 }
 
 Status DeletePartitionIn(MDB_txn* txn, const Tables& t, uint64_t sid, uint64_t partition) {
@@ -314,18 +346,7 @@ Status ApplyDeleteStream(WriteContext& ctx, const durastore::internal::DeleteStr
   const Tables& t = *ctx.tables;
   auto sid = FindStream(ctx.txn, t, op.stream);
   if (!sid.ok()) return sid.status().code() == Code::kNotFound ? Status::OK() : sid.status();
-  std::vector<uint64_t> partitions;
-  {
-    Cursor cur(ctx.txn, t.partitions);
-    MDB_val k, v;
-    std::string prefix = StreamIdKey(*sid);
-    int rc = cur.Seek(prefix, &k, &v);
-    for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-      ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
-      partitions.push_back(partition);
-    }
-    if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
-  }
+  ASSIGN_OR_RETURN(std::vector<uint64_t> partitions, PartitionsOf(ctx.txn, t, *sid));
   for (uint64_t partition : partitions) {
     RETURN_IF_ERROR(DeletePartitionIn(ctx.txn, t, *sid, partition));
   }
@@ -349,21 +370,6 @@ Result<Reading> StartRead(Store& store) {
   ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   return Reading{env, std::move(txn)};
-}
-
-// Partition numbers of stream `sid`, ascending.
-Result<std::vector<uint64_t>> PartitionsOf(MDB_txn* txn, const Tables& t, uint64_t sid) {
-  std::vector<uint64_t> out;
-  Cursor cur(txn, t.partitions);
-  MDB_val k, v;
-  std::string prefix = StreamIdKey(sid);
-  int rc = cur.Seek(prefix, &k, &v);
-  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-    ASSIGN_OR_RETURN(uint64_t partition, PartitionOfKey(View(k)));
-    out.push_back(partition);
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
-  return out;
 }
 
 }  // namespace
@@ -446,18 +452,15 @@ Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream) {
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
   ASSIGN_OR_RETURN(uint64_t sid, FindStream(r.txn.get(), r.t(), stream));
   StreamInfo info;
-  Cursor cur(r.txn.get(), r.t().partitions);
-  MDB_val k, v;
-  std::string prefix = StreamIdKey(sid);
-  int rc = cur.Seek(prefix, &k, &v);
-  for (; rc == 0 && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
-    ASSIGN_OR_RETURN(PartitionState p, DecodePartition(View(v)));
-    ++info.partition_count;
-    ASSIGN_OR_RETURN(info.latest_partition, PartitionOfKey(View(k)));
-    info.event_count += p.event_count;
-    info.bytes += p.bytes;
-  }
-  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "scanning partitions");
+  RETURN_IF_ERROR(ForEachPartition(
+      r.txn.get(), r.t(), sid, [&](uint64_t partition, std::string_view record) -> Result<bool> {
+        ASSIGN_OR_RETURN(PartitionState p, DecodePartition(record));
+        ++info.partition_count;
+        info.latest_partition = partition;
+        info.event_count += p.event_count;
+        info.bytes += p.bytes;
+        return true;
+      }));
   if (info.partition_count == 0) {
     return Status::NotFound("stream '" + Printable(stream) + "' has no partitions");
   }
@@ -471,47 +474,94 @@ Result<uint64_t> LastPosition(Store& store) {
 
 namespace {
 
-Result<std::vector<PositionedEvent>> ReadAfterOnce(Store& store, uint64_t after, size_t max_count) {
+// One pass of the tail read in one snapshot; never waits.
+Result<TailPage> ReadTailOnce(Store& store, uint64_t after, const TailOptions& o) {
+  TailPage page;
+  page.next_after = after;
+  if (after == UINT64_MAX) return page;  // nothing can follow
   ASSIGN_OR_RETURN(Reading r, StartRead(store));
-  std::vector<PositionedEvent> out;
+  // Stream id -> its key when the filter takes the stream, nullopt when it does not:
+  // each stream's key is read once per call.
+  std::unordered_map<uint64_t, std::optional<std::string>> streams;
+  size_t bytes = 0;
+  size_t skipped = 0;
   Cursor cur(r.txn.get(), r.t().positions);
   MDB_val k, v;
-  uint64_t cached_sid = 0;
-  std::string cached_key;
   int rc = cur.Seek(StreamIdKey(after + 1), &k, &v);
-  for (; rc == 0 && out.size() < max_count; rc = cur.Next(&k, &v)) {
+  for (; rc == 0; rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(uint64_t position, KeyU64(View(k), 8, 0, "position index"));
     std::string_view addr = View(v);
-    if (addr.size() != 24) return Status::Corruption("position record is not 24 bytes");
-    uint64_t sid = GetU64(addr), partition = GetU64(addr, 8), seq = GetU64(addr, 16);
-    if (sid != cached_sid || cached_key.empty()) {
+    if (addr.size() != kEventKeySize) return Status::Corruption("position record is not 24 bytes");
+    uint64_t sid = GetU64(addr);
+    auto it = streams.find(sid);
+    if (it == streams.end()) {
       ASSIGN_OR_RETURN(auto key, Get(r.txn.get(), r.t().stream_keys, StreamIdKey(sid)));
-      cached_sid = sid;
-      cached_key = std::string(key);
+      bool taken = o.exact_stream ? key == o.stream_prefix : HasPrefix(key, o.stream_prefix);
+      it = streams.emplace(sid, taken ? std::optional<std::string>(key) : std::nullopt).first;
+    }
+    if (!it->second.has_value()) {
+      if (skipped == o.max_skipped) {
+        page.stopped_early = true;
+        break;
+      }
+      ++skipped;
+      page.next_after = position;
+      continue;
+    }
+    if (page.events.size() == o.max_count) {
+      page.stopped_early = true;
+      break;
     }
     ASSIGN_OR_RETURN(auto raw, Get(r.txn.get(), r.t().events, addr));
     ASSIGN_OR_RETURN(DecodedEvent d, DecodeEvent(raw));
-    out.push_back(PositionedEvent{cached_key, partition, ToEvent(seq, d)});
+    if (!page.events.empty() && bytes + d.payload.size() > o.max_bytes) {
+      page.stopped_early = true;
+      break;
+    }
+    bytes += d.payload.size();
+    page.events.push_back(
+        PositionedEvent{*it->second, GetU64(addr, 8), ToEvent(GetU64(addr, 16), d)});
+    page.next_after = position;
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading positions");
-  return out;
+  return page;
 }
 
 }  // namespace
 
-Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
-                                               size_t max_count, std::chrono::milliseconds wait) {
-  if (max_count == 0) return Status::InvalidArgument("ReadAfter max_count must be >= 1");
-  const auto deadline = durastore::internal::DeadlineAfter(wait);
+Result<TailPage> ReadAfter(Store& store, uint64_t after_position, const TailOptions& options) {
+  if (options.max_count == 0) return Status::InvalidArgument("ReadAfter max_count must be >= 1");
+  if (options.max_skipped == 0) {
+    return Status::InvalidArgument("TailOptions.max_skipped must be >= 1");
+  }
+  if (options.stream_prefix.size() > limits::kMaxStreamKey) {
+    return Status::InvalidArgument("TailOptions.stream_prefix is longer than a stream key (" +
+                                   std::to_string(limits::kMaxStreamKey) + " bytes)");
+  }
+  const auto deadline = durastore::internal::DeadlineAfter(options.wait);
+  uint64_t after = after_position;
   for (;;) {
     // Taken before the read: a commit after it wakes the wait below. Using the committed
-    // position (not after_position) keeps deleted events from turning this into a spin.
-    uint64_t seen = std::max(after_position, StoreInternal::CommittedPosition(store));
-    auto events = ReadAfterOnce(store, after_position, max_count);
-    if (!events.ok() || !events->empty() || std::chrono::steady_clock::now() >= deadline) {
-      return events;
+    // position (not `after`) keeps deleted events from turning this into a spin.
+    uint64_t seen = std::max(after, StoreInternal::CommittedPosition(store));
+    ASSIGN_OR_RETURN(TailPage page, ReadTailOnce(store, after, options));
+    if (!page.events.empty() || page.stopped_early ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return page;
     }
+    after = page.next_after;  // what the filter passed over is not examined again
     StoreInternal::WaitForAppend(store, seen, deadline);
   }
+}
+
+Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
+                                               size_t max_count, std::chrono::milliseconds wait) {
+  TailOptions options;
+  options.max_count = max_count;
+  options.max_bytes = SIZE_MAX;
+  options.wait = wait;
+  ASSIGN_OR_RETURN(TailPage page, ReadAfter(store, after_position, options));
+  return std::move(page.events);
 }
 
 }  // namespace durastore::eventlog

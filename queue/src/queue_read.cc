@@ -72,20 +72,14 @@ Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
                                           std::string_view attribute_name,
                                           std::string_view attribute_value, size_t limit) {
   RETURN_IF_ERROR(internal::ValidateQueueName(queue));
-  if (attribute_name.empty() || attribute_name.size() > limits::kMaxAttributeName ||
-      attribute_value.size() > limits::kMaxAttributeValue) {
-    return Status::InvalidArgument(
-        "peek: attribute name must be 1.." + std::to_string(limits::kMaxAttributeName) +
-        " bytes and value at most " + std::to_string(limits::kMaxAttributeValue));
-  }
+  RETURN_IF_ERROR(internal::ValidateAttribute(attribute_name, attribute_value));
   ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   const internal::Tables& t = env->tables();
-  ASSIGN_OR_RETURN(auto q, internal::FindQueue(txn.get(), t, queue));
-  if (!q) return std::vector<Message>();
+  ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
   ASSIGN_OR_RETURN(std::vector<uint64_t> ids,
                    internal::IndexIds(txn.get(), t.q_attrs,
-                                      internal::AttrPrefix(q->id, attribute_name, attribute_value),
+                                      internal::AttrPrefix(q.id, attribute_name, attribute_value),
                                       "queue attribute-index", limit));
   std::vector<Message> out;
   for (uint64_t id : ids) {

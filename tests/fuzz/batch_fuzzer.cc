@@ -94,7 +94,7 @@ eventlog::ExpectedVersion Expected(FuzzedDataProvider& in) {
     case 0:
       return eventlog::ExpectedVersion::Any();
     case 1:
-      return eventlog::ExpectedVersion::NoStream();
+      return eventlog::ExpectedVersion::NoPartition();
     case 2:
       return eventlog::ExpectedVersion::Exists();
     default:

@@ -131,13 +131,26 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Applies `batch` all-or-nothing; blocks until done (for kSync: until flushed).
-  Result<CommitResult> Commit(Batch batch, const CommitOptions& options = {});
+  //
+  // The batch is taken by rvalue: the committer thread owns it until it is applied, and a
+  // move hands it over without copying a payload. Pass std::move(batch) (the variable is
+  // left empty and reusable, as after Clear(), like a LevelDB WriteBatch) or a temporary
+  // (`Commit(Batch().Put("k", "v"))`). An lvalue does not compile, because accepting one
+  // would deep-copy every payload behind the caller's back; to commit a batch and keep
+  // it, copy it visibly: Commit(Batch(batch)).
+  Result<CommitResult> Commit(Batch&& batch, const CommitOptions& options = {});
+  Result<CommitResult> Commit(const Batch& batch, const CommitOptions& options = {}) = delete;
 
   // Same, completing `done` on an internal thread. `done` must not block on the Store
-  // (e.g. call Commit); it may call CommitAsync. It is called exactly once.
-  void CommitAsync(Batch batch, const CommitOptions& options,
+  // (e.g. call Commit); it may call CommitAsync. It is called exactly once. The batch is
+  // taken as by Commit.
+  void CommitAsync(Batch&& batch, const CommitOptions& options,
                    std::function<void(Result<CommitResult>)> done);
-  std::future<Result<CommitResult>> CommitAsync(Batch batch, const CommitOptions& options = {});
+  std::future<Result<CommitResult>> CommitAsync(Batch&& batch, const CommitOptions& options = {});
+  void CommitAsync(const Batch& batch, const CommitOptions& options,
+                   std::function<void(Result<CommitResult>)> done) = delete;
+  std::future<Result<CommitResult>> CommitAsync(const Batch& batch,
+                                                const CommitOptions& options = {}) = delete;
 
   // Makes everything committed so far durable (useful after kNoSync commits).
   Status Flush();

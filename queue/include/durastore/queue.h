@@ -15,6 +15,13 @@
 // leased message is visible again, with the delivery count it had (a delivery to a
 // consumer that crashed still counts).
 //
+// Unknown queues: reads that name a queue (GetCounters, PeekMessages, GetQueueOptions)
+// return NotFound for a queue that was never created, and empty results for one that
+// exists but holds nothing, as the event log's reads do for streams (durastore/
+// eventlog.h). Dequeue is a consumer, not a read: on an unknown queue it finds nothing
+// (and a long poll waits for the first enqueue), as an EventStoreDB subscription or a
+// Kafka consumer waits for a stream or topic that does not exist yet.
+//
 // Thread-safety: all functions are thread-safe. Dequeue runs its selection inside the
 // committer's write transaction, so two concurrent dequeues never take the same message.
 #ifndef DURASTORE_QUEUE_H_
@@ -45,7 +52,7 @@ struct Counters {
 
 // Takes a lease on the oldest eligible message (up to options.max_messages of them; in
 // group mode, the oldest eligible group), or returns nullopt when nothing is eligible
-// within `options.wait`. Unknown queue = empty queue.
+// within `options.wait`. An unknown queue is an empty queue here (the consumer rule above).
 // Delivery counts are incremented and persisted before the lease is returned.
 Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
                                      const DequeueOptions& options = {});
@@ -56,7 +63,8 @@ Result<Counters> GetCounters(Store& store, std::string_view queue);
 
 // Browses, without locking or counting anything, the messages of `queue` that carry the
 // attribute name=value, in any state (ready, delayed or leased), oldest first, at most
-// `limit`. An unknown queue has no messages. Message::delivery_count is the count so far.
+// `limit`. NotFound for a queue that was never created. Message::delivery_count is the
+// count so far.
 Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
                                           std::string_view attribute_name,
                                           std::string_view attribute_value, size_t limit = 1000);
