@@ -108,10 +108,14 @@ DURASTORE_EXPORT const char* ds_code_name(ds_code code);
 /* The DS_API_VERSION the library was built with (check it against the header's). */
 DURASTORE_EXPORT uint32_t ds_api_version(void);
 
+/* The error's code; DS_OK for NULL. */
 DURASTORE_EXPORT ds_code ds_error_code(const ds_error* error);
 /* NUL-terminated message naming what was wrong; valid until ds_error_free. */
 DURASTORE_EXPORT const char* ds_error_message(const ds_error* error);
+/* True when the same call may succeed later unchanged (DS_BUSY, a transient
+ * DS_IO_ERROR); false for NULL. */
 DURASTORE_EXPORT bool ds_error_retryable(const ds_error* error);
+/* Frees an error (NULL and the static out-of-memory error are no-ops). */
 DURASTORE_EXPORT void ds_error_free(ds_error* error);
 
 /* Frees a raw buffer returned by the library (char*, uint64_t*). NULL is a no-op. */
@@ -127,6 +131,7 @@ typedef struct ds_str {
 typedef struct ds_strings ds_strings;
 /* The items, in the order the call documents; *count receives their number. */
 DURASTORE_EXPORT const ds_str* ds_strings_items(const ds_strings* strings, size_t* count);
+/* Frees the list and every string in it. */
 DURASTORE_EXPORT void ds_strings_free(ds_strings* strings);
 
 /* Key/value pairs (metadata scan, KV store of an instance). */
@@ -169,6 +174,7 @@ typedef struct ds_options {
   void* now_ms_ctx;      /* passed to now_ms */
 } ds_options;
 
+/* Sets every field to its default; call before setting fields. */
 DURASTORE_EXPORT void ds_options_init(ds_options* options);
 
 typedef struct ds_store ds_store;
@@ -196,6 +202,7 @@ typedef struct ds_pipeline_stats {
   uint64_t map_resizes;
   bool using_io_uring;
 } ds_pipeline_stats;
+/* Counters of the commit pipeline since open (for load tools and monitoring). */
 DURASTORE_EXPORT ds_code ds_store_pipeline_stats(const ds_store* store, ds_pipeline_stats* out,
                                                  ds_error** err);
 
@@ -204,9 +211,11 @@ DURASTORE_EXPORT ds_code ds_store_pipeline_stats(const ds_store* store, ds_pipel
 /* ------------------------------------------------------------------------------------ */
 typedef struct ds_batch ds_batch;
 
+/* An empty batch, freed with ds_batch_free. */
 DURASTORE_EXPORT ds_code ds_batch_new(ds_batch** out, ds_error** err);
 /* A deep copy (e.g. to retry a commit after a retryable error). */
 DURASTORE_EXPORT ds_code ds_batch_clone(const ds_batch* batch, ds_batch** out, ds_error** err);
+/* Frees the batch without committing it. */
 DURASTORE_EXPORT void ds_batch_free(ds_batch* batch);
 DURASTORE_EXPORT size_t ds_batch_size(const ds_batch* batch); /* operations */
 DURASTORE_EXPORT size_t
@@ -218,6 +227,7 @@ DURASTORE_EXPORT void ds_batch_clear(ds_batch* batch);
 /* --- metadata --- */
 DURASTORE_EXPORT ds_code ds_batch_put(ds_batch* batch, const char* key, size_t key_len,
                                       const char* value, size_t value_len, ds_error** err);
+/* Deletes key; an absent key is not an error. */
 DURASTORE_EXPORT ds_code ds_batch_delete(ds_batch* batch, const char* key, size_t key_len,
                                          ds_error** err);
 /* Deletes keys in [begin, end). */
@@ -238,6 +248,7 @@ DURASTORE_EXPORT const ds_append_result* ds_commit_result_appends(const ds_commi
 /* One message id per enqueue operation, in batch order. */
 DURASTORE_EXPORT const uint64_t* ds_commit_result_message_ids(const ds_commit_result* result,
                                                               size_t* count);
+/* Frees the result; the arrays its accessors returned go with it. */
 DURASTORE_EXPORT void ds_commit_result_free(ds_commit_result* result);
 
 /* Applies the batch all-or-nothing and blocks until done. The batch's operations are

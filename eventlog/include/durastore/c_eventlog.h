@@ -57,6 +57,7 @@ DURASTORE_EXPORT ds_code ds_batch_truncate_before(ds_batch* batch, const char* s
 DURASTORE_EXPORT ds_code ds_batch_delete_partition(ds_batch* batch, const char* stream,
                                                    size_t stream_len, uint64_t partition,
                                                    ds_error** err);
+/* Deletes every partition of the stream. */
 DURASTORE_EXPORT ds_code ds_batch_delete_stream(ds_batch* batch, const char* stream,
                                                 size_t stream_len, ds_error** err);
 
@@ -76,12 +77,14 @@ typedef struct ds_event {
   size_t payload_len;
 } ds_event;
 typedef struct ds_events ds_events;
+/* The events of the page or tail read, in read order. */
 DURASTORE_EXPORT const ds_event* ds_events_items(const ds_events* events, size_t* count);
 /* For a page from ds_log_read_partition: true when the page stopped before the end of the
  * partition (at max_count or max_bytes; the number of events does not tell), and then
  * *next_sequence (may be NULL) receives the from_sequence of the next page. False for the
  * partition's last page, for ds_log_read_after results and for NULL. */
 DURASTORE_EXPORT bool ds_events_next_sequence(const ds_events* events, uint64_t* next_sequence);
+/* Frees the events; their views go with them. */
 DURASTORE_EXPORT void ds_events_free(ds_events* events);
 
 typedef struct ds_read_options {
@@ -91,6 +94,7 @@ typedef struct ds_read_options {
   size_t max_count; /* default 1000, at least 1 */
   size_t max_bytes; /* default 64 MiB; at least one event is returned */
 } ds_read_options;
+/* Sets every field to its default; call before setting fields. */
 DURASTORE_EXPORT void ds_read_options_init(ds_read_options* options);
 
 /* One page of events; options NULL = defaults. DS_NOT_FOUND if the stream or partition
@@ -104,6 +108,7 @@ DURASTORE_EXPORT ds_code ds_log_read_partition(ds_store* store, const char* stre
 DURASTORE_EXPORT ds_code ds_log_list_partitions(ds_store* store, const char* stream,
                                                 size_t stream_len, uint64_t** partitions,
                                                 size_t* count, ds_error** err);
+/* The highest partition number of the stream; DS_NOT_FOUND if it does not exist. */
 DURASTORE_EXPORT ds_code ds_log_latest_partition(ds_store* store, const char* stream,
                                                  size_t stream_len, uint64_t* out, ds_error** err);
 
@@ -120,6 +125,7 @@ typedef struct ds_stream_info {
   uint64_t event_count;
   uint64_t bytes;
 } ds_stream_info;
+/* Figures of one partition / of the whole stream; DS_NOT_FOUND if it does not exist. */
 DURASTORE_EXPORT ds_code ds_log_partition_info(ds_store* store, const char* stream,
                                                size_t stream_len, uint64_t partition,
                                                ds_partition_info* out, ds_error** err);

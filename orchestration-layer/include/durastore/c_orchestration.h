@@ -43,6 +43,7 @@ typedef struct ds_history_event {
   size_t payload_len;
 } ds_history_event;
 typedef struct ds_history ds_history;
+/* The events in event order; ds_history_free frees them with the list. */
 DURASTORE_EXPORT const ds_history_event* ds_history_items(const ds_history* history, size_t* count);
 DURASTORE_EXPORT void ds_history_free(ds_history* history);
 
@@ -94,6 +95,7 @@ typedef struct ds_provider ds_provider;
 
 /* Creates the layer's queues on first use. store must outlive the provider. */
 DURASTORE_EXPORT ds_code ds_provider_open(ds_store* store, ds_provider** out, ds_error** err);
+/* Frees the provider handle (before its store). */
 DURASTORE_EXPORT void ds_provider_free(ds_provider* provider);
 
 typedef struct ds_version_range {
@@ -110,10 +112,12 @@ typedef struct ds_version_filter {
 
 /* A fetched orchestration turn. */
 typedef struct ds_fetched_orchestration ds_fetched_orchestration;
+/* The lock token to ack, abandon or renew the turn with (DS_LOCK_TOKEN_LEN hex digits). */
 DURASTORE_EXPORT const char* ds_fetched_orchestration_lock_token(const ds_fetched_orchestration* f,
                                                                  size_t* len);
 /* The highest delivery count in the batch. */
 DURASTORE_EXPORT uint32_t ds_fetched_orchestration_attempt_count(const ds_fetched_orchestration* f);
+/* The locked instance, its orchestration name and version, and the current execution. */
 DURASTORE_EXPORT const char* ds_fetched_orchestration_instance(const ds_fetched_orchestration* f,
                                                                size_t* len);
 DURASTORE_EXPORT const char* ds_fetched_orchestration_name(const ds_fetched_orchestration* f,
@@ -143,6 +147,7 @@ DURASTORE_EXPORT const ds_kv_entry* ds_fetched_orchestration_kv_snapshot(
 /* NULL unless the stored history could not be read (then history is empty). */
 DURASTORE_EXPORT const char* ds_fetched_orchestration_history_error(
     const ds_fetched_orchestration* f, size_t* len);
+/* Frees the turn (not its lock); every view goes with it. */
 DURASTORE_EXPORT void ds_fetched_orchestration_free(ds_fetched_orchestration* f);
 
 /* Locks one instance with visible messages for lock_timeout_ms and returns them; waits up
@@ -214,9 +219,13 @@ DURASTORE_EXPORT ds_code ds_provider_ack_orchestration_item(ds_provider* provide
                                                             size_t lock_token_len,
                                                             const ds_orchestration_ack* ack,
                                                             ds_error** err);
+/* Unlocks the turn's messages, visible again after delay_ms when has_delay; with
+ * ignore_attempt the delivery count increment of the fetch is undone. DS_LOCK_LOST as for
+ * the ack. */
 DURASTORE_EXPORT ds_code ds_provider_abandon_orchestration_item(
     ds_provider* provider, const char* lock_token, size_t lock_token_len, bool has_delay,
     int64_t delay_ms, bool ignore_attempt, ds_error** err);
+/* Extends the lock to now + extend_ms; DS_LOCK_LOST if it already expired. */
 DURASTORE_EXPORT ds_code ds_provider_renew_orchestration_item_lock(ds_provider* provider,
                                                                    const char* lock_token,
                                                                    size_t lock_token_len,
@@ -226,6 +235,7 @@ DURASTORE_EXPORT ds_code ds_provider_renew_orchestration_item_lock(ds_provider* 
 /* History of the latest execution; empty for an unknown instance. */
 DURASTORE_EXPORT ds_code ds_provider_read(ds_provider* provider, const char* instance,
                                           size_t instance_len, ds_history** out, ds_error** err);
+/* History of one execution; DS_CORRUPTION if a stored event has no valid event_id. */
 DURASTORE_EXPORT ds_code ds_provider_read_with_execution(ds_provider* provider,
                                                          const char* instance, size_t instance_len,
                                                          uint64_t execution_id, ds_history** out,
@@ -240,6 +250,7 @@ DURASTORE_EXPORT ds_code ds_provider_enqueue_for_orchestrator(ds_provider* provi
                                                               const ds_orchestrator_item* item,
                                                               bool has_delay, int64_t delay_ms,
                                                               ds_error** err);
+/* Enqueues an activity for the workers (routed by session and tag). */
 DURASTORE_EXPORT ds_code ds_provider_enqueue_for_worker(ds_provider* provider,
                                                         const ds_worker_item* item, ds_error** err);
 
@@ -264,6 +275,8 @@ typedef struct ds_tag_filter {
 
 /* A fetched activity. */
 typedef struct ds_fetched_work ds_fetched_work;
+/* The item (a view into w), its lock token and its delivery count; freeing w frees the
+ * view. */
 DURASTORE_EXPORT const ds_worker_item* ds_fetched_work_item(const ds_fetched_work* w);
 DURASTORE_EXPORT const char* ds_fetched_work_lock_token(const ds_fetched_work* w, size_t* len);
 DURASTORE_EXPORT uint32_t ds_fetched_work_attempt_count(const ds_fetched_work* w);
@@ -283,6 +296,8 @@ DURASTORE_EXPORT ds_code ds_provider_ack_work_item(ds_provider* provider, const 
                                                    size_t lock_token_len,
                                                    const ds_orchestrator_item* completion,
                                                    ds_error** err);
+/* Extend the lock to now + extend_ms / unlock the item (visible again after delay_ms when
+ * has_delay; ignore_attempt undoes the delivery count increment). DS_LOCK_LOST as for the ack. */
 DURASTORE_EXPORT ds_code ds_provider_renew_work_item_lock(ds_provider* provider,
                                                           const char* lock_token,
                                                           size_t lock_token_len, int64_t extend_ms,
@@ -318,6 +333,7 @@ DURASTORE_EXPORT ds_code ds_provider_get_kv_value(ds_provider* provider, const c
                                                   size_t instance_len, const char* key,
                                                   size_t key_len, char** value, size_t* value_len,
                                                   ds_error** err);
+/* Every KV value of the instance (client view), keys ascending. */
 DURASTORE_EXPORT ds_code ds_provider_get_kv_all_values(ds_provider* provider, const char* instance,
                                                        size_t instance_len, ds_kvs** out,
                                                        ds_error** err);
@@ -329,9 +345,11 @@ typedef struct ds_admin ds_admin;
 
 /* store must outlive the admin. */
 DURASTORE_EXPORT ds_code ds_admin_open(ds_store* store, ds_admin** out, ds_error** err);
+/* Frees the admin handle. */
 DURASTORE_EXPORT void ds_admin_free(ds_admin* admin);
 
 typedef struct ds_instance_info ds_instance_info;
+/* An instance record (ds_admin_get_instance_info): accessors and free. */
 DURASTORE_EXPORT const char* ds_instance_info_instance(const ds_instance_info* info, size_t* len);
 DURASTORE_EXPORT const char* ds_instance_info_orchestration_name(const ds_instance_info* info,
                                                                  size_t* len);
@@ -348,6 +366,7 @@ DURASTORE_EXPORT const char* ds_instance_info_parent_instance(const ds_instance_
 DURASTORE_EXPORT void ds_instance_info_free(ds_instance_info* info);
 
 typedef struct ds_execution_info ds_execution_info;
+/* An execution record (ds_admin_get_execution_info): accessors and free. */
 DURASTORE_EXPORT uint64_t ds_execution_info_execution_id(const ds_execution_info* info);
 DURASTORE_EXPORT ds_execution_status ds_execution_info_status(const ds_execution_info* info);
 DURASTORE_EXPORT const char* ds_execution_info_output(const ds_execution_info* info,
@@ -390,6 +409,7 @@ typedef struct ds_instance_filter {
   int64_t completed_before_ms;
   uint32_t limit; /* default 1000 */
 } ds_instance_filter;
+/* Sets every field to its default (no condition, limit 1000); call before setting fields. */
 DURASTORE_EXPORT void ds_instance_filter_init(ds_instance_filter* filter);
 
 /* Zero-initialise, then set the conditions wanted. */
@@ -408,6 +428,7 @@ typedef struct ds_prune_result {
 
 /* Newest first (by creation time). */
 DURASTORE_EXPORT ds_code ds_admin_list_instances(ds_admin* admin, ds_strings** out, ds_error** err);
+/* Instances whose current execution has status. */
 DURASTORE_EXPORT ds_code ds_admin_list_instances_by_status(ds_admin* admin,
                                                            ds_execution_status status,
                                                            ds_strings** out, ds_error** err);
@@ -415,6 +436,7 @@ DURASTORE_EXPORT ds_code ds_admin_list_instances_by_status(ds_admin* admin,
 DURASTORE_EXPORT ds_code ds_admin_list_executions(ds_admin* admin, const char* instance,
                                                   size_t instance_len, uint64_t** execution_ids,
                                                   size_t* count, ds_error** err);
+/* History of the latest execution / of one execution. */
 DURASTORE_EXPORT ds_code ds_admin_read_history(ds_admin* admin, const char* instance,
                                                size_t instance_len, ds_history** out,
                                                ds_error** err);
@@ -427,12 +449,14 @@ DURASTORE_EXPORT ds_code ds_admin_read_history_with_execution_id(ds_admin* admin
 DURASTORE_EXPORT ds_code ds_admin_latest_execution_id(ds_admin* admin, const char* instance,
                                                       size_t instance_len, uint64_t* out,
                                                       ds_error** err);
+/* DS_NOT_FOUND for an unknown instance / execution. */
 DURASTORE_EXPORT ds_code ds_admin_get_instance_info(ds_admin* admin, const char* instance,
                                                     size_t instance_len, ds_instance_info** out,
                                                     ds_error** err);
 DURASTORE_EXPORT ds_code ds_admin_get_execution_info(ds_admin* admin, const char* instance,
                                                      size_t instance_len, uint64_t execution_id,
                                                      ds_execution_info** out, ds_error** err);
+/* Store-wide counts / the unlocked messages of both queues. */
 DURASTORE_EXPORT ds_code ds_admin_get_system_metrics(ds_admin* admin, ds_system_metrics* out,
                                                      ds_error** err);
 DURASTORE_EXPORT ds_code ds_admin_get_queue_depths(ds_admin* admin, ds_queue_depths* out,
@@ -472,6 +496,7 @@ DURASTORE_EXPORT ds_code ds_admin_prune_executions(ds_admin* admin, const char* 
                                                    size_t instance_len,
                                                    const ds_prune_options* options,
                                                    ds_prune_result* out, ds_error** err);
+/* ds_admin_prune_executions over the instances matching filter. */
 DURASTORE_EXPORT ds_code ds_admin_prune_executions_bulk(ds_admin* admin,
                                                         const ds_instance_filter* filter,
                                                         const ds_prune_options* options,

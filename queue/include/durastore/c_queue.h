@@ -44,6 +44,7 @@ typedef struct ds_enqueue_options {
   const ds_attribute* attributes;
   size_t attribute_count;
 } ds_enqueue_options;
+/* Zeroes every field: visible at once, no group, no attributes. */
 DURASTORE_EXPORT void ds_enqueue_options_init(ds_enqueue_options* options);
 
 typedef struct ds_queue_options {
@@ -53,6 +54,7 @@ typedef struct ds_queue_options {
   size_t dead_letter_queue_len;
   bool group_mode;
 } ds_queue_options;
+/* Sets every field to its default; call before setting fields. */
 DURASTORE_EXPORT void ds_queue_options_init(ds_queue_options* options);
 
 /* options NULL = defaults. Creates the queue with default options if needed. */
@@ -71,8 +73,13 @@ DURASTORE_EXPORT ds_code ds_batch_ack(ds_batch* batch, const char* token, size_t
 /* Visible again at now + delay_ms; count_attempt false undoes the delivery count increment. */
 DURASTORE_EXPORT ds_code ds_batch_abandon(ds_batch* batch, const char* token, size_t token_len,
                                           int64_t delay_ms, bool count_attempt, ds_error** err);
+/* Locks the lease until now + extend_ms; an expired lease cannot be renewed
+ * (DS_LOCK_LOST at commit). */
 DURASTORE_EXPORT ds_code ds_batch_renew(ds_batch* batch, const char* token, size_t token_len,
                                         int64_t extend_ms, ds_error** err);
+/* Moves the leased messages to the queue's dead-letter queue, visible at once, adding
+ * the attributes "dead-letter-reason" (reason, at most DS_MAX_ATTRIBUTE_VALUE bytes) and
+ * "dead-letter-from" (the queue name). */
 DURASTORE_EXPORT ds_code ds_batch_dead_letter(ds_batch* batch, const char* token, size_t token_len,
                                               const char* reason, size_t reason_len,
                                               ds_error** err);
@@ -98,7 +105,9 @@ typedef struct ds_message {
   int64_t visible_at_ms;
 } ds_message;
 typedef struct ds_messages ds_messages;
+/* The peeked messages, oldest first. */
 DURASTORE_EXPORT const ds_message* ds_messages_items(const ds_messages* messages, size_t* count);
+/* Frees the messages; their views go with them. */
 DURASTORE_EXPORT void ds_messages_free(ds_messages* messages);
 
 /* A message passes when it lacks the attribute and match_absent is set, or has it and
@@ -119,11 +128,13 @@ typedef struct ds_dequeue_options {
   size_t filter_count;
   size_t max_messages; /* lease up to this many messages (1..1000); 0 = 1. Group mode: 1 */
 } ds_dequeue_options;
+/* Zeroes every field: the queue's lock duration, no wait, no filter, one message. */
 DURASTORE_EXPORT void ds_dequeue_options_init(ds_dequeue_options* options);
 
 typedef struct ds_lease ds_lease;
 /* 32 lowercase hex digits, NUL-terminated; pass it to ds_batch_ack & co. */
 DURASTORE_EXPORT const char* ds_lease_token(const ds_lease* lease, size_t* len);
+/* The queue the lease was taken on. */
 DURASTORE_EXPORT const char* ds_lease_queue(const ds_lease* lease, size_t* len);
 DURASTORE_EXPORT const char* ds_lease_group_key(const ds_lease* lease,
                                                 size_t* len); /* group mode only */
