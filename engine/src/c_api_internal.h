@@ -217,15 +217,10 @@ inline std::chrono::milliseconds Millis(int64_t ms) { return std::chrono::millis
 // A malloc'ed copy of `bytes` followed by a NUL byte; nullptr when out of memory.
 char* CopyBytes(std::string_view bytes) noexcept;
 
-inline char* CopyOut(std::string_view bytes) {
-  char* buffer = CopyBytes(bytes);
-  if (buffer == nullptr) throw std::bad_alloc();
-  return buffer;
-}
-
 // Copies `bytes` to a (buffer, length) out pair reset by ResetOut.
 inline void BufferOut(std::string_view bytes, char** out, size_t* len) {
-  *out = CopyOut(bytes);
+  *out = CopyBytes(bytes);
+  if (*out == nullptr) throw std::bad_alloc();
   *len = bytes.size();
 }
 
