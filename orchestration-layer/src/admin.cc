@@ -56,8 +56,10 @@ Result<uint64_t> EventCount(Store& store, std::string_view instance) {
 }
 
 Result<uint64_t> QueuedCount(Store& store, std::string_view queue, std::string_view instance) {
-  ASSIGN_OR_RETURN(auto messages, queue::PeekMessages(store, queue, "i", instance, SIZE_MAX));
-  return uint64_t{messages.size()};
+  // The queue does not exist until a Provider opened the store: nothing is queued then.
+  ASSIGN_OR_RETURN(auto messages,
+                   NotFoundAsNullopt(queue::PeekMessages(store, queue, "i", instance, SIZE_MAX)));
+  return uint64_t{messages ? messages->size() : 0};
 }
 
 // Every execution id of an instance: recorded executions and history partitions.
@@ -325,10 +327,12 @@ Result<InstanceTree> Admin::GetInstanceTree(std::string_view instance) {
 
 Result<uint32_t> Admin::MaxOrchestratorAttemptCount(std::string_view instance) {
   RETURN_IF_ERROR(ValidateInstance(instance));
-  ASSIGN_OR_RETURN(auto messages,
-                   queue::PeekMessages(store_, kOrchestratorQueue, "i", instance, SIZE_MAX));
+  ASSIGN_OR_RETURN(auto messages, NotFoundAsNullopt(queue::PeekMessages(store_, kOrchestratorQueue,
+                                                                        "i", instance, SIZE_MAX)));
   uint32_t max = 0;
-  for (const auto& m : messages) max = std::max(max, m.delivery_count);
+  for (const auto& m : messages.value_or(std::vector<queue::Message>{})) {
+    max = std::max(max, m.delivery_count);
+  }
   return max;
 }
 

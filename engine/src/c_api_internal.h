@@ -1,6 +1,8 @@
-// Internals shared by the C API's translation units: c_api.cc (errors, memory, store, batch,
-// commit, log, queue and metadata entry points) and c_api_orchestration.cc (Provider and
-// Admin). Not a public header.
+// What every C API binding shares (engine/src/c_store.cc, eventlog/src/c_eventlog.cc,
+// queue/src/c_queue.cc, orchestration-layer/src/c_provider.cc and c_admin.cc): the engine's
+// handle types, error conversion, and the helpers that read C input and copy results out.
+// Not a public header. It names engine types only; each component defines its own handle
+// types in its binding.
 //
 // Every entry point runs its body inside Guard(), which turns a returned Status into a
 // ds_code plus an allocated ds_error and catches every exception: invalid C input is
@@ -8,8 +10,8 @@
 // DS_RESOURCE_EXHAUSTED and anything else DS_INTERNAL. Result objects own the C++ values
 // and an array of C view structs pointing into them, built once the values are at their
 // final address.
-#ifndef DURASTORE_ORCHESTRATION_C_API_INTERNAL_H_
-#define DURASTORE_ORCHESTRATION_C_API_INTERNAL_H_
+#ifndef DURASTORE_ENGINE_C_API_INTERNAL_H_
+#define DURASTORE_ENGINE_C_API_INTERNAL_H_
 
 #include <chrono>
 #include <cstdint>
@@ -26,27 +28,12 @@
 #include <vector>
 
 #include "durastore/batch.h"
-#include "durastore/c.h"
+#include "durastore/c_store.h"
 #include "durastore/clock.h"
-#include "durastore/eventlog.h"
-#include "durastore/orchestration/admin.h"
-#include "durastore/orchestration/provider.h"
-#include "durastore/queue.h"
 #include "durastore/status.h"
 #include "durastore/store.h"
 
 namespace durastore::c_api_internal {
-
-// The bits of a C enum value as an int, read without loading it as the C++ enum type: a C
-// caller may store any int in an enum field, and loading a value outside the enum's range
-// is undefined behaviour in C++. Switch on EnumBits(x), never on x.
-template <typename E>
-int EnumBits(const E& e) {
-  static_assert(sizeof(E) == sizeof(int));
-  int v;
-  std::memcpy(&v, &e, sizeof v);
-  return v;
-}
 
 // A Clock that asks the caller's callback.
 class CallbackClock final : public durastore::Clock {
@@ -61,7 +48,7 @@ class CallbackClock final : public durastore::Clock {
 
 }  // namespace durastore::c_api_internal
 
-// ---- the opaque types ----
+// ---- the engine's opaque types ----
 
 // `message` is malloc'ed, except in the static out-of-memory error.
 struct ds_error {
@@ -69,6 +56,7 @@ struct ds_error {
   bool retryable;
   const char* message;
 };
+
 struct ds_store {
   std::unique_ptr<durastore::c_api_internal::CallbackClock>
       clock;  // declared first: outlives the store
@@ -94,63 +82,6 @@ struct ds_commit_result {
   std::vector<uint64_t> message_ids;
 };
 
-struct ds_events {
-  std::string stream;      // for events of one partition
-  uint64_t partition = 0;  // idem
-  std::vector<durastore::eventlog::Event> events;
-  std::optional<uint64_t> next_sequence;                         // idem: set when more follow
-  std::vector<durastore::eventlog::PositionedEvent> positioned;  // for ReadAfter
-  std::vector<ds_event> views;
-};
-
-struct ds_messages {
-  std::vector<durastore::queue::Message> messages;
-  std::vector<std::vector<ds_attribute>> attributes;  // per message
-  std::vector<ds_message> views;
-};
-
-struct ds_lease {
-  std::string token;
-  std::string queue;
-  std::string group_key;
-  int64_t locked_until_ms = 0;
-  ds_messages messages;
-};
-
-struct ds_history {
-  std::vector<durastore::orchestration::HistoryEvent> events;
-  std::vector<ds_history_event> views;
-};
-
-struct ds_provider {
-  std::unique_ptr<durastore::orchestration::Provider> provider;
-};
-
-struct ds_fetched_orchestration {
-  durastore::orchestration::FetchedOrchestration fetched;
-  std::vector<ds_history_event> history;
-  std::vector<ds_orchestrator_item> messages;
-  std::vector<ds_kv_entry> kv_snapshot;
-};
-
-struct ds_fetched_work {
-  durastore::orchestration::FetchedWork fetched;
-  ds_worker_item view{};
-};
-
-struct ds_admin {
-  explicit ds_admin(durastore::Store& store) : admin(store) {}
-  durastore::orchestration::Admin admin;
-};
-
-struct ds_instance_info {
-  durastore::orchestration::InstanceInfo info;
-};
-
-struct ds_execution_info {
-  durastore::orchestration::ExecutionInfo info;
-};
-
 namespace durastore::c_api_internal {
 
 // ---- errors ----
@@ -164,8 +95,25 @@ struct CError {
   throw CError{Status::InvalidArgument(std::move(message))};
 }
 
+// The bits of a C enum value as an int, read without loading it as the C++ enum type: a C
+// caller may store any int in an enum field, and loading a value outside the enum's range
+// is undefined behaviour in C++. Switch on EnumBits(x), never on x.
+template <typename E>
+int EnumBits(const E& e) {
+  static_assert(sizeof(E) == sizeof(int));
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
+// The end of every enum conversion: a value outside the C enum's range.
+template <typename E>
+[[noreturn]] void InvalidEnum(const char* what, const E& e) {
+  Invalid(std::string("unknown ") + what + " " + std::to_string(EnumBits(e)));
+}
+
 // Allocates *err (unless err is NULL) and returns `code`; never throws. Falls back to a
-// static out-of-memory error when even that allocation fails. Defined in c_api.cc.
+// static out-of-memory error when even that allocation fails. Defined in c_store.cc.
 ds_code Report(ds_error** err, ds_code code, std::string_view message, bool retryable) noexcept;
 
 inline ds_code ReportStatus(ds_error** err, const Status& status) noexcept {
@@ -206,6 +154,12 @@ inline std::optional<std::string> OptionalBytes(const char* ptr, size_t len) {
   return std::string(ptr, len);
 }
 
+// An optional number given as a `has_*` flag and its value.
+template <typename T>
+std::optional<T> OptionalNumber(bool has, T value) {
+  return has ? std::optional<T>(value) : std::nullopt;
+}
+
 template <typename T>
 T& Ref(T* ptr, const char* what) {
   if (ptr == nullptr) Invalid(std::string(what) + " is NULL");
@@ -229,7 +183,24 @@ T** ResetOut(T** out, const char* what) {
   return out;
 }
 
+// ResetOut for a (buffer, length) or (array, count) out pair: NULL and 0 on entry.
+template <typename T>
+void ResetOut(T** out, size_t* len, const char* what, const char* len_what) {
+  ResetOut(out, what);
+  Ref(len, len_what) = 0;
+}
+
+// Runs a batch operation, which only records (it cannot fail except for bad input).
+template <typename Op>
+ds_code BatchOp(ds_batch* batch, ds_error** err, Op&& op) noexcept {
+  return Guard(err, [&]() -> Status {
+    op(Ref(batch, "batch").batch);
+    return Status::OK();
+  });
+}
+
 inline durastore::Store& StoreOf(ds_store* store) { return *Ref(store, "store").store; }
+inline const durastore::Store& StoreOf(const ds_store* store) { return *Ref(store, "store").store; }
 
 inline std::vector<std::string> StringList(const ds_str* items, size_t count, const char* what) {
   Array(items, count, what);
@@ -243,25 +214,43 @@ inline std::chrono::milliseconds Millis(int64_t ms) { return std::chrono::millis
 
 // ---- output ----
 
-inline char* CopyOut(std::string_view bytes) {
-  auto* buffer = static_cast<char*>(std::malloc(bytes.size() + 1));
-  if (buffer == nullptr) throw std::bad_alloc();
-  if (!bytes.empty()) std::memcpy(buffer, bytes.data(), bytes.size());
-  buffer[bytes.size()] = '\0';
-  return buffer;
+// A malloc'ed copy of `bytes` followed by a NUL byte; nullptr when out of memory.
+char* CopyBytes(std::string_view bytes) noexcept;
+
+// Copies `bytes` to a (buffer, length) out pair reset by ResetOut.
+inline void BufferOut(std::string_view bytes, char** out, size_t* len) {
+  *out = CopyBytes(bytes);
+  if (*out == nullptr) throw std::bad_alloc();
+  *len = bytes.size();
 }
 
-inline uint64_t* CopyOut(const std::vector<uint64_t>& values) {
-  if (values.empty()) return nullptr;
-  auto* buffer = static_cast<uint64_t*>(std::malloc(values.size() * sizeof(uint64_t)));
-  if (buffer == nullptr) throw std::bad_alloc();
-  std::memcpy(buffer, values.data(), values.size() * sizeof(uint64_t));
-  return buffer;
+// The error of a failed `values`, or OK after copying them to an (array, count) out pair
+// reset by ResetOut; the array is NULL when empty.
+inline Status ArrayOut(Result<std::vector<uint64_t>> values, uint64_t** out, size_t* count) {
+  if (!values.ok()) return values.status();
+  if (!values->empty()) {
+    auto* buffer = static_cast<uint64_t*>(std::malloc(values->size() * sizeof(uint64_t)));
+    if (buffer == nullptr) throw std::bad_alloc();
+    std::memcpy(buffer, values->data(), values->size() * sizeof(uint64_t));
+    *out = buffer;
+  }
+  *count = values->size();
+  return Status::OK();
 }
 
-inline void U64Array(const std::vector<uint64_t>& values, uint64_t** out, size_t* count) {
-  *out = CopyOut(values);
-  *count = values.size();
+// The error of a failed `result`, or OK after storing its value through `out`, converted
+// by `convert` (a new result object, a C struct, a number, ...). Every read entry point
+// ends in one of these.
+template <typename T, typename Out, typename Convert>
+Status ValueOut(Result<T> result, Out& out, Convert&& convert) {
+  if (!result.ok()) return result.status();
+  out = convert(std::move(result).value());
+  return Status::OK();
+}
+
+template <typename T, typename Out>
+Status ValueOut(Result<T> result, Out& out) {
+  return ValueOut(std::move(result), out, [](T v) { return v; });
 }
 
 // Returns the accessor result of a string member: pointer (never NULL) and length.
@@ -270,12 +259,14 @@ inline const char* Str(const std::string& s, size_t* len) {
   return s.c_str();
 }
 
+// An unset optional string, and what every string accessor returns for a NULL object.
+inline const char* NoStr(size_t* len) {
+  if (len != nullptr) *len = 0;
+  return nullptr;
+}
+
 inline const char* OptionalStr(const std::optional<std::string>& s, size_t* len) {
-  if (!s.has_value()) {
-    if (len != nullptr) *len = 0;
-    return nullptr;
-  }
-  return Str(*s, len);
+  return s.has_value() ? Str(*s, len) : NoStr(len);
 }
 
 template <typename T>
@@ -290,38 +281,10 @@ const T* NoItems(size_t* count) {
   return nullptr;
 }
 
-inline ds_strings* MakeStrings(std::vector<std::string> values) {
-  auto out = std::make_unique<ds_strings>();
-  out->values = std::move(values);
-  out->views.reserve(out->values.size());
-  for (const auto& v : out->values) out->views.push_back({v.data(), v.size()});
-  return out.release();
-}
-
-inline ds_kv KvView(const std::string& key, const std::string& value) {
-  return {key.data(), key.size(), value.data(), value.size()};
-}
-
-inline ds_kvs* MakeKvs(std::vector<std::pair<std::string, std::string>> pairs) {
-  auto out = std::make_unique<ds_kvs>();
-  out->pairs = std::move(pairs);
-  out->views.reserve(out->pairs.size());
-  for (const auto& [k, v] : out->pairs) out->views.push_back(KvView(k, v));
-  return out.release();
-}
-
-inline ds_kvs* MakeKvs(const std::map<std::string, std::string>& map) {
-  return MakeKvs(std::vector<std::pair<std::string, std::string>>(map.begin(), map.end()));
-}
-
-// Moves a successful Result<std::vector<std::string>> into a new ds_strings.
-template <typename ResultT>
-Status StringsOut(ResultT result, ds_strings** out) {
-  if (!result.ok()) return result.status();
-  *out = MakeStrings(std::move(result).value());
-  return Status::OK();
-}
+ds_strings* MakeStrings(std::vector<std::string> values);
+ds_kvs* MakeKvs(std::vector<std::pair<std::string, std::string>> pairs);
+ds_kvs* MakeKvs(const std::map<std::string, std::string>& map);
 
 }  // namespace durastore::c_api_internal
 
-#endif  // DURASTORE_ORCHESTRATION_C_API_INTERNAL_H_
+#endif  // DURASTORE_ENGINE_C_API_INTERNAL_H_
