@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "durastore/eventlog.h"
+#include "durastore/export.h"
 #include "durastore/queue.h"
 
 namespace durastore {
@@ -27,7 +28,7 @@ namespace internal {
 struct BatchRep;
 }
 
-class Batch {
+class DURASTORE_EXPORT Batch {
  public:
   Batch();
   ~Batch();

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/export.h"
 #include "durastore/status.h"
 
 namespace durastore {
@@ -117,28 +118,30 @@ struct EventPage {
 
 // A page of events of one partition. NotFound if the stream or partition does not exist.
 // To read a whole partition, repeat with from_sequence = next_sequence until reached_end().
-Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
-                                const ReadOptions& options = {});
+DURASTORE_EXPORT Result<EventPage> ReadPartition(Store& store, std::string_view stream,
+                                                 uint64_t partition,
+                                                 const ReadOptions& options = {});
 
 // Highest partition number of a stream. NotFound if the stream does not exist.
-Result<uint64_t> LatestPartition(Store& store, std::string_view stream);
+DURASTORE_EXPORT Result<uint64_t> LatestPartition(Store& store, std::string_view stream);
 
 // All partition numbers of a stream, ascending. NotFound if the stream does not exist.
-Result<std::vector<uint64_t>> ListPartitions(Store& store, std::string_view stream);
+DURASTORE_EXPORT Result<std::vector<uint64_t>> ListPartitions(Store& store,
+                                                              std::string_view stream);
 
-Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream, uint64_t partition);
-Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream);
+DURASTORE_EXPORT Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream,
+                                                        uint64_t partition);
+DURASTORE_EXPORT Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream);
 
 // Position of the most recently committed event (0 if none was ever appended).
-Result<uint64_t> LastPosition(Store& store);
+DURASTORE_EXPORT Result<uint64_t> LastPosition(Store& store);
 
 // Events with position > `after_position`, in position order, at most `max_count`.
 // If there are none, waits up to `wait` for a commit that appends one (woken by that
 // commit, not by polling) and returns what is then available (possibly nothing).
 // Events of deleted or truncated partitions are not returned.
-Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
-                                               size_t max_count,
-                                               std::chrono::milliseconds wait = {});
+DURASTORE_EXPORT Result<std::vector<PositionedEvent>> ReadAfter(
+    Store& store, uint64_t after_position, size_t max_count, std::chrono::milliseconds wait = {});
 
 }  // namespace durastore::eventlog
 
