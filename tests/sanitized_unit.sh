@@ -16,7 +16,7 @@ dir=$2
 sanitizers=${3:-address,undefined}
 if [ ! -f "$dir/build.ninja" ]; then
   meson setup "$dir" "$src" -Db_sanitize="$sanitizers" -Dbuildtype=debug \
-    -Dbenchmarks=false >/dev/null
+    -Dbenchmarks=disabled >/dev/null
 fi
 ninja -C "$dir" >/dev/null
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

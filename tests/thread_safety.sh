@@ -14,7 +14,8 @@ entries = json.load(open(os.path.join(build, 'compile_commands.json')))
 seen, failed = set(), 0
 for e in entries:
     out = e.get('output', '')
-    if not out.startswith('libdurastore.so.p/') or e['file'] in seen:
+    # libdurastore.so.<version>.p/: the shared library's objects (the static one reuses them)
+    if not (out.startswith('libdurastore.so') and '.p/' in out) or e['file'] in seen:
         continue
     seen.add(e['file'])
     args = shlex.split(e['command'])[1:]

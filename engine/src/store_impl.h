@@ -90,7 +90,7 @@ using internal::RequestPtr;
 using internal::Sequences;
 using internal::WriteContext;
 
-class Store::Impl {
+class DURASTORE_NO_EXPORT Store::Impl {
  public:
   Impl(std::string path, const Options& options)
       : path_(std::move(path)),

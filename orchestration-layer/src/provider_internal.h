@@ -66,7 +66,7 @@ struct WorkLock {
 
 }  // namespace internal
 
-struct Provider::State {
+struct DURASTORE_NO_EXPORT Provider::State {
   std::shared_ptr<std::mutex> session_mu;  // internal::SessionMutexOf(the store)
   std::mutex mu;
   std::unordered_map<std::string, internal::OrchLock> orch;  // guarded by mu

@@ -8,7 +8,7 @@ src=$1
 dir=$2
 if [ ! -f "$dir/build.ninja" ]; then
   CC=clang CXX=clang++ meson setup "$dir" "$src" -Dfuzz=true -Db_sanitize=address,undefined \
-    -Db_lundef=false -Dbenchmarks=false >/dev/null
+    -Db_lundef=false -Dbenchmarks=disabled >/dev/null
 fi
 # A fixed seed, so a CI failure is the same search a developer can rerun (long runs, via
 # run.sh, pick random seeds and are where new findings should come from).

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "durastore/eventlog.h"
+#include "durastore/export.h"
 #include "durastore/queue_types.h"
 
 namespace durastore {
@@ -31,7 +32,7 @@ namespace internal {
 struct BatchRep;
 }
 
-class Batch {
+class DURASTORE_EXPORT Batch {
  public:
   Batch();
   ~Batch();

@@ -9,16 +9,18 @@
 #include <atomic>
 #include <cstdint>
 
+#include "durastore/export.h"
+
 namespace durastore {
 
-class Clock {
+class DURASTORE_EXPORT Clock {
  public:
   virtual ~Clock() = default;
   virtual int64_t NowMs() const = 0;
 };
 
 // The system (wall) clock. A process-wide instance; never destroyed.
-Clock& SystemClock();
+DURASTORE_EXPORT Clock& SystemClock();
 
 // A clock that moves only when told: tests drive delays and lock expiry with it
 // instead of sleeping. Thread-safe.
@@ -27,7 +29,7 @@ Clock& SystemClock();
 // timeout in real time; with a ManualClock they still wake on every commit, and wake at a
 // future visibility time only once the manual clock has been advanced past it and some
 // commit or timeout happens.
-class ManualClock final : public Clock {
+class DURASTORE_EXPORT ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t start_ms = 1'000'000) : now_(start_ms) {}
   int64_t NowMs() const override { return now_.load(std::memory_order_acquire); }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/export.h"
 #include "durastore/status.h"
 
 namespace durastore::queue {
@@ -46,7 +47,7 @@ struct EnqueueOptions {
 };
 
 // A lease token: 16 random bytes from the kernel CSPRNG, never reused.
-struct LeaseToken {
+struct DURASTORE_EXPORT LeaseToken {
   std::array<uint8_t, 16> bytes{};
   bool operator==(const LeaseToken&) const = default;
   std::string ToHex() const;  // 32 lowercase hex digits
@@ -83,7 +84,7 @@ struct AttributeMatch {
 };
 
 // What an exclusion predicate sees about a candidate message. Valid only during the call.
-class Candidate {
+class DURASTORE_EXPORT Candidate {
  public:
   virtual ~Candidate() = default;
   virtual uint64_t message_id() const = 0;

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <utility>
 
+#include "durastore/export.h"
+
 namespace durastore {
 
 // The codes. A code exists only because some caller reacts to it differently.
@@ -32,13 +34,13 @@ enum class Code : uint8_t {
 };
 
 // Returns the stable name of a code, e.g. "LockLost".
-std::string_view CodeName(Code code);
+DURASTORE_EXPORT std::string_view CodeName(Code code);
 
 namespace internal {
 class StatusDetail;  // the engine's access to the LMDB return code behind a Status
 }  // namespace internal
 
-class [[nodiscard]] Status {
+class [[nodiscard]] DURASTORE_EXPORT Status {
  public:
   Status() = default;  // OK
 
@@ -89,7 +91,8 @@ class [[nodiscard]] Status {
 
 namespace internal {
 // Prints "durastore: Result::value() called on an error: <status>" to stderr and aborts.
-[[noreturn]] void AbortOnErrorAccess(const Status& status);
+// Exported although internal: the inline Result accessors call it from the caller's code.
+[[noreturn]] DURASTORE_EXPORT void AbortOnErrorAccess(const Status& status);
 }  // namespace internal
 
 // A value or an error. Check ok() (or `if (result)`) before taking the value: value(),

@@ -51,6 +51,7 @@
 
 #include "durastore/batch.h"
 #include "durastore/clock.h"
+#include "durastore/export.h"
 #include "durastore/status.h"
 
 namespace durastore {
@@ -119,7 +120,7 @@ struct PipelineStats {
   bool using_io_uring = false;
 };
 
-class Store {
+class DURASTORE_EXPORT Store {
  public:
   // Opens (or creates) the store in directory `path`. Errors: Busy if another process
   // holds the store (the message names its pid), InvalidArgument for bad options,

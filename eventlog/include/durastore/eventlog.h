@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/export.h"
 #include "durastore/status.h"
 
 namespace durastore {
@@ -150,23 +151,26 @@ struct EventPage {
 // A page of events of one partition. NotFound if the stream or partition does not exist;
 // an existing partition with no events left (truncated) gives an empty page.
 // To read a whole partition, repeat with from_sequence = next_sequence until reached_end().
-Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t partition,
-                                const ReadOptions& options = {});
+DURASTORE_EXPORT Result<EventPage> ReadPartition(Store& store, std::string_view stream,
+                                                 uint64_t partition,
+                                                 const ReadOptions& options = {});
 
 // Highest partition number of a stream. NotFound if the stream does not exist.
-Result<uint64_t> LatestPartition(Store& store, std::string_view stream);
+DURASTORE_EXPORT Result<uint64_t> LatestPartition(Store& store, std::string_view stream);
 
 // All partition numbers of a stream, ascending. NotFound if the stream does not exist.
-Result<std::vector<uint64_t>> ListPartitions(Store& store, std::string_view stream);
+DURASTORE_EXPORT Result<std::vector<uint64_t>> ListPartitions(Store& store,
+                                                              std::string_view stream);
 
 // Counts of one partition. NotFound if the stream or partition does not exist; an
 // emptied (truncated) partition has counts of 0 and keeps its last_sequence.
-Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream, uint64_t partition);
+DURASTORE_EXPORT Result<PartitionInfo> GetPartitionInfo(Store& store, std::string_view stream,
+                                                        uint64_t partition);
 // Counts over a stream's partitions. NotFound if the stream does not exist.
-Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream);
+DURASTORE_EXPORT Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream);
 
 // Position of the most recently committed event (0 if none was ever appended).
-Result<uint64_t> LastPosition(Store& store);
+DURASTORE_EXPORT Result<uint64_t> LastPosition(Store& store);
 
 struct TailOptions {
   size_t max_count = 1000;  // at least 1
@@ -215,13 +219,13 @@ struct TailPage {
 // stream key is read once per stream per call, their payload never). A filter that
 // matches one event in N costs about N entries per event returned; there is no
 // per-stream position index, which would cost every append another write.
-Result<TailPage> ReadAfter(Store& store, uint64_t after_position, const TailOptions& options = {});
+DURASTORE_EXPORT Result<TailPage> ReadAfter(Store& store, uint64_t after_position,
+                                            const TailOptions& options = {});
 
 // The short form: every stream, at most `max_count` events, no byte bound. Because only
 // max_count ends its page early, fewer than max_count events means the end was reached.
-Result<std::vector<PositionedEvent>> ReadAfter(Store& store, uint64_t after_position,
-                                               size_t max_count,
-                                               std::chrono::milliseconds wait = {});
+DURASTORE_EXPORT Result<std::vector<PositionedEvent>> ReadAfter(
+    Store& store, uint64_t after_position, size_t max_count, std::chrono::milliseconds wait = {});
 
 }  // namespace durastore::eventlog
 

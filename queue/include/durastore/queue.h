@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/export.h"
 #include "durastore/queue_types.h"
 #include "durastore/status.h"
 
@@ -54,26 +55,27 @@ struct Counters {
 // group mode, the oldest eligible group), or returns nullopt when nothing is eligible
 // within `options.wait`. An unknown queue is an empty queue here (the consumer rule above).
 // Delivery counts are incremented and persisted before the lease is returned.
-Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
-                                     const DequeueOptions& options = {});
+DURASTORE_EXPORT Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
+                                                      const DequeueOptions& options = {});
 
 // Counts computed from a read transaction (ready/delayed scan the queue's visibility
 // index: O(messages)). NotFound for a queue that was never created.
-Result<Counters> GetCounters(Store& store, std::string_view queue);
+DURASTORE_EXPORT Result<Counters> GetCounters(Store& store, std::string_view queue);
 
 // Browses, without locking or counting anything, the messages of `queue` that carry the
 // attribute name=value, in any state (ready, delayed or leased), oldest first, at most
 // `limit`. NotFound for a queue that was never created. Message::delivery_count is the
 // count so far.
-Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
-                                          std::string_view attribute_name,
-                                          std::string_view attribute_value, size_t limit = 1000);
+DURASTORE_EXPORT Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
+                                                           std::string_view attribute_name,
+                                                           std::string_view attribute_value,
+                                                           size_t limit = 1000);
 
 // The options a queue was created or configured with. NotFound if it does not exist.
-Result<QueueOptions> GetQueueOptions(Store& store, std::string_view queue);
+DURASTORE_EXPORT Result<QueueOptions> GetQueueOptions(Store& store, std::string_view queue);
 
 // Names of every queue, ascending.
-Result<std::vector<std::string>> ListQueues(Store& store);
+DURASTORE_EXPORT Result<std::vector<std::string>> ListQueues(Store& store);
 
 }  // namespace durastore::queue
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/export.h"
 #include "durastore/orchestration/provider.h"
 #include "durastore/status.h"
 #include "durastore/store.h"
@@ -90,7 +91,7 @@ struct PruneResult {
   uint64_t events_deleted = 0;
 };
 
-class Admin {
+class DURASTORE_EXPORT Admin {
  public:
   explicit Admin(Store& store) : store_(store) {}
 

@@ -39,6 +39,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/export.h"
 #include "durastore/status.h"
 #include "durastore/store.h"
 
@@ -57,7 +58,7 @@ inline constexpr std::string_view kWorkerQueue = "duroxide/work";
 
 enum class ExecutionStatus : uint8_t { kRunning, kCompleted, kFailed, kContinuedAsNew };
 // "Running", "Completed", "Failed", "ContinuedAsNew".
-std::string_view ExecutionStatusName(ExecutionStatus status);
+DURASTORE_EXPORT std::string_view ExecutionStatusName(ExecutionStatus status);
 inline bool IsTerminal(ExecutionStatus s) { return s != ExecutionStatus::kRunning; }
 
 // One history event: the runtime's event_id (1, 2, 3 ... per execution) and its bytes.
@@ -188,7 +189,7 @@ struct CustomStatus {
   uint64_t version = 0;
 };
 
-class Provider {
+class DURASTORE_EXPORT Provider {
  public:
   // Creates the layer's queues on first use. `store` must outlive the Provider.
   static Result<std::unique_ptr<Provider>> Open(Store& store);
