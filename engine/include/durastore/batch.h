@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include "durastore/eventlog.h"
+#include "durastore/event_types.h"
 #include "durastore/export.h"
 #include "durastore/queue_types.h"
 
