@@ -19,6 +19,7 @@
 // (the seed is printed).
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -351,6 +352,12 @@ TEST(CrashTest, EveryAcknowledgedCommitSurvivesSigkill) {
     std::string err = RunAndKill(child, store_dir, run_ms, model);
     EXPECT_EQ(err.find("ERR"), std::string::npos) << err;
     found = Verify(store_dir, model);
+    if ((round + 1) % 50 == 0) {  // progress on long runs (stderr: unbuffered)
+      std::fprintf(stderr, "crash test: %llu/%llu kills, %llu acknowledged commits so far\n",
+                   static_cast<unsigned long long>(round + 1),
+                   static_cast<unsigned long long>(rounds),
+                   static_cast<unsigned long long>(model.acked_commits));
+    }
     if (HasFailure())
       std::printf("crash test: failed after kill %llu\n",
                   static_cast<unsigned long long>(round + 1));
