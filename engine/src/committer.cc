@@ -1,10 +1,10 @@
 // Store::Impl's committer: submission, group commit, the apply of each request, and
 // completion (store_impl.h has the pipeline in brief, docs/architecture.md in full).
 #include <cerrno>
-#include <cstring>
 
 #include "apply.h"
 #include "batch_rep.h"
+#include "file_util.h"
 #include "status_macros.h"
 #include "store_impl.h"
 
@@ -455,9 +455,9 @@ void Store::Impl::OnFlushed(uint64_t lsn, int err) {
   Status failed;
   if (err != 0) {
     // The log's state after a failed flush is unknown: refuse every later write.
-    failed = Status::IOError("flush (fdatasync) of the commit log of " + path_ +
-                             " failed: " + std::strerror(err) +
-                             "; the store refuses writes until it is reopened");
+    failed = Status::IOError(
+        internal::ErrnoMessage("flush (fdatasync) of the commit log of " + path_, err) +
+        "; the store refuses writes until it is reopened");
   }
   {
     internal::MutexLock lock(&pending_mu_);

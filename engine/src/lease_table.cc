@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "file_util.h"
+
 namespace durastore::internal {
 
 using queue::LeaseToken;
@@ -182,8 +184,8 @@ Result<LeaseToken> NewToken(RandomSource random) {
     if (n < 0 && err == EINTR) continue;
     // Anything else (ENOSYS, EFAULT, a source returning nothing) will not change on a retry,
     // and this runs on the committer thread: fail the dequeue instead of spinning.
-    return Status::IOError("getrandom for a lease token failed: " +
-                           std::string(n < 0 ? std::strerror(err) : "no bytes returned"));
+    if (n == 0) return Status::IOError("getrandom for a lease token returned no bytes");
+    return Status::IOError(ErrnoMessage("getrandom for a lease token", err));
   }
   return t;
 }

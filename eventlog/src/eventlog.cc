@@ -1,12 +1,5 @@
-// The event log on LMDB. Record grammar (also in docs/format.md):
-//
-//   streams     : stream-key                      -> stream-id:u64
-//   stream_keys : stream-id:u64                   -> stream-key
-//   partitions  : stream-id:u64 partition:u64     -> PartitionRecord (FlatBuffers)
-//   events      : stream-id:u64 partition:u64 sequence:u64 -> event
-//   event_keys  : stream-id:u64 partition:u64 event-key    -> sequence:u64
-//   positions   : position:u64                    -> stream-id:u64 partition:u64 sequence:u64
-//   event       := format:u8(=1) appended-at-ms:i64 position:u64 key-length:u8 key payload
+// The event log on LMDB: tables streams, stream_keys, partitions, events, event_keys and
+// positions. Layout: docs/format.md, section "Tables" (the one statement of the grammar).
 //
 // Integers are big-endian so key order is numeric order. A record that does not parse
 // (wrong format byte, short value, failed FlatBuffers verification) is Corruption.
@@ -30,7 +23,9 @@ namespace {
 
 using durastore::internal::Cursor;
 using durastore::internal::Env;
+using durastore::internal::FinishRecord;
 using durastore::internal::Get;
+using durastore::internal::GetIfPresent;
 using durastore::internal::GetU64;
 using durastore::internal::HasPrefix;
 using durastore::internal::KeyU64;
@@ -96,31 +91,22 @@ Result<PartitionState> DecodePartition(std::string_view v) {
 
 std::string EncodePartition(const PartitionState& p) {
   flatbuffers::FlatBufferBuilder b(64);
-  b.Finish(
-      fb::CreatePartitionRecord(b, 1, p.first_sequence, p.last_sequence, p.event_count, p.bytes));
-  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
+  return FinishRecord(b, fb::CreatePartitionRecord(b, 1, p.first_sequence, p.last_sequence,
+                                                   p.event_count, p.bytes));
 }
 
 // Looks up a partition; exists=false when absent.
 Result<PartitionState> LoadPartition(MDB_txn* txn, const Tables& t, uint64_t sid,
                                      uint64_t partition) {
-  auto v = Get(txn, t.partitions, PartitionKey(sid, partition));
-  if (!v.ok()) {
-    if (v.status().code() == Code::kNotFound) return PartitionState{};
-    return v.status();
-  }
+  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, t.partitions, PartitionKey(sid, partition)));
+  if (!v) return PartitionState{};
   return DecodePartition(*v);
 }
 
 // The stream's id, or NotFound.
 Result<uint64_t> FindStream(MDB_txn* txn, const Tables& t, std::string_view stream) {
-  auto v = Get(txn, t.streams, stream);
-  if (!v.ok()) {
-    if (v.status().code() == Code::kNotFound) {
-      return Status::NotFound("stream '" + Printable(stream) + "' does not exist");
-    }
-    return v.status();
-  }
+  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, t.streams, stream));
+  if (!v) return Status::NotFound("stream '" + Printable(stream) + "' does not exist");
   if (v->size() != 8) return Status::Corruption("stream id record is not 8 bytes");
   return GetU64(*v);
 }

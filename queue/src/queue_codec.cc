@@ -23,17 +23,6 @@ flatbuffers::Offset<flatbuffers::Vector<uint8_t>> Bytes(flatbuffers::FlatBufferB
                                                         std::string_view s) {
   return b.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
 }
-std::string Finish(flatbuffers::FlatBufferBuilder& b) {
-  return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
-}
-
-// The value of `key`, nullopt when it is absent: the queue's one mapping of NotFound.
-Result<std::optional<std::string_view>> Lookup(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
-  auto v = Get(txn, dbi, key);
-  if (v.ok()) return std::optional<std::string_view>(*v);
-  if (v.status().code() == Code::kNotFound) return std::optional<std::string_view>();
-  return v.status();
-}
 
 }  // namespace
 
@@ -90,10 +79,9 @@ Result<uint64_t> IndexKeyId(std::string_view key, std::string_view prefix, const
 std::string EncodeQueue(const QueueInfo& q) {
   flatbuffers::FlatBufferBuilder b(128);
   auto dlq = Bytes(b, q.options.dead_letter_queue);
-  b.Finish(queue::fb::CreateQueueRecord(b, 1, q.id, q.options.lock_duration_ms,
-                                        q.options.max_deliveries, dlq, q.options.group_mode,
-                                        q.dead_lettered));
-  return Finish(b);
+  return FinishRecord(b, queue::fb::CreateQueueRecord(b, 1, q.id, q.options.lock_duration_ms,
+                                                      q.options.max_deliveries, dlq,
+                                                      q.options.group_mode, q.dead_lettered));
 }
 
 Result<QueueInfo> DecodeQueue(std::string_view v) {
@@ -121,9 +109,9 @@ std::string EncodeMessage(const MessageMeta& m) {
   }
   auto group = Bytes(b, m.group_key);
   auto attr_vec = b.CreateVector(attrs);
-  b.Finish(queue::fb::CreateMessageRecord(b, 1, m.queue_id, m.visible_at_ms, m.enqueued_at_ms,
-                                          m.delivery_count, group, attr_vec));
-  return Finish(b);
+  return FinishRecord(
+      b, queue::fb::CreateMessageRecord(b, 1, m.queue_id, m.visible_at_ms, m.enqueued_at_ms,
+                                        m.delivery_count, group, attr_vec));
 }
 
 Result<MessageMeta> DecodeMessage(std::string_view v) {
@@ -149,7 +137,7 @@ Result<MessageMeta> DecodeMessage(std::string_view v) {
 // Reads
 
 Result<std::optional<QueueInfo>> FindQueue(MDB_txn* txn, const Tables& t, std::string_view name) {
-  ASSIGN_OR_RETURN(auto v, Lookup(txn, t.queues, name));
+  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, t.queues, name));
   if (!v) return std::optional<QueueInfo>();
   ASSIGN_OR_RETURN(QueueInfo q, DecodeQueue(*v));
   return std::optional<QueueInfo>(std::move(q));
@@ -162,7 +150,7 @@ Result<QueueInfo> LoadQueue(MDB_txn* txn, const Tables& t, std::string_view name
 }
 
 Result<std::optional<MessageMeta>> FindMessage(MDB_txn* txn, const Tables& t, uint64_t id) {
-  ASSIGN_OR_RETURN(auto v, Lookup(txn, t.q_msgs, IdKey(id)));
+  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, t.q_msgs, IdKey(id)));
   if (!v) return std::optional<MessageMeta>();
   ASSIGN_OR_RETURN(MessageMeta m, DecodeMessage(*v));
   return std::optional<MessageMeta>(std::move(m));
