@@ -1,14 +1,8 @@
 // How the queues are stored: their records and index keys, and the reads of them that
 // every queue operation shares. Internal to the queue component.
 //
-// Record grammar (also in docs/format.md):
-//
-//   queues     : queue-name                         -> QueueRecord (FlatBuffers)
-//   q_msgs     : message-id:u64                     -> MessageRecord (FlatBuffers)
-//   q_payloads : message-id:u64                     -> payload bytes as given
-//   q_ready    : queue-id:u32 visible-at:u64 message-id:u64              -> ""
-//   q_groups   : queue-id:u32 len:u8 group-key message-id:u64            -> ""
-//   q_attrs    : queue-id:u32 len:u8 name len:u8 value message-id:u64    -> ""
+// Tables queues, q_msgs, q_payloads, q_ready, q_groups and q_attrs. Layout: docs/format.md,
+// section "Tables" (the one statement of the grammar).
 //
 // Integers are big-endian (key order is numeric order); len:u8 prefixes a string of at
 // most 255 bytes. q_ready orders a queue's messages by visibility then id (FIFO among
