@@ -59,6 +59,26 @@ TEST_F(LimitsTest, ABatchOfExactlyTheOperationLimitCommitsAndOneMoreIsResourceEx
   EXPECT_CODE(store_->Get("p0"), kNotFound);
 }
 
+TEST_F(LimitsTest, TheOperationLimitCountsEveryAppendedEventSoManyEmptyEventsAreRefused) {
+  // One Append of kMaxBatchOps + 1 empty events: 1 operation and a few bytes, but as many
+  // records to write as the limit forbids.
+  Batch past;
+  past.Append("s", 0, std::vector<eventlog::EventData>(limits::kMaxBatchOps + 1));
+  auto r = store_->Commit(std::move(past));
+  EXPECT_CODE(r, kResourceExhausted);
+  EXPECT_NE(r.status().message().find(std::to_string(limits::kMaxBatchOps + 1)),
+            std::string::npos)
+      << r.status().ToString();
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 0), kNotFound);
+
+  // Events and other operations add up.
+  Batch mixed;
+  mixed.Append("s", 0, std::vector<eventlog::EventData>(limits::kMaxBatchOps));
+  mixed.Put("k", "v");
+  EXPECT_CODE(store_->Commit(std::move(mixed)), kResourceExhausted);
+  EXPECT_CODE(store_->Get("k"), kNotFound);
+}
+
 TEST_F(LimitsTest, AnEventKeyAtTheLimitIsAcceptedAndStoredWhole) {
   const std::string key(limits::kMaxEventKey, 'e');
   ASSERT_OK(store_->Commit(Batch().Append("s", 1, std::vector<eventlog::EventData>{{"p", key}})));

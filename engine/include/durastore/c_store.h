@@ -81,7 +81,7 @@ extern "C" {
 #define DS_MAX_METADATA_KEY 480u
 #define DS_MAX_METADATA_VALUE (16u << 20)
 #define DS_MAX_BATCH_BYTES (256u << 20)
-#define DS_MAX_BATCH_OPS 100000u /* operations */
+#define DS_MAX_BATCH_OPS 100000u /* operations; an append counts once per event */
 
 /* ------------------------------------------------------------------------------------ */
 /* Errors and memory                                                                     */
