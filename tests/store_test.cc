@@ -163,7 +163,7 @@ TEST(StoreTest, BadOptionsAreInvalidArgument) {
   EXPECT_CODE(Store::Open(dir.Sub("s"), options), kInvalidArgument);
 }
 
-TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyAndNamesThePid) {
+TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyNotRetryableAndSaysSo) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
@@ -171,7 +171,28 @@ TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyAndNamesThePid) {
   EXPECT_CODE(second, kBusy);
   EXPECT_NE(second.status().message().find(std::to_string(getpid())), std::string::npos)
       << second.status().message();
-  EXPECT_TRUE(second.status().retryable());
+  EXPECT_NE(second.status().message().find("open in this process"), std::string::npos)
+      << second.status().message();
+  EXPECT_FALSE(second.status().retryable());  // waiting cannot help while `store` is open
+  // The same store through another spelling of its path is the same store.
+  EXPECT_CODE(Store::Open(dir.path() + "/."), kBusy);
+  // Once the first Store is gone, the store opens again.
+  store.reset();
+  EXPECT_OK(Store::Open(dir.path()));
+}
+
+TEST(StoreTest, AnEmptyPathOrOneWithANulByteIsInvalidArgumentAsInTheCApi) {
+  TempDir dir;
+  auto empty = Store::Open("");
+  EXPECT_CODE(empty, kInvalidArgument);
+  EXPECT_NE(empty.status().message().find("non-empty"), std::string::npos)
+      << empty.status().ToString();
+  std::string with_nul = dir.Sub("a");
+  with_nul += std::string("\0b", 2);
+  auto nul = Store::Open(with_nul);
+  EXPECT_CODE(nul, kInvalidArgument);
+  EXPECT_NE(nul.status().message().find("NUL"), std::string::npos) << nul.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("a")));  // nothing created under the cut name
 }
 
 TEST(StoreTest, SecondOpenerInAnotherProcessIsBusy) {
