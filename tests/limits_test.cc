@@ -59,6 +59,22 @@ TEST_F(LimitsTest, ABatchOfExactlyTheOperationLimitCommitsAndOneMoreIsResourceEx
   EXPECT_CODE(store_->Get("p0"), kNotFound);
 }
 
+TEST_F(LimitsTest, NegativeWaitsAreInvalidArgumentNotSilentlyZero) {
+  ASSERT_OK(store_->Commit(Batch().Enqueue("q", "m").Append("s", 0, "e")));
+  queue::DequeueOptions dequeue;
+  dequeue.wait = std::chrono::milliseconds(-1);
+  auto lease = queue::Dequeue(*store_, "q", dequeue);
+  EXPECT_CODE(lease, kInvalidArgument);
+  EXPECT_NE(lease.status().message().find("wait"), std::string::npos)
+      << lease.status().ToString();
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, 10, std::chrono::milliseconds(-5)), kInvalidArgument);
+  eventlog::TailOptions tail;
+  tail.wait = std::chrono::milliseconds(-1);
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, tail), kInvalidArgument);
+  // Nothing was consumed by the refused calls.
+  EXPECT_TRUE(TakeOne("q").has_value());
+}
+
 TEST_F(LimitsTest, TheOperationLimitCountsEveryAppendedEventSoManyEmptyEventsAreRefused) {
   // One Append of kMaxBatchOps + 1 empty events: 1 operation and a few bytes, but as many
   // records to write as the limit forbids.

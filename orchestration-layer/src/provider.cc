@@ -366,6 +366,7 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
     int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
     const std::optional<VersionFilter>& filter) {
   RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
+  if (poll_timeout.count() < 0) return Status::InvalidArgument("poll timeout must not be negative");
   queue::DequeueOptions options;
   options.lock_duration_ms = lock_timeout_ms;
   if (filter) {

@@ -82,6 +82,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
     int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
     const std::optional<SessionConfig>& session, const TagFilter& tags) {
   RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
+  if (poll_timeout.count() < 0) return Status::InvalidArgument("poll timeout must not be negative");
   if (session) {
     RETURN_IF_ERROR(ValidateLength("session owner id", session->owner_id, 1, kMaxName));
     RETURN_IF_ERROR(ValidatePositive("session lock timeout", session->session_lock_timeout_ms));

@@ -235,6 +235,10 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
                                    std::to_string(limits::kMaxDequeueBatch) + ", got " +
                                    std::to_string(options.max_messages));
   }
+  if (options.wait.count() < 0) {
+    return Status::InvalidArgument("DequeueOptions.wait must not be negative, got " +
+                                   std::to_string(options.wait.count()) + " ms");
+  }
   auto deadline = internal::DeadlineAfter(options.wait);
   const Clock& clock = store.clock();
   for (;;) {

@@ -101,7 +101,8 @@ struct DequeueOptions {
   int64_t lock_duration_ms = 0;
   // Long poll: wait up to this long for an eligible message. The wait ends on the commit
   // that makes one visible, at the earliest future visibility or lease expiry, or at
-  // the timeout, whichever is first; it never sleeps in a fixed loop.
+  // the timeout, whichever is first; it never sleeps in a fixed loop. Negative:
+  // InvalidArgument.
   std::chrono::milliseconds wait{0};
   std::vector<AttributeMatch> filter;
   // Return false to skip a candidate (in group mode: its whole group). Runs on the
