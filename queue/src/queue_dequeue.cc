@@ -2,6 +2,8 @@
 // predicate, max_deliveries), the lease the committer grants for it (ApplyDequeue), and
 // the public Dequeue, which submits attempts and long-polls between them.
 #include <algorithm>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,6 +63,22 @@ struct Pick {
   MessageMeta meta;
 };
 
+// Runs the caller's accept predicate. An exception must not escape: it would unwind
+// through the committer thread and terminate the process. It becomes `error` (the
+// dequeue then fails with InvalidArgument; the lease table's mutex is taken back by
+// RunUnlocked's scope either way) and the candidate is not accepted.
+bool CallAccept(const std::function<bool(const queue::Candidate&)>& accept,
+                const queue::Candidate& candidate, std::optional<std::string>& error) noexcept {
+  try {
+    return accept(candidate);
+  } catch (const std::exception& e) {
+    error = std::string("DequeueOptions.accept threw: ") + e.what();
+  } catch (...) {
+    error = "DequeueOptions.accept threw an exception not derived from std::exception";
+  }
+  return false;
+}
+
 // Scans the queue's visibility index, from ready-index key `from` (empty: the start), for
 // the oldest eligible message. Messages over max_deliveries are dead-lettered on the way.
 // Nothing is locked or counted here. The accept predicate runs without the lease mutex
@@ -77,6 +95,7 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable::Writer& 
   std::string prefix = QueuePrefix(q.id);
   if (from.empty()) from = prefix;
   std::vector<std::string> skipped_groups;
+  std::optional<std::string> accept_error;
   for (;;) {
     std::optional<Pick> dead;  // a message to dead-letter, found under the cursor
     {
@@ -107,10 +126,12 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable::Writer& 
             continue;
           }
         }
-        bool accepted =
-            PassesFilter(options.filter, m) && (!options.accept || leases.RunUnlocked([&] {
-              return options.accept(CandidateView(ctx.txn, t, id, m));
-            }));
+        bool accepted = PassesFilter(options.filter, m) &&
+                        (!options.accept || leases.RunUnlocked([&] {
+                          return CallAccept(options.accept, CandidateView(ctx.txn, t, id, m),
+                                            accept_error);
+                        }));
+        if (accept_error) return Status::InvalidArgument(*std::move(accept_error));
         if (!accepted) {
           if (grouped) skipped_groups.push_back(m.group_key);
           continue;

@@ -107,7 +107,9 @@ struct DequeueOptions {
   std::vector<AttributeMatch> filter;
   // Return false to skip a candidate (in group mode: its whole group). Runs on the
   // committer thread inside the write transaction: keep it short, do not call back into
-  // the Store from it (use Candidate::GetMetadata).
+  // the Store from it (use Candidate::GetMetadata). If it throws, the exception is caught
+  // on the committer thread: that Dequeue fails with InvalidArgument "DequeueOptions.accept
+  // threw: <what()>", leases nothing and counts no delivery; the store keeps working.
   std::function<bool(const Candidate&)> accept;
   // Leases up to this many eligible messages under one token (1 to
   // limits::kMaxDequeueBatch), in the order successive single dequeues would take them
