@@ -271,8 +271,8 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
     auto wake = deadline;
     if (attempt.next_wake_ms) {
       // next_wake_ms may be far away (a visibility near INT64_MAX): saturate, never wrap.
-      auto in =
-          std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - clock.NowMs(), 1));
+      ASSIGN_OR_RETURN(const int64_t now_ms, internal::ReadClock(clock));
+      auto in = std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - now_ms, 1));
       wake = std::min(wake, internal::DeadlineAfter(in, now));
     }
     StoreInternal::WaitForQueue(store, queue, epoch, wake);
