@@ -65,8 +65,7 @@ TEST_F(LimitsTest, NegativeWaitsAreInvalidArgumentNotSilentlyZero) {
   dequeue.wait = std::chrono::milliseconds(-1);
   auto lease = queue::Dequeue(*store_, "q", dequeue);
   EXPECT_CODE(lease, kInvalidArgument);
-  EXPECT_NE(lease.status().message().find("wait"), std::string::npos)
-      << lease.status().ToString();
+  EXPECT_NE(lease.status().message().find("wait"), std::string::npos) << lease.status().ToString();
   EXPECT_CODE(eventlog::ReadAfter(*store_, 0, 10, std::chrono::milliseconds(-5)), kInvalidArgument);
   eventlog::TailOptions tail;
   tail.wait = std::chrono::milliseconds(-1);
@@ -82,8 +81,7 @@ TEST_F(LimitsTest, TheOperationLimitCountsEveryAppendedEventSoManyEmptyEventsAre
   past.Append("s", 0, std::vector<eventlog::EventData>(limits::kMaxBatchOps + 1));
   auto r = store_->Commit(std::move(past));
   EXPECT_CODE(r, kResourceExhausted);
-  EXPECT_NE(r.status().message().find(std::to_string(limits::kMaxBatchOps + 1)),
-            std::string::npos)
+  EXPECT_NE(r.status().message().find(std::to_string(limits::kMaxBatchOps + 1)), std::string::npos)
       << r.status().ToString();
   EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 0), kNotFound);
 

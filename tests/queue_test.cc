@@ -114,8 +114,7 @@ TEST_F(QueueTest, AnAcceptPredicateThatThrowsFailsThatDequeueAndTheStoreKeepsWor
   throwing.accept = [](const queue::Candidate&) -> bool { throw std::runtime_error("boom"); };
   auto failed = queue::Dequeue(*store_, "q", throwing);
   EXPECT_CODE(failed, kInvalidArgument);
-  EXPECT_NE(failed.status().message().find("DequeueOptions.accept threw: boom"),
-            std::string::npos)
+  EXPECT_NE(failed.status().message().find("DequeueOptions.accept threw: boom"), std::string::npos)
       << failed.status().ToString();
   queue::DequeueOptions throwing_int;
   throwing_int.accept = [](const queue::Candidate&) -> bool { throw 7; };

@@ -126,11 +126,10 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable::Writer& 
             continue;
           }
         }
-        bool accepted = PassesFilter(options.filter, m) &&
-                        (!options.accept || leases.RunUnlocked([&] {
-                          return CallAccept(options.accept, CandidateView(ctx.txn, t, id, m),
-                                            accept_error);
-                        }));
+        bool accepted =
+            PassesFilter(options.filter, m) && (!options.accept || leases.RunUnlocked([&] {
+              return CallAccept(options.accept, CandidateView(ctx.txn, t, id, m), accept_error);
+            }));
         if (accept_error) return Status::InvalidArgument(*std::move(accept_error));
         if (!accepted) {
           if (grouped) skipped_groups.push_back(m.group_key);

@@ -24,7 +24,7 @@ inline constexpr size_t kMaxBatchBytes = 256u << 20;    // sum of all payloads/v
 // Operations in one batch, an Append counting once per event (so a batch writes at most
 // this many records, whatever their sizes).
 inline constexpr size_t kMaxBatchOps = 100'000;
-inline constexpr size_t kMaxDequeueBatch = 1000;        // messages leased by one Dequeue
+inline constexpr size_t kMaxDequeueBatch = 1000;  // messages leased by one Dequeue
 // Stored as the dead-letter message's "dead-letter-reason" attribute, so it has the
 // attribute value limit.
 inline constexpr size_t kMaxDeadLetterReason = kMaxAttributeValue;

@@ -78,9 +78,7 @@ class [[nodiscard]] DURASTORE_EXPORT Status {
   // True only for retryable Busy and transient IOError: the same call may succeed later without
   // the caller changing anything. Unavailable after a sticky failure is not retryable
   // on the same Store object: the caller must reopen.
-  bool retryable() const {
-    return (code_ == Code::kBusy || code_ == Code::kIOError) && transient_;
-  }
+  bool retryable() const { return (code_ == Code::kBusy || code_ == Code::kIOError) && transient_; }
 
   // "OK" or "<CodeName>: <message>".
   std::string ToString() const;
