@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <set>
+#include <map>
 #include <utility>
 
 #include "file_util.h"
@@ -16,12 +16,14 @@ namespace durastore::internal {
 
 namespace {
 
-// The LOCK files (device, inode) this process holds: a second Open of the same store in
-// this process is told so, and not told to retry (flock alone cannot tell it from
-// another process, and a retry cannot succeed while the first Store is open).
+// The LOCK files (device, inode) this process holds, with the pid that took each: a
+// second Open of the same store in this process is told so, and not told to retry (flock
+// alone cannot tell it from another process, and a retry cannot succeed while the first
+// Store is open). A child of fork() inherits the map but not the lock: entries of another
+// pid are the parent's, and flock below reports the parent as the holder.
 struct Registry {
   Mutex mu;
-  std::set<std::pair<dev_t, ino_t>> held GUARDED_BY(mu);
+  std::map<std::pair<dev_t, ino_t>, pid_t> held GUARDED_BY(mu);
 };
 Registry& Held() {
   static auto* registry = new Registry();  // never destroyed: a Store may close during exit
@@ -43,7 +45,7 @@ Result<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& dir) {
   const std::pair<dev_t, ino_t> key(st.st_dev, st.st_ino);
   Registry& registry = Held();
   MutexLock guard(&registry.mu);
-  if (registry.held.count(key) != 0) {
+  if (auto it = registry.held.find(key); it != registry.held.end() && it->second == ::getpid()) {
     ::close(fd);
     return Status::Busy("store " + dir + " is already open in this process (pid " +
                             std::to_string(::getpid()) +
@@ -64,7 +66,7 @@ Result<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& dir) {
   // The pid is only informational; the lock itself is held whatever these return.
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) == 0) (void)WriteFull(fd, pid.data(), pid.size(), 0);
-  registry.held.insert(key);
+  registry.held[key] = ::getpid();
   return std::unique_ptr<LockFile>(new LockFile(fd, key));
 }
 
