@@ -8,8 +8,7 @@
 // catches it: the commit, dequeue or read that needed the time fails with
 // InvalidArgument ("Clock::NowMs threw: <what()>" or "Clock::NowMs returned -N ms"),
 // nothing of it is applied, and the store keeps working once the clock reads
-// normally again. (The orchestration layer reads the clock on the caller's thread in a
-// few places where a throwing clock still throws to that caller.)
+// normally again. The orchestration Provider's calls do the same.
 #ifndef DURASTORE_CLOCK_H_
 #define DURASTORE_CLOCK_H_
 
