@@ -299,6 +299,14 @@ static void test_errors_carry_code_message_and_retryable(fixture* f) {
   CHECK(value == NULL && len == 0);
   /* A NULL handle is an invalid argument, not a crash. */
   CHECK_CODE(ds_store_flush(NULL, &err), DS_INVALID_ARGUMENT);
+  /* Negative waits are invalid, not silently 0. */
+  CHECK_CODE(ds_log_read_after(f->store, 0, 10, -1, &events, &err), DS_INVALID_ARGUMENT);
+  ds_dequeue_options dequeue;
+  ds_dequeue_options_init(&dequeue);
+  dequeue.wait_ms = -1;
+  ds_lease* lease = NULL;
+  CHECK_CODE(ds_queue_dequeue(f->store, LIT("mail"), &dequeue, &lease, &err), DS_INVALID_ARGUMENT);
+  CHECK(lease == NULL);
 }
 
 static void test_batch_append_commit_and_read_partition(fixture* f) {

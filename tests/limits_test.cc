@@ -59,6 +59,40 @@ TEST_F(LimitsTest, ABatchOfExactlyTheOperationLimitCommitsAndOneMoreIsResourceEx
   EXPECT_CODE(store_->Get("p0"), kNotFound);
 }
 
+TEST_F(LimitsTest, NegativeWaitsAreInvalidArgumentNotSilentlyZero) {
+  ASSERT_OK(store_->Commit(Batch().Enqueue("q", "m").Append("s", 0, "e")));
+  queue::DequeueOptions dequeue;
+  dequeue.wait = std::chrono::milliseconds(-1);
+  auto lease = queue::Dequeue(*store_, "q", dequeue);
+  EXPECT_CODE(lease, kInvalidArgument);
+  EXPECT_NE(lease.status().message().find("wait"), std::string::npos) << lease.status().ToString();
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, 10, std::chrono::milliseconds(-5)), kInvalidArgument);
+  eventlog::TailOptions tail;
+  tail.wait = std::chrono::milliseconds(-1);
+  EXPECT_CODE(eventlog::ReadAfter(*store_, 0, tail), kInvalidArgument);
+  // Nothing was consumed by the refused calls.
+  EXPECT_TRUE(TakeOne("q").has_value());
+}
+
+TEST_F(LimitsTest, TheOperationLimitCountsEveryAppendedEventSoManyEmptyEventsAreRefused) {
+  // One Append of kMaxBatchOps + 1 empty events: 1 operation and a few bytes, but as many
+  // records to write as the limit forbids.
+  Batch past;
+  past.Append("s", 0, std::vector<eventlog::EventData>(limits::kMaxBatchOps + 1));
+  auto r = store_->Commit(std::move(past));
+  EXPECT_CODE(r, kResourceExhausted);
+  EXPECT_NE(r.status().message().find(std::to_string(limits::kMaxBatchOps + 1)), std::string::npos)
+      << r.status().ToString();
+  EXPECT_CODE(eventlog::GetPartitionInfo(*store_, "s", 0), kNotFound);
+
+  // Events and other operations add up.
+  Batch mixed;
+  mixed.Append("s", 0, std::vector<eventlog::EventData>(limits::kMaxBatchOps));
+  mixed.Put("k", "v");
+  EXPECT_CODE(store_->Commit(std::move(mixed)), kResourceExhausted);
+  EXPECT_CODE(store_->Get("k"), kNotFound);
+}
+
 TEST_F(LimitsTest, AnEventKeyAtTheLimitIsAcceptedAndStoredWhole) {
   const std::string key(limits::kMaxEventKey, 'e');
   ASSERT_OK(store_->Commit(Batch().Append("s", 1, std::vector<eventlog::EventData>{{"p", key}})));

@@ -21,6 +21,7 @@
 #include <optional>
 #include <ostream>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -321,6 +322,44 @@ class ProviderTest : public ::testing::Test {
 // ===================================================================================
 // Opening, sharing a store, opaque payloads
 // ===================================================================================
+
+// A caller's clock that throws while `broken` is set.
+class BreakableClock final : public Clock {
+ public:
+  int64_t NowMs() const override {
+    if (broken.load()) throw std::runtime_error("clock unplugged");
+    return 1'000'000;
+  }
+  std::atomic<bool> broken{false};
+};
+
+TEST(ProviderClockTest, AThrowingClockFailsTheCallAndTheProviderGoesOnAfterwards) {
+  TempDir dir;
+  BreakableClock clock;
+  Options options;
+  options.clock = &clock;
+  options.durability = Durability::kNoSync;
+  auto store = OpenOrDie(dir.path(), options);
+  ASSERT_NE(store, nullptr);
+  auto provider = Provider::Open(*store);
+  ASSERT_OK(provider);
+  clock.broken = true;
+  Status enqueue = (*provider)->EnqueueForOrchestrator(StartItem("a"));
+  EXPECT_EQ(enqueue.code(), Code::kInvalidArgument) << enqueue.ToString();
+  EXPECT_NE(enqueue.message().find("Clock::NowMs threw: clock unplugged"), std::string::npos)
+      << enqueue.ToString();
+  EXPECT_CODE((*provider)->FetchOrchestrationItem(kLockMs, kNoWait), kInvalidArgument);
+  clock.broken = false;
+  ASSERT_OK((*provider)->EnqueueForOrchestrator(StartItem("a")));
+  auto fetched = (*provider)->FetchOrchestrationItem(kLockMs, kNoWait);
+  ASSERT_OK(fetched);
+  EXPECT_TRUE(fetched->has_value());
+}
+
+TEST_F(ProviderTest, NegativePollTimeoutsAreInvalidArgument) {
+  EXPECT_CODE(p().FetchOrchestrationItem(kLockMs, milliseconds(-1)), kInvalidArgument);
+  EXPECT_CODE(p().FetchWorkItem(kWorkLockMs, milliseconds(-1), std::nullopt, {}), kInvalidArgument);
+}
 
 TEST_F(ProviderTest, EmptyStoreHasNoOrchestrationOrWorkerWork) {
   EXPECT_FALSE(Fetch().has_value());

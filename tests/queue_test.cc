@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -104,6 +105,30 @@ TEST_F(QueueTest, DequeueReturnsTheMessageWithItsEnvelope) {
   EXPECT_EQ(lease->queue, "q");
   EXPECT_EQ(lease->locked_until_ms, clock_.NowMs() + QueueOptions().lock_duration_ms);
   EXPECT_EQ(lease->token.ToHex().size(), 32u);
+}
+
+TEST_F(QueueTest, AnAcceptPredicateThatThrowsFailsThatDequeueAndTheStoreKeepsWorking) {
+  Enqueue("q", "first");
+  Enqueue("q", "second");
+  queue::DequeueOptions throwing;
+  throwing.accept = [](const queue::Candidate&) -> bool { throw std::runtime_error("boom"); };
+  auto failed = queue::Dequeue(*store_, "q", throwing);
+  EXPECT_CODE(failed, kInvalidArgument);
+  EXPECT_NE(failed.status().message().find("DequeueOptions.accept threw: boom"), std::string::npos)
+      << failed.status().ToString();
+  queue::DequeueOptions throwing_int;
+  throwing_int.accept = [](const queue::Candidate&) -> bool { throw 7; };
+  EXPECT_CODE(queue::Dequeue(*store_, "q", throwing_int), kInvalidArgument);
+
+  // Nothing was leased or counted, and the committer still commits.
+  EXPECT_EQ(CountersOf("q").leased, 0u);
+  Enqueue("q", "third");
+  auto lease = Take("q");
+  ASSERT_TRUE(lease.has_value());
+  ASSERT_EQ(lease->messages.size(), 1u);
+  EXPECT_EQ(lease->messages[0].payload, "first");
+  EXPECT_EQ(lease->messages[0].delivery_count, 1u);
+  EXPECT_OK(store_->Commit(Batch().Ack(lease->token)));
 }
 
 TEST_F(QueueTest, EmptyAndUnknownQueuesReturnNothing) {

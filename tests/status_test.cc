@@ -27,6 +27,7 @@ TEST(StatusTest, ToStringNamesTheCode) {
 
 TEST(StatusTest, OnlyBusyAndTransientIoErrorsAreRetryable) {
   EXPECT_TRUE(Status::Busy("b").retryable());
+  EXPECT_FALSE(Status::Busy("open in this process", /*retryable=*/false).retryable());
   EXPECT_TRUE(Status::IOError("eintr", /*transient=*/true).retryable());
   EXPECT_FALSE(Status::IOError("eio").retryable());
   for (const Status& s :

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -14,6 +15,7 @@
 
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
+#include "durastore/queue.h"
 #include "lmdb_env.h"
 #include "store_internal.h"
 #include "test_util.h"
@@ -163,7 +165,7 @@ TEST(StoreTest, BadOptionsAreInvalidArgument) {
   EXPECT_CODE(Store::Open(dir.Sub("s"), options), kInvalidArgument);
 }
 
-TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyAndNamesThePid) {
+TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyNotRetryableAndSaysSo) {
   TempDir dir;
   auto store = OpenOrDie(dir.path());
   ASSERT_NE(store, nullptr);
@@ -171,7 +173,84 @@ TEST(StoreTest, SecondOpenerInTheSameProcessIsBusyAndNamesThePid) {
   EXPECT_CODE(second, kBusy);
   EXPECT_NE(second.status().message().find(std::to_string(getpid())), std::string::npos)
       << second.status().message();
-  EXPECT_TRUE(second.status().retryable());
+  EXPECT_NE(second.status().message().find("open in this process"), std::string::npos)
+      << second.status().message();
+  EXPECT_FALSE(second.status().retryable());  // waiting cannot help while `store` is open
+  // The same store through another spelling of its path is the same store.
+  EXPECT_CODE(Store::Open(dir.path() + "/."), kBusy);
+  // Once the first Store is gone, the store opens again.
+  store.reset();
+  EXPECT_OK(Store::Open(dir.path()));
+}
+
+// A caller's clock that can be told to throw or to read before the epoch.
+class FaultyClock final : public Clock {
+ public:
+  enum class Mode { kNormal, kThrow, kNegative };
+  int64_t NowMs() const override {
+    switch (mode.load()) {
+      case Mode::kThrow:
+        throw std::runtime_error("clock unplugged");
+      case Mode::kNegative:
+        return -5;
+      case Mode::kNormal:
+        break;
+    }
+    return 1'000'000;
+  }
+  std::atomic<Mode> mode{Mode::kNormal};
+};
+
+TEST(StoreTest, AClockThatThrowsOrReadsNegativeFailsTheRequestsThatNeedItAndTheStoreGoesOn) {
+  TempDir dir;
+  FaultyClock clock;
+  Options options;
+  options.durability = Durability::kNoSync;
+  options.clock = &clock;
+  auto store = OpenOrDie(dir.path(), options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Commit(Batch().Enqueue("q", "m")));
+
+  clock.mode = FaultyClock::Mode::kThrow;
+  auto put = store->Commit(Batch().Put("k", "v"));
+  EXPECT_CODE(put, kInvalidArgument);
+  EXPECT_NE(put.status().message().find("Clock::NowMs threw: clock unplugged"), std::string::npos)
+      << put.status().ToString();
+  EXPECT_CODE(queue::Dequeue(*store, "q"), kInvalidArgument);
+  EXPECT_CODE(queue::GetCounters(*store, "q"), kInvalidArgument);
+
+  clock.mode = FaultyClock::Mode::kNegative;
+  auto negative = store->Commit(Batch().Put("k", "v"));
+  EXPECT_CODE(negative, kInvalidArgument);
+  EXPECT_NE(negative.status().message().find("returned -5"), std::string::npos)
+      << negative.status().ToString();
+  EXPECT_CODE(queue::Dequeue(*store, "q"), kInvalidArgument);
+  EXPECT_CODE(queue::GetCounters(*store, "q"), kInvalidArgument);
+
+  // The committer survived, nothing of the failed requests was applied, and the message
+  // was neither leased nor counted as delivered.
+  clock.mode = FaultyClock::Mode::kNormal;
+  EXPECT_CODE(store->Get("k"), kNotFound);
+  ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+  auto lease = queue::Dequeue(*store, "q");
+  ASSERT_OK(lease);
+  ASSERT_TRUE(lease->has_value());
+  EXPECT_EQ((*lease)->messages.at(0).delivery_count, 1u);
+  EXPECT_OK(store->Close());
+}
+
+TEST(StoreTest, AnEmptyPathOrOneWithANulByteIsInvalidArgumentAsInTheCApi) {
+  TempDir dir;
+  auto empty = Store::Open("");
+  EXPECT_CODE(empty, kInvalidArgument);
+  EXPECT_NE(empty.status().message().find("non-empty"), std::string::npos)
+      << empty.status().ToString();
+  std::string with_nul = dir.Sub("a");
+  with_nul += std::string("\0b", 2);
+  auto nul = Store::Open(with_nul);
+  EXPECT_CODE(nul, kInvalidArgument);
+  EXPECT_NE(nul.status().message().find("NUL"), std::string::npos) << nul.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("a")));  // nothing created under the cut name
 }
 
 TEST(StoreTest, SecondOpenerInAnotherProcessIsBusy) {

@@ -1,5 +1,7 @@
 #include "durastore/batch.h"
 
+#include <algorithm>
+
 #include "batch_rep.h"
 #include "durastore/limits.h"
 #include "status_macros.h"
@@ -250,9 +252,17 @@ Status AtOperation(size_t index, const Status& s) {
 }  // namespace
 
 Status ValidateBatch(const BatchRep& rep) {
-  if (rep.ops.size() > limits::kMaxBatchOps) {
-    return Status::ResourceExhausted("batch has " + std::to_string(rep.ops.size()) +
-                                     " operations; the limit is " +
+  // Each appended event is a record the committer writes, like any other operation: an
+  // Append of millions of empty events must not pass as one operation of a few bytes.
+  size_t counted = 0;
+  for (const Op& op : rep.ops) {
+    const auto* append = std::get_if<AppendOp>(&op);
+    counted += append != nullptr ? std::max<size_t>(append->events.size(), 1) : 1;
+  }
+  if (counted > limits::kMaxBatchOps) {
+    return Status::ResourceExhausted("batch has " + std::to_string(counted) +
+                                     " operations (each appended event counts as one); the "
+                                     "limit is " +
                                      std::to_string(limits::kMaxBatchOps));
   }
   if (rep.bytes > limits::kMaxBatchBytes) {

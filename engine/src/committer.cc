@@ -7,6 +7,7 @@
 #include "file_util.h"
 #include "status_macros.h"
 #include "store_impl.h"
+#include "time_math.h"
 
 namespace durastore {
 
@@ -262,7 +263,16 @@ void Store::Impl::UndoGroup(std::vector<RequestPtr>& group, GroupEffects& fx,
 // request failed or had nothing to do).
 uint64_t Store::Impl::CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry) {
   const Sequences before = seqs_;
-  const int64_t now = clock_->NowMs();
+  // A clock that throws or reads negative fails this group's writes, which need `now`,
+  // and leaves the committer running for the next group (the clock may recover).
+  Result<int64_t> read_clock = internal::ReadClock(*clock_);
+  if (!read_clock.ok()) {
+    for (auto& r : group) {
+      if (r != nullptr && r->kind != Request::Kind::kFlush) r->status = read_clock.status();
+    }
+    return 0;
+  }
+  const int64_t now = *read_clock;
   {
     internal::LeaseTable::Writer leases(leases_);
     if (now - last_lease_gc_ms_ > 1000) {

@@ -3,8 +3,11 @@
 #ifndef DURASTORE_ENGINE_LOCK_FILE_H_
 #define DURASTORE_ENGINE_LOCK_FILE_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "durastore/status.h"
 
@@ -12,15 +15,17 @@ namespace durastore::internal {
 
 class LockFile {
  public:
-  // Busy (naming the holder's pid) when another process holds the store.
+  // Busy (naming the holder's pid) when another process holds the store; Busy, not
+  // retryable, when a LockFile of this process already holds it.
   static Result<std::unique_ptr<LockFile>> Acquire(const std::string& dir);
   ~LockFile();  // closing the descriptor releases the lock
   LockFile(const LockFile&) = delete;
   LockFile& operator=(const LockFile&) = delete;
 
  private:
-  explicit LockFile(int fd) : fd_(fd) {}
+  LockFile(int fd, std::pair<dev_t, ino_t> key) : fd_(fd), key_(key) {}
   int fd_;
+  std::pair<dev_t, ino_t> key_;  // (device, inode) of the LOCK file
 };
 
 }  // namespace durastore::internal

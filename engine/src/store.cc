@@ -54,6 +54,11 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, const Options& options) {
+  // As the C API's ds_store_open: "" would open the working directory's files under the
+  // name "", and the OS would cut a path at its NUL byte and open another directory.
+  if (path.empty() || path.find('\0') != std::string::npos) {
+    return Status::InvalidArgument("path must be non-empty and contain no NUL byte");
+  }
   return StoreInternal::OpenWithHooks(path, options, TestHooks{});
 }
 

@@ -524,6 +524,10 @@ Result<TailPage> ReadAfter(Store& store, uint64_t after_position, const TailOpti
     return Status::InvalidArgument("TailOptions.stream_prefix is longer than a stream key (" +
                                    std::to_string(limits::kMaxStreamKey) + " bytes)");
   }
+  if (options.wait.count() < 0) {
+    return Status::InvalidArgument("ReadAfter wait must not be negative, got " +
+                                   std::to_string(options.wait.count()) + " ms");
+  }
   const auto deadline = durastore::internal::DeadlineAfter(options.wait);
   uint64_t after = after_position;
   for (;;) {

@@ -366,6 +366,7 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
     int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
     const std::optional<VersionFilter>& filter) {
   RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
+  if (poll_timeout.count() < 0) return Status::InvalidArgument("poll timeout must not be negative");
   queue::DequeueOptions options;
   options.lock_duration_ms = lock_timeout_ms;
   if (filter) {
@@ -402,7 +403,9 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
     }
     const OrchestrationItem& item = (*loaded)->item;
     std::lock_guard lock(state_->mu);
-    state_->MaybeSweep(store_.clock().NowMs());
+    // The sweep is housekeeping: a clock that fails now only postpones it.
+    if (auto now = ::durastore::internal::ReadClock(store_.clock()); now.ok())
+      state_->MaybeSweep(*now);
     state_->orch.emplace((*loaded)->lock_token,
                          OrchLock{lease->token, item.instance, item.execution_id,
                                   item.orchestration_name, item.version, lease->locked_until_ms});
@@ -412,7 +415,7 @@ Result<std::optional<FetchedOrchestration>> Provider::FetchOrchestrationItem(
 
 Status Provider::AckOrchestrationItem(std::string_view lock_token, const OrchestrationAck& ack) {
   ASSIGN_OR_RETURN(OrchLock lock, state_->Find(state_->orch, lock_token));
-  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store_.clock()));
   Batch batch;
   batch.Ack(lock.lease);
   RETURN_IF_ERROR(AddHistoryAppend(batch, lock.instance, ack.execution_id, ack.history_delta));
@@ -476,7 +479,8 @@ Status Provider::AppendWithExecution(std::string_view instance, uint64_t executi
 Status Provider::EnqueueForOrchestrator(const OrchestratorItem& item,
                                         std::optional<int64_t> delay_ms) {
   Batch batch;
-  RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, item, store_.clock().NowMs(), delay_ms));
+  ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store_.clock()));
+  RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, item, now, delay_ms));
   return store_.Commit(std::move(batch)).status();
 }
 

@@ -121,7 +121,8 @@ struct DURASTORE_NO_EXPORT Provider::State {
     ASSIGN_OR_RETURN(auto lock, Find(map, token));
     Batch batch;
     batch.Renew(lock.lease, extend_ms);
-    const int64_t until = ::durastore::internal::AddMs(store.clock().NowMs(), extend_ms);
+    ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store.clock()));
+    const int64_t until = ::durastore::internal::AddMs(now, extend_ms);
     auto committed = store.Commit(std::move(batch));
     if (!committed.ok()) return internal::LockError(token, committed.status());
     Extend(map, token, until);

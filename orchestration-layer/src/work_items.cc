@@ -82,6 +82,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
     int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
     const std::optional<SessionConfig>& session, const TagFilter& tags) {
   RETURN_IF_ERROR(ValidatePositive("lock timeout", lock_timeout_ms));
+  if (poll_timeout.count() < 0) return Status::InvalidArgument("poll timeout must not be negative");
   if (session) {
     RETURN_IF_ERROR(ValidateLength("session owner id", session->owner_id, 1, kMaxName));
     RETURN_IF_ERROR(ValidatePositive("session lock timeout", session->session_lock_timeout_ms));
@@ -132,8 +133,10 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
     const std::string key = SessionKey(*decoded->session_id);
     auto bytes = GetOptional(store_, key);
     claimed = bytes.status();
-    if (bytes.ok()) {
-      const int64_t now = clock->NowMs();
+    Result<int64_t> read_now = ::durastore::internal::ReadClock(*clock);
+    if (claimed.ok()) claimed = read_now.status();
+    if (claimed.ok()) {
+      const int64_t now = *read_now;
       SessionRec rec;
       if (*bytes) {
         auto old = DecodeSession(**bytes);
@@ -165,7 +168,8 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
   out.item = std::move(decoded).value();
   out.lock_token = lease->token.ToHex();
   std::lock_guard guard(state_->mu);
-  state_->MaybeSweep(clock->NowMs());
+  // The sweep is housekeeping: a clock that fails now only postpones it.
+  if (auto now = ::durastore::internal::ReadClock(*clock); now.ok()) state_->MaybeSweep(*now);
   state_->work.emplace(out.lock_token,
                        WorkLock{lease->token, out.item.session_id, lease->locked_until_ms});
   return std::optional<FetchedWork>(std::move(out));
@@ -174,7 +178,7 @@ Result<std::optional<FetchedWork>> Provider::FetchWorkItem(
 Status Provider::AckWorkItem(std::string_view lock_token,
                              const std::optional<OrchestratorItem>& completion) {
   ASSIGN_OR_RETURN(WorkLock lock, state_->Find(state_->work, lock_token));
-  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store_.clock()));
   Batch batch;
   batch.Ack(lock.lease);
   if (completion) RETURN_IF_ERROR(AddOrchestratorEnqueue(batch, *completion, now, std::nullopt));
@@ -196,7 +200,7 @@ Status Provider::RenewWorkItemLock(std::string_view lock_token, int64_t extend_m
   ASSIGN_OR_RETURN(WorkLock lock, state_->Find(state_->work, lock_token));
   if (!lock.session) return state_->Renew(store_, state_->work, lock_token, extend_ms);
   std::lock_guard session_guard(*state_->session_mu);
-  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store_.clock()));
   Batch batch;
   batch.Renew(lock.lease, extend_ms);
   RETURN_IF_ERROR(TouchSession(store_, batch, *lock.session, now));
@@ -220,7 +224,7 @@ Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owne
   // Idle timeout 0 is valid: every session is idle, so none is renewed.
   if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
   std::lock_guard guard(*state_->session_mu);
-  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store_.clock()));
   ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
   Batch batch;
   uint64_t renewed = 0;
@@ -241,7 +245,7 @@ Result<uint64_t> Provider::RenewSessionLock(const std::vector<std::string>& owne
 Result<uint64_t> Provider::CleanupOrphanedSessions(int64_t idle_timeout_ms) {
   if (idle_timeout_ms < 0) return Status::InvalidArgument("idle timeout must not be negative");
   std::lock_guard guard(*state_->session_mu);
-  const int64_t now = store_.clock().NowMs();
+  ASSIGN_OR_RETURN(const int64_t now, ::durastore::internal::ReadClock(store_.clock()));
   ASSIGN_OR_RETURN(auto sessions, ScanAll(store_, SessionPrefix()));
   Batch batch;
   uint64_t removed = 0;

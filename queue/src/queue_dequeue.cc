@@ -2,6 +2,8 @@
 // predicate, max_deliveries), the lease the committer grants for it (ApplyDequeue), and
 // the public Dequeue, which submits attempts and long-polls between them.
 #include <algorithm>
+#include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -61,6 +63,22 @@ struct Pick {
   MessageMeta meta;
 };
 
+// Runs the caller's accept predicate. An exception must not escape: it would unwind
+// through the committer thread and terminate the process. It becomes `error` (the
+// dequeue then fails with InvalidArgument; the lease table's mutex is taken back by
+// RunUnlocked's scope either way) and the candidate is not accepted.
+bool CallAccept(const std::function<bool(const queue::Candidate&)>& accept,
+                const queue::Candidate& candidate, std::optional<std::string>& error) noexcept {
+  try {
+    return accept(candidate);
+  } catch (const std::exception& e) {
+    error = std::string("DequeueOptions.accept threw: ") + e.what();
+  } catch (...) {
+    error = "DequeueOptions.accept threw an exception not derived from std::exception";
+  }
+  return false;
+}
+
 // Scans the queue's visibility index, from ready-index key `from` (empty: the start), for
 // the oldest eligible message. Messages over max_deliveries are dead-lettered on the way.
 // Nothing is locked or counted here. The accept predicate runs without the lease mutex
@@ -77,6 +95,7 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable::Writer& 
   std::string prefix = QueuePrefix(q.id);
   if (from.empty()) from = prefix;
   std::vector<std::string> skipped_groups;
+  std::optional<std::string> accept_error;
   for (;;) {
     std::optional<Pick> dead;  // a message to dead-letter, found under the cursor
     {
@@ -109,8 +128,9 @@ Result<std::optional<Pick>> FindEligible(WriteContext& ctx, LeaseTable::Writer& 
         }
         bool accepted =
             PassesFilter(options.filter, m) && (!options.accept || leases.RunUnlocked([&] {
-              return options.accept(CandidateView(ctx.txn, t, id, m));
+              return CallAccept(options.accept, CandidateView(ctx.txn, t, id, m), accept_error);
             }));
+        if (accept_error) return Status::InvalidArgument(*std::move(accept_error));
         if (!accepted) {
           if (grouped) skipped_groups.push_back(m.group_key);
           continue;
@@ -235,6 +255,10 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
                                    std::to_string(limits::kMaxDequeueBatch) + ", got " +
                                    std::to_string(options.max_messages));
   }
+  if (options.wait.count() < 0) {
+    return Status::InvalidArgument("DequeueOptions.wait must not be negative, got " +
+                                   std::to_string(options.wait.count()) + " ms");
+  }
   auto deadline = internal::DeadlineAfter(options.wait);
   const Clock& clock = store.clock();
   for (;;) {
@@ -246,8 +270,8 @@ Result<std::optional<Lease>> Dequeue(Store& store, std::string_view queue,
     auto wake = deadline;
     if (attempt.next_wake_ms) {
       // next_wake_ms may be far away (a visibility near INT64_MAX): saturate, never wrap.
-      auto in =
-          std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - clock.NowMs(), 1));
+      ASSIGN_OR_RETURN(const int64_t now_ms, internal::ReadClock(clock));
+      auto in = std::chrono::milliseconds(std::max<int64_t>(*attempt.next_wake_ms - now_ms, 1));
       wake = std::min(wake, internal::DeadlineAfter(in, now));
     }
     StoreInternal::WaitForQueue(store, queue, epoch, wake);

@@ -12,6 +12,7 @@
 #include "queue_codec.h"
 #include "status_macros.h"
 #include "store_internal.h"
+#include "time_math.h"
 
 namespace durastore::queue {
 namespace {
@@ -62,7 +63,7 @@ Result<Counters> GetCounters(Store& store, std::string_view queue) {
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   const internal::Tables& t = env->tables();
   ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
-  int64_t now = store.clock().NowMs();
+  ASSIGN_OR_RETURN(const int64_t now, internal::ReadClock(store.clock()));
   // A copy of the live locks, taken under the lease mutex: the scan runs without it.
   internal::QueueLocks locks = StoreInternal::Leases(store).LiveLocksOf(q.id, now);
   return CountMessages(txn.get(), t, q, locks, now);

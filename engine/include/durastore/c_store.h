@@ -81,7 +81,7 @@ extern "C" {
 #define DS_MAX_METADATA_KEY 480u
 #define DS_MAX_METADATA_VALUE (16u << 20)
 #define DS_MAX_BATCH_BYTES (256u << 20)
-#define DS_MAX_BATCH_OPS 100000u /* operations */
+#define DS_MAX_BATCH_OPS 100000u /* operations; an append counts once per event */
 
 /* ------------------------------------------------------------------------------------ */
 /* Errors and memory                                                                     */
@@ -112,8 +112,9 @@ DURASTORE_EXPORT uint32_t ds_api_version(void);
 DURASTORE_EXPORT ds_code ds_error_code(const ds_error* error);
 /* NUL-terminated message naming what was wrong; valid until ds_error_free. */
 DURASTORE_EXPORT const char* ds_error_message(const ds_error* error);
-/* True when the same call may succeed later unchanged (DS_BUSY, a transient
- * DS_IO_ERROR); false for NULL. */
+/* True when the same call may succeed later unchanged (DS_BUSY from another process,
+ * a transient DS_IO_ERROR); false for NULL and for DS_BUSY because the store is already
+ * open in this process. */
 DURASTORE_EXPORT bool ds_error_retryable(const ds_error* error);
 /* Frees an error (NULL and the static out-of-memory error are no-ops). */
 DURASTORE_EXPORT void ds_error_free(ds_error* error);

@@ -3,6 +3,12 @@
 // All times are milliseconds since the Unix epoch. A Store reads its Clock from the
 // committer thread and from callers' threads, so implementations must be thread-safe.
 // The Store borrows the Clock: it must outlive every Store that uses it.
+//
+// NowMs should not throw and must not return a negative time. If it does, the store
+// catches it: the commit, dequeue or read that needed the time fails with
+// InvalidArgument ("Clock::NowMs threw: <what()>" or "Clock::NowMs returned -N ms"),
+// nothing of it is applied, and the store keeps working once the clock reads
+// normally again. The orchestration Provider's calls do the same.
 #ifndef DURASTORE_CLOCK_H_
 #define DURASTORE_CLOCK_H_
 

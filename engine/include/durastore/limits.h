@@ -21,8 +21,10 @@ inline constexpr size_t kMaxAttributeValue = 200;       // bytes
 inline constexpr size_t kMaxMetadataKey = 480;          // bytes, at least 1
 inline constexpr size_t kMaxMetadataValue = 16u << 20;  // bytes
 inline constexpr size_t kMaxBatchBytes = 256u << 20;    // sum of all payloads/values in a batch
-inline constexpr size_t kMaxBatchOps = 100'000;         // operations in one batch
-inline constexpr size_t kMaxDequeueBatch = 1000;        // messages leased by one Dequeue
+// Operations in one batch, an Append counting once per event (so a batch writes at most
+// this many records, whatever their sizes).
+inline constexpr size_t kMaxBatchOps = 100'000;
+inline constexpr size_t kMaxDequeueBatch = 1000;  // messages leased by one Dequeue
 // Stored as the dead-letter message's "dead-letter-reason" attribute, so it has the
 // attribute value limit.
 inline constexpr size_t kMaxDeadLetterReason = kMaxAttributeValue;

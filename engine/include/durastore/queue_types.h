@@ -101,12 +101,15 @@ struct DequeueOptions {
   int64_t lock_duration_ms = 0;
   // Long poll: wait up to this long for an eligible message. The wait ends on the commit
   // that makes one visible, at the earliest future visibility or lease expiry, or at
-  // the timeout, whichever is first; it never sleeps in a fixed loop.
+  // the timeout, whichever is first; it never sleeps in a fixed loop. Negative:
+  // InvalidArgument.
   std::chrono::milliseconds wait{0};
   std::vector<AttributeMatch> filter;
   // Return false to skip a candidate (in group mode: its whole group). Runs on the
   // committer thread inside the write transaction: keep it short, do not call back into
-  // the Store from it (use Candidate::GetMetadata).
+  // the Store from it (use Candidate::GetMetadata). If it throws, the exception is caught
+  // on the committer thread: that Dequeue fails with InvalidArgument "DequeueOptions.accept
+  // threw: <what()>", leases nothing and counts no delivery; the store keeps working.
   std::function<bool(const Candidate&)> accept;
   // Leases up to this many eligible messages under one token (1 to
   // limits::kMaxDequeueBatch), in the order successive single dequeues would take them

@@ -27,7 +27,8 @@ enum class Code : uint8_t {
   kLockLost,           // a lease expired, was superseded, or its messages are gone
   kInvalidArgument,    // malformed input (empty or too-long key, bad option); never retry
   kResourceExhausted,  // a size limit was exceeded, or the disk is full
-  kBusy,               // the store is held by another process; retry later
+  kBusy,               // the store is held by another process (retry later) or already open
+                       // in this process (not retryable: close that Store first)
   kIOError,            // the operating system reported an IO failure
   kCorruption,         // a stored record could not be decoded
   kUnavailable,        // the store is closed, or failed (sticky error) and must be reopened
@@ -55,7 +56,12 @@ class [[nodiscard]] DURASTORE_EXPORT Status {
   static Status ResourceExhausted(std::string msg) {
     return {Code::kResourceExhausted, std::move(msg)};
   }
-  static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
+  // `retryable` is false when waiting cannot help (the store is open in this process).
+  static Status Busy(std::string msg, bool retryable = true) {
+    Status s(Code::kBusy, std::move(msg));
+    s.transient_ = retryable;
+    return s;
+  }
   // `transient` marks an IO error worth retrying (e.g. EAGAIN, EINTR); most are not.
   static Status IOError(std::string msg, bool transient = false) {
     Status s(Code::kIOError, std::move(msg));
@@ -69,10 +75,10 @@ class [[nodiscard]] DURASTORE_EXPORT Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
 
-  // True only for Busy and transient IOError: the same call may succeed later without
+  // True only for retryable Busy and transient IOError: the same call may succeed later without
   // the caller changing anything. Unavailable after a sticky failure is not retryable
   // on the same Store object: the caller must reopen.
-  bool retryable() const { return code_ == Code::kBusy || (code_ == Code::kIOError && transient_); }
+  bool retryable() const { return (code_ == Code::kBusy || code_ == Code::kIOError) && transient_; }
 
   // "OK" or "<CodeName>: <message>".
   std::string ToString() const;

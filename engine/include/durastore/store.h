@@ -123,8 +123,10 @@ struct PipelineStats {
 class DURASTORE_EXPORT Store {
  public:
   // Opens (or creates) the store in directory `path`. Errors: Busy if another process
-  // holds the store (the message names its pid), InvalidArgument for bad options,
-  // NotFound if missing and !create_if_missing, IOError, Corruption.
+  // holds the store (the message names its pid; retryable), Busy, not retryable, if a
+  // Store of this process has it open (the message says so); InvalidArgument for bad
+  // options, an empty path or one containing a NUL byte; NotFound if missing and
+  // !create_if_missing, IOError, Corruption.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options = {});
 
   ~Store();

@@ -134,7 +134,8 @@ DURASTORE_EXPORT ds_code ds_log_stream_info(ds_store* store, const char* stream,
 /* Position of the last committed event (0 if none). */
 DURASTORE_EXPORT ds_code ds_log_last_position(ds_store* store, uint64_t* out, ds_error** err);
 /* Events with position > after_position in position order, at most max_count; if none,
- * waits up to wait_ms for a commit that appends one. The result may be empty. */
+ * waits up to wait_ms for a commit that appends one. The result may be empty. A negative
+ * wait_ms is DS_INVALID_ARGUMENT. */
 DURASTORE_EXPORT ds_code ds_log_read_after(ds_store* store, uint64_t after_position,
                                            size_t max_count, int64_t wait_ms, ds_events** out,
                                            ds_error** err);

@@ -147,7 +147,8 @@ struct TailOptions {
   // empty without having reached the end.
   size_t max_skipped = 10'000;
   // When the read reaches the end without an event to return, wait up to this long for
-  // a commit that appends one (woken by that commit, not by polling).
+  // a commit that appends one (woken by that commit, not by polling). Negative:
+  // InvalidArgument.
   std::chrono::milliseconds wait{0};
 };
 

@@ -123,7 +123,7 @@ typedef struct ds_attribute_match {
 
 typedef struct ds_dequeue_options {
   int64_t lock_duration_ms; /* 0 = the queue's default */
-  int64_t wait_ms;          /* long poll; 0 = do not wait */
+  int64_t wait_ms;          /* long poll; 0 = do not wait; < 0: DS_INVALID_ARGUMENT */
   const ds_attribute_match* filter;
   size_t filter_count;
   size_t max_messages; /* lease up to this many messages (1..1000); 0 = 1. Group mode: 1 */

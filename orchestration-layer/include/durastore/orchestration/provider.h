@@ -200,6 +200,7 @@ class DURASTORE_EXPORT Provider {
   // Locks one instance that has visible messages (and whose current execution's pinned
   // version passes `filter`) for lock_timeout_ms and returns all its visible messages.
   // Waits up to poll_timeout for such work; nullopt = none became eligible in time.
+  // A negative poll_timeout (either Fetch) is InvalidArgument.
 
   Result<std::optional<FetchedOrchestration>> FetchOrchestrationItem(
       int64_t lock_timeout_ms, std::chrono::milliseconds poll_timeout,
