@@ -117,6 +117,20 @@ fn decode_events(op: &str, history: &c::History) -> Result<Vec<Event>, ProviderE
         .collect()
 }
 
+/// The C functions that abandon an orchestration or a work item lease.
+type AbandonFn = unsafe extern "C" fn(
+    *mut ffi::ds_provider,
+    *const c_char,
+    usize,
+    bool,
+    i64,
+    bool,
+    *mut *mut ffi::ds_error,
+) -> ffi::ds_code;
+/// The C functions that renew an orchestration or a work item lease.
+type RenewFn =
+    unsafe extern "C" fn(*mut ffi::ds_provider, *const c_char, usize, i64, *mut *mut ffi::ds_error) -> ffi::ds_code;
+
 impl DurastoreProvider {
     /// Opens (or creates) the store in directory `path`. Blocking; call it before starting
     /// the runtime (or inside `spawn_blocking`).
@@ -161,6 +175,44 @@ impl DurastoreProvider {
             Ok(v) => v,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
+    }
+
+    /// Abandons the lease `token` through `abandon` (the orchestration or the worker
+    /// queue's C function, which share a signature).
+    async fn abandon_lease(
+        &self,
+        op: &'static str,
+        abandon: AbandonFn,
+        token: &str,
+        delay: Option<Duration>,
+        ignore_attempt: bool,
+    ) -> Result<(), ProviderError> {
+        let token = token.to_string();
+        self.blocking(move |h| {
+            let (t, tl) = raw(token.as_bytes());
+            // SAFETY: `abandon` is a ds_provider_abandon_* function; the token outlives the call.
+            check(op, |err| unsafe {
+                abandon(h.provider, t, tl, delay.is_some(), delay.map(ms).unwrap_or(0), ignore_attempt, err)
+            })
+        })
+        .await
+    }
+
+    /// Extends the lease `token` by `extend_for` (at least 1 ms) through `renew`.
+    async fn renew_lease(
+        &self,
+        op: &'static str,
+        renew: RenewFn,
+        token: &str,
+        extend_for: Duration,
+    ) -> Result<(), ProviderError> {
+        let token = token.to_string();
+        self.blocking(move |h| {
+            let (t, tl) = raw(token.as_bytes());
+            // SAFETY: `renew` is a ds_provider_renew_*_lock function; the token outlives the call.
+            check(op, |err| unsafe { renew(h.provider, t, tl, ms_ceil(extend_for).max(1), err) })
+        })
+        .await
     }
 
     /// A long poll of up to `poll_timeout`, made of blocking fetches of at most
@@ -464,22 +516,8 @@ impl Provider for DurastoreProvider {
         delay: Option<Duration>,
         ignore_attempt: bool,
     ) -> Result<(), ProviderError> {
-        let token = lock_token.to_string();
-        self.blocking(move |h| {
-            let (t, tl) = raw(token.as_bytes());
-            check("abandon_orchestration_item", |err| unsafe {
-                ffi::ds_provider_abandon_orchestration_item(
-                    h.provider,
-                    t,
-                    tl,
-                    delay.is_some(),
-                    delay.map(ms).unwrap_or(0),
-                    ignore_attempt,
-                    err,
-                )
-            })
-        })
-        .await
+        let abandon: AbandonFn = ffi::ds_provider_abandon_orchestration_item;
+        self.abandon_lease("abandon_orchestration_item", abandon, lock_token, delay, ignore_attempt).await
     }
 
     async fn read(&self, instance: &str) -> Result<Vec<Event>, ProviderError> {
@@ -586,14 +624,8 @@ impl Provider for DurastoreProvider {
     }
 
     async fn renew_work_item_lock(&self, token: &str, extend_for: Duration) -> Result<(), ProviderError> {
-        let token = token.to_string();
-        self.blocking(move |h| {
-            let (t, tl) = raw(token.as_bytes());
-            check("renew_work_item_lock", |err| unsafe {
-                ffi::ds_provider_renew_work_item_lock(h.provider, t, tl, ms_ceil(extend_for).max(1), err)
-            })
-        })
-        .await
+        let renew: RenewFn = ffi::ds_provider_renew_work_item_lock;
+        self.renew_lease("renew_work_item_lock", renew, token, extend_for).await
     }
 
     async fn renew_session_lock(
@@ -639,33 +671,13 @@ impl Provider for DurastoreProvider {
         delay: Option<Duration>,
         ignore_attempt: bool,
     ) -> Result<(), ProviderError> {
-        let token = token.to_string();
-        self.blocking(move |h| {
-            let (t, tl) = raw(token.as_bytes());
-            check("abandon_work_item", |err| unsafe {
-                ffi::ds_provider_abandon_work_item(
-                    h.provider,
-                    t,
-                    tl,
-                    delay.is_some(),
-                    delay.map(ms).unwrap_or(0),
-                    ignore_attempt,
-                    err,
-                )
-            })
-        })
-        .await
+        let abandon: AbandonFn = ffi::ds_provider_abandon_work_item;
+        self.abandon_lease("abandon_work_item", abandon, token, delay, ignore_attempt).await
     }
 
     async fn renew_orchestration_item_lock(&self, token: &str, extend_for: Duration) -> Result<(), ProviderError> {
-        let token = token.to_string();
-        self.blocking(move |h| {
-            let (t, tl) = raw(token.as_bytes());
-            check("renew_orchestration_item_lock", |err| unsafe {
-                ffi::ds_provider_renew_orchestration_item_lock(h.provider, t, tl, ms_ceil(extend_for).max(1), err)
-            })
-        })
-        .await
+        let renew: RenewFn = ffi::ds_provider_renew_orchestration_item_lock;
+        self.renew_lease("renew_orchestration_item_lock", renew, token, extend_for).await
     }
 
     async fn enqueue_for_orchestrator(&self, item: WorkItem, delay: Option<Duration>) -> Result<(), ProviderError> {
