@@ -17,7 +17,7 @@ below = {
     'queue': {'engine', 'queue'},
     'orchestration-layer': {'engine', 'eventlog', 'queue', 'orchestration-layer'},
 }
-owner = {}  # include spelling -> folder ("durastore/queue.h", "queue_internal.h")
+owner = {}  # include spelling -> folder ("durastore/queue.h", "queue_codec.h")
 for folder in below:
     for sub in ('src', 'include'):
         base = os.path.join(root, folder, sub)

@@ -7,10 +7,10 @@
 #include <optional>
 #include <unordered_map>
 
+#include "apply.h"
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
 #include "durastore/store.h"
-#include "eventlog_internal.h"
 #include "eventlog_records_generated.h"
 #include "flatbuffer_record.h"
 #include "lmdb_env.h"

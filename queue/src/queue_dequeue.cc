@@ -9,11 +9,12 @@
 #include <utility>
 #include <vector>
 
+#include "apply.h"
 #include "durastore/limits.h"
 #include "durastore/queue.h"
 #include "durastore/store.h"
+#include "lease_table.h"
 #include "queue_codec.h"
-#include "queue_internal.h"
 #include "queue_write.h"
 #include "status_macros.h"
 #include "time_math.h"

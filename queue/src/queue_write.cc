@@ -7,8 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "apply.h"
 #include "durastore/limits.h"
-#include "queue_internal.h"
+#include "lease_table.h"
 #include "status_macros.h"
 #include "time_math.h"
 
