@@ -130,7 +130,7 @@ void PrintTailEvent(const Common& common, const eventlog::PositionedEvent& p) {
     PutBytes(j, "payload", e.payload);
     std::cout << j.dump() << "\n";
   } else {
-    std::cout << e.position << "  " << Printable(p.stream) << "/" << p.partition << "#"
+    std::cout << e.position << "  " << Printable(p.stream) << " p" << p.partition << " #"
               << e.sequence << "  " << FormatTime(e.appended_at_ms) << "  "
               << Printable(e.payload, kPayloadColumn) << "\n";
   }
@@ -215,7 +215,10 @@ void AddStreamCommands(CLI::App& app) {
                "At the end, poll for new commits (every --poll-ms) until --count or Ctrl-C");
   tl->add_option("--poll-ms", tail->poll_ms, "Poll interval of --follow (default 200)")
       ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
-  tl->footer("--json prints one JSON object per line (JSON lines), one per event.");
+  tl->footer(
+      "Each line: POSITION  STREAM pPARTITION #SEQUENCE  APPENDED_AT  PAYLOAD. --json prints "
+      "one JSON object per event and line (JSON lines). A follower in another process than "
+      "the writer polls: no wake-up crosses processes.");
   tl->callback([common, tail] { Tail(*common, *tail); });
 }
 

@@ -43,21 +43,24 @@ std::unique_ptr<durastore::Store> Open(const std::string& dir, const durastore::
 
 void Events(durastore::Store& store, durastore::ManualClock& clock) {
   using durastore::eventlog::EventData;
-  Die(store.Commit(Batch().Append("order/1", 1,
-                                  {EventData{R"({"type":"Created","total":42})", "e1"},
-                                   EventData{R"({"type":"Paid"})", "e2"}}))
+  Die(store
+          .Commit(Batch().Append("order/1", 1,
+                                 {EventData{R"({"type":"Created","total":42})", "e1"},
+                                  EventData{R"({"type":"Paid"})", "e2"}}))
           .status(),
       "append");
   clock.Advance(1000);
-  Die(store.Commit(Batch()
-                       .Append("order/2", 1, R"({"type":"Created","total":7})")
-                       .Append("order/1", 1, R"({"type":"Shipped"})"))
+  Die(store
+          .Commit(Batch()
+                      .Append("order/2", 1, R"({"type":"Created","total":7})")
+                      .Append("order/1", 1, R"({"type":"Shipped"})"))
           .status(),
       "append");
   clock.Advance(1000);
-  Die(store.Commit(Batch()
-                       .Append("order/2", 2, R"({"type":"Reopened"})")
-                       .Append("blob", 1, std::string("\xff\x00\x01raw", 6)))
+  Die(store
+          .Commit(Batch()
+                      .Append("order/2", 2, R"({"type":"Reopened"})")
+                      .Append("blob", 1, std::string("\xff\x00\x01raw", 6)))
           .status(),
       "append");
   clock.Advance(1000);
@@ -70,18 +73,20 @@ void Queues(durastore::Store& store, durastore::ManualClock& clock) {
   tagged.attributes = {{"kind", "welcome"}};
   q::EnqueueOptions later;
   later.visible_at_ms = kYear2100;
-  Die(store.Commit(Batch()
-                       .Enqueue("emails", "hello customer 9", tagged)
-                       .Enqueue("emails", "reminder", later))
+  Die(store
+          .Commit(Batch()
+                      .Enqueue("emails", "hello customer 9", tagged)
+                      .Enqueue("emails", "reminder", later))
           .status(),
       "enqueue");
   q::QueueOptions jobs;
   jobs.max_deliveries = 3;
-  Die(store.Commit(Batch()
-                       .ConfigureQueue("jobs", jobs)
-                       .Enqueue("jobs", "job-1")
-                       .Enqueue("jobs", "job-2")
-                       .Enqueue("jobs", "job-3"))
+  Die(store
+          .Commit(Batch()
+                      .ConfigureQueue("jobs", jobs)
+                      .Enqueue("jobs", "job-1")
+                      .Enqueue("jobs", "job-2")
+                      .Enqueue("jobs", "job-3"))
           .status(),
       "enqueue");
   clock.Advance(1000);
@@ -94,10 +99,11 @@ void Queues(durastore::Store& store, durastore::ManualClock& clock) {
 }
 
 void Metadata(durastore::Store& store) {
-  Die(store.Commit(Batch()
-                       .Put("config/retention", "30d")
-                       .Put("config/owner", "ops@example.com")
-                       .Put("binary", std::string("\x00\xfe", 2)))
+  Die(store
+          .Commit(Batch()
+                      .Put("config/retention", "30d")
+                      .Put("config/owner", "ops@example.com")
+                      .Put("binary", std::string("\x00\xfe", 2)))
           .status(),
       "put");
 }
