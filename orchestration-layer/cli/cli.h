@@ -60,7 +60,9 @@ struct Common {
 // Adds STORE and --json to `sub`, bound to `common`.
 void AddCommon(CLI::App* sub, Common& common);
 
-// Opens an existing store for a read command: never creates one (NotFound, exit 2).
+// Opens an existing store read-only for a read command (Options::read_only): works beside
+// a live writer in another process and sees what it has applied to LMDB, but not its
+// leases. Never creates a store (NotFound, exit 2).
 std::unique_ptr<Store> OpenForReading(const std::string& path);
 // Opens an existing store for a write command (dlq redrive): Busy (exit 3, naming the
 // holder's pid) if another process has it open.

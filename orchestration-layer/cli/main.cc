@@ -50,7 +50,9 @@ std::unique_ptr<Store> OpenExisting(const std::string& path, Options options) {
 }  // namespace
 
 std::unique_ptr<Store> OpenForReading(const std::string& path) {
-  return OpenExisting(path, Options{});
+  Options options;
+  options.read_only = true;  // beside a live writer: no lock, no replay, no writes
+  return OpenExisting(path, options);
 }
 
 std::unique_ptr<Store> OpenForWriting(const std::string& path) {

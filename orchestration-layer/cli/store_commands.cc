@@ -67,7 +67,6 @@ void Stat(const Common& common) {
   if (ec) throw Failure(kExitOther, "listing '" + common.store + "': " + ec.message());
   std::sort(files.begin(), files.end());
   const Counts c = CountEverything(*store);
-  const PipelineStats p = store->GetPipelineStats();
   if (common.json) {
     Json doc;
     doc["store"] = common.store;
@@ -86,14 +85,6 @@ void Stat(const Common& common) {
                        {"leased", c.leased},
                        {"dead_lettered", c.dead_lettered}};
     doc["metadata_keys"] = c.metadata_keys;
-    doc["opener_pipeline"] = {{"replayed_records", p.replayed_records},
-                              {"groups", p.groups},
-                              {"batches", p.batches},
-                              {"flushes", p.flushes},
-                              {"checkpoints", p.checkpoints},
-                              {"log_bytes", p.log_bytes},
-                              {"map_resizes", p.map_resizes},
-                              {"using_io_uring", p.using_io_uring}};
     PrintJson(std::cout, doc);
     return;
   }
@@ -115,7 +106,6 @@ void Stat(const Common& common) {
   kv.Add("messages leased", std::to_string(c.leased));
   kv.Add("dead-lettered (ever)", std::to_string(c.dead_lettered));
   kv.Add("metadata keys", std::to_string(c.metadata_keys));
-  kv.Add("replayed by this open", std::to_string(p.replayed_records) + " log records");
   kv.Print(std::cout);
 }
 

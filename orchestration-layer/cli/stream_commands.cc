@@ -3,7 +3,6 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
-#include <thread>
 
 #include "cli.h"
 #include "durastore/eventlog.h"
@@ -115,7 +114,6 @@ struct TailArgs {
   std::optional<size_t> count;
   std::string prefix;
   bool follow = false;
-  int64_t poll_ms = 200;
 };
 
 void PrintTailEvent(const Common& common, const eventlog::PositionedEvent& p) {
@@ -136,12 +134,14 @@ void PrintTailEvent(const Common& common, const eventlog::PositionedEvent& p) {
   }
 }
 
-// Prints events after `after` until the end of the log, at most `budget` of them.
-// Returns the position to continue after and decrements `budget`.
+// Prints events after `after` until the end of the log, at most `budget` of them; with
+// `wait`, first waits that long for one if there is none. Returns the position to
+// continue after and decrements `budget`.
 uint64_t TailOnce(Store& store, const Common& common, const TailArgs& args, uint64_t after,
-                  size_t& budget) {
+                  size_t& budget, std::chrono::milliseconds wait) {
   eventlog::TailOptions options;
   options.stream_prefix = args.prefix;
+  options.wait = wait;
   for (;;) {
     options.max_count = std::min<size_t>(1000, budget);
     auto page = Take(eventlog::ReadAfter(store, after, options), "reading the tail");
@@ -166,12 +166,13 @@ void Tail(const Common& common, const TailArgs& args) {
   }
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
-  after = TailOnce(*store, common, args, after, budget);
+  after = TailOnce(*store, common, args, after, budget, std::chrono::milliseconds(0));
   std::cout.flush();
-  // No wake-up crosses processes: a follower in another process polls.
+  // A read-only Store notices the writer's commits by polling its position counter (every
+  // 50 ms; no wake-up crosses processes): each wait returns soon after one, and at least
+  // every 500 ms to see Ctrl-C.
   while (args.follow && budget > 0 && !g_stop) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(args.poll_ms));
-    after = TailOnce(*store, common, args, after, budget);
+    after = TailOnce(*store, common, args, after, budget, std::chrono::milliseconds(500));
     std::cout.flush();
   }
 }
@@ -212,13 +213,11 @@ void AddStreamCommands(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   tl->add_option("--prefix", tail->prefix, "Only streams whose key starts with this");
   tl->add_flag("--follow", tail->follow,
-               "At the end, poll for new commits (every --poll-ms) until --count or Ctrl-C");
-  tl->add_option("--poll-ms", tail->poll_ms, "Poll interval of --follow (default 200)")
-      ->check(CLI::Range(int64_t{1}, int64_t{60'000}));
+               "At the end, wait for new commits and print them, until --count or Ctrl-C");
   tl->footer(
       "Each line: POSITION  STREAM pPARTITION #SEQUENCE  APPENDED_AT  PAYLOAD. --json prints "
       "one JSON object per event and line (JSON lines). A follower in another process than "
-      "the writer polls: no wake-up crosses processes.");
+      "the writer notices new commits by polling every 50 ms: no wake-up crosses processes.");
   tl->callback([common, tail] { Tail(*common, *tail); });
 }
 
