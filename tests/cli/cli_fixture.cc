@@ -6,6 +6,7 @@
 //   cli_fixture hold DIR         opens DIR, prints "ready", holds it until stdin closes
 //   cli_fixture append DIR N MS  opens DIR, appends N events to stream "live", one per MS
 //                                milliseconds (a writer beside a follower)
+//   cli_fixture abandon DIR      creates DIR, commits, exits without closing (a crash)
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -171,13 +172,20 @@ int Append(const std::string& dir, int n, int ms) {
   return 0;
 }
 
+int Abandon(const std::string& dir) {
+  auto store = Open(dir, nullptr);
+  Die(store->Commit(Batch().Append("s", 1, "x")).status(), "append");
+  std::_Exit(0);  // no Close: the store is left as a crash leaves it
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 2 ? argv[1] : "";
   if (mode == "build" && argc == 3) return Build(argv[2]);
   if (mode == "hold" && argc == 3) return Hold(argv[2]);
+  if (mode == "abandon" && argc == 3) return Abandon(argv[2]);
   if (mode == "append" && argc == 5) return Append(argv[2], std::atoi(argv[3]), std::atoi(argv[4]));
-  std::cerr << "usage: cli_fixture build DIR | hold DIR | append DIR N MS\n";
+  std::cerr << "usage: cli_fixture build DIR | hold DIR | append DIR N MS | abandon DIR\n";
   return 2;
 }

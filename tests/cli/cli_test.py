@@ -345,6 +345,19 @@ def follow():
         writer.wait(timeout=30)
 
 
+def unclean_store():
+    """A store left by a crash is refused until a writer has recovered it."""
+    crashed = os.path.join(WORK, 'crashed')
+    subprocess.run([FIXTURE, 'abandon', crashed], check=True)
+    p = run(['stat', crashed], expect=5)
+    if 'Unavailable' not in p.stderr:
+        fail(f'no Unavailable in: {p.stderr}')
+    subprocess.run([FIXTURE, 'hold', crashed], input='', text=True, check=True,
+                   stdout=subprocess.DEVNULL)
+    if 'events                1' not in run(['stat', crashed]).stdout:
+        fail('the recovered store does not hold its one event')
+
+
 def help_everywhere():
     commands = [[], ['stat'], ['streams'], ['read'], ['tail'], ['queues'], ['queue', 'peek'],
                 ['dlq', 'redrive'], ['meta', 'get'], ['meta', 'scan'], ['instances'],
