@@ -389,13 +389,33 @@ Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t 
       if (seq > from) rc = cur.Prev(&k, &v);
     }
   }
+  // Cross-checked against the partition record, which says its events are exactly
+  // first_sequence..last_sequence: a gap or a short end is damage, never a short page.
+  // `expect` is the sequence the read must meet next (0, never a sequence, when the
+  // partition holds none).
+  uint64_t expect = 0;
+  if (p.event_count > 0) {
+    expect = options.backward
+                 ? std::min(options.from_sequence.value_or(UINT64_MAX), p.last_sequence)
+                 : std::max(options.from_sequence.value_or(0), p.first_sequence);
+  }
+  auto damaged = [&](const std::string& what) {
+    return Status::Corruption(Where(stream, partition) + " is damaged: " + what +
+                              " (its record says events " + std::to_string(p.first_sequence) +
+                              ".." + std::to_string(p.last_sequence) + ")");
+  };
   size_t bytes = 0;
   while (rc == 0 && HasPrefix(View(k), prefix) && out.size() < options.max_count) {
+    ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
+    if (seq != expect) {
+      return damaged("found event " + std::to_string(seq) + " where event " +
+                     std::to_string(expect) + " should be");
+    }
     ASSIGN_OR_RETURN(DecodedEvent d, DecodeEvent(View(v)));
     if (!out.empty() && bytes + d.payload.size() > options.max_bytes) break;
     bytes += d.payload.size();
-    ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
     out.push_back(ToEvent(seq, d));
+    expect = options.backward ? seq - 1 : seq + 1;
     rc = options.backward ? cur.Prev(&k, &v) : cur.Next(&k, &v);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading events");
@@ -404,6 +424,8 @@ Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t 
   if (rc == 0 && HasPrefix(View(k), prefix)) {
     ASSIGN_OR_RETURN(uint64_t next, SequenceOfKey(View(k)));
     page.next_sequence = next;
+  } else if (p.event_count > 0 && expect >= p.first_sequence && expect <= p.last_sequence) {
+    return damaged("event " + std::to_string(expect) + " is missing");
   }
   return page;
 }
