@@ -345,6 +345,25 @@ def follow():
         writer.wait(timeout=30)
 
 
+def corruption():
+    """A damaged value is Corruption (exit 4), whichever command reads it."""
+    path = os.path.join(STORE, 'data.mdb')
+    data = bytearray(open(path, 'rb').read())
+    # Every copy: LMDB's copy-on-write leaves older page versions in the file.
+    at = data.find(b'ops@example.com')
+    if at < 0:
+        fail('the value to damage is not in data.mdb')
+    while at >= 0:
+        data[at] ^= 0x20
+        at = data.find(b'ops@example.com', at + 1)
+    open(path, 'wb').write(bytes(data))
+    for args in (['meta', 'get', STORE, 'config/owner'], ['meta', 'scan', STORE], ['export', STORE]):
+        p = run(args, expect=4)
+        if 'Corruption' not in p.stderr:
+            fail(f'{" ".join(args)}: no Corruption in: {p.stderr}')
+    run(['meta', 'get', STORE, 'config/retention'])  # the rest still reads
+
+
 def unclean_store():
     """A store left by a crash is refused until a writer has recovered it."""
     crashed = os.path.join(WORK, 'crashed')
