@@ -96,86 +96,109 @@ struct ShowArgs {
   std::optional<uint64_t> execution;
 };
 
-void Show(const Common& common, const ShowArgs& args) {
-  auto store = OpenForReading(common.store);
-  Admin admin(*store);
+// Everything `instance show` prints.
+struct InstanceView {
+  orchestration::InstanceInfo info;
+  std::vector<orchestration::ExecutionInfo> executions;
+  uint64_t history_execution = 0;
+  std::vector<orchestration::HistoryEvent> history;
+  orchestration::InstanceTree tree;
+};
+
+InstanceView LoadInstance(Admin& admin, const ShowArgs& args) {
+  InstanceView v;
   const std::string what = "instance '" + Printable(args.instance) + "'";
   auto info = admin.GetInstanceInfo(args.instance);
   if (!info.ok() && info.status().code() == Code::kNotFound) {
     throw Failure(kExitNotFound, what + " not found");
   }
-  Check(info.status(), "reading " + what);
-  const uint64_t execution = args.execution.value_or(info->current_execution_id);
-  std::vector<orchestration::ExecutionInfo> executions;
+  v.info = Take(std::move(info), "reading " + what);
+  v.history_execution = args.execution.value_or(v.info.current_execution_id);
   for (uint64_t id : Take(admin.ListExecutions(args.instance), "listing executions of " + what)) {
-    executions.push_back(
+    v.executions.push_back(
         Take(admin.GetExecutionInfo(args.instance, id), "reading an execution of " + what));
   }
-  auto history = Take(admin.ReadHistoryWithExecutionId(args.instance, execution),
-                      "reading the history of " + what + " execution " + std::to_string(execution));
-  auto tree = Take(admin.GetInstanceTree(args.instance), "reading the tree of " + what);
-  if (common.json) {
-    Json doc{{"info", InfoJson(*info)}, {"executions", Json::array()}};
-    for (const auto& e : executions) {
-      Json j{{"execution_id", e.execution_id}, {"status", StatusName(e.status)}};
-      if (e.output) {
-        PutBytes(j, "output", *e.output);
-      } else {
-        j["output"] = nullptr;
-      }
-      j["started_at_ms"] = e.started_at_ms;
-      j["completed_at_ms"] = e.completed_at_ms ? Json(*e.completed_at_ms) : Json(nullptr);
-      j["event_count"] = e.event_count;
-      doc["executions"].push_back(std::move(j));
+  v.history =
+      Take(admin.ReadHistoryWithExecutionId(args.instance, v.history_execution),
+           "reading the history of " + what + " execution " + std::to_string(v.history_execution));
+  v.tree = Take(admin.GetInstanceTree(args.instance), "reading the tree of " + what);
+  return v;
+}
+
+void PrintInstanceJson(const InstanceView& v) {
+  Json doc{{"info", InfoJson(v.info)}, {"executions", Json::array()}};
+  for (const auto& e : v.executions) {
+    Json j{{"execution_id", e.execution_id}, {"status", StatusName(e.status)}};
+    if (e.output) {
+      PutBytes(j, "output", *e.output);
+    } else {
+      j["output"] = nullptr;
     }
-    doc["history_execution_id"] = execution;
-    doc["history"] = Json::array();
-    for (const auto& h : history) {
-      Json j{{"event_id", h.event_id}};
-      PutBytes(j, "payload", h.payload);
-      doc["history"].push_back(std::move(j));
-    }
-    Json tree_json;
-    PutBytes(tree_json, "root", tree.root);
-    tree_json["instances"] = Json::array();
-    for (const auto& i : tree.instances) {
-      Json j;
-      PutBytes(j, "instance", i);
-      tree_json["instances"].push_back(std::move(j));
-    }
-    doc["tree"] = std::move(tree_json);
-    PrintJson(std::cout, doc);
-    return;
+    j["started_at_ms"] = e.started_at_ms;
+    j["completed_at_ms"] = e.completed_at_ms ? Json(*e.completed_at_ms) : Json(nullptr);
+    j["event_count"] = e.event_count;
+    doc["executions"].push_back(std::move(j));
   }
+  doc["history_execution_id"] = v.history_execution;
+  doc["history"] = Json::array();
+  for (const auto& h : v.history) {
+    Json j{{"event_id", h.event_id}};
+    PutBytes(j, "payload", h.payload);
+    doc["history"].push_back(std::move(j));
+  }
+  Json tree;
+  PutBytes(tree, "root", v.tree.root);
+  tree["instances"] = Json::array();
+  for (const auto& i : v.tree.instances) {
+    Json j;
+    PutBytes(j, "instance", i);
+    tree["instances"].push_back(std::move(j));
+  }
+  doc["tree"] = std::move(tree);
+  PrintJson(std::cout, doc);
+}
+
+void PrintInstanceTables(const InstanceView& v) {
   KeyValues kv;
-  kv.Add("instance", Printable(info->instance));
-  kv.Add("orchestration", Printable(info->orchestration_name));
-  kv.Add("version", Printable(info->version));
-  kv.Add("status", StatusName(info->status));
-  kv.Add("current execution", std::to_string(info->current_execution_id));
-  kv.Add("output", info->output ? Printable(*info->output, 100) : "-");
-  kv.Add("created at", FormatTime(info->created_at_ms));
-  kv.Add("updated at", FormatTime(info->updated_at_ms));
-  kv.Add("parent", info->parent_instance ? Printable(*info->parent_instance) : "-");
+  kv.Add("instance", Printable(v.info.instance));
+  kv.Add("orchestration", Printable(v.info.orchestration_name));
+  kv.Add("version", Printable(v.info.version));
+  kv.Add("status", StatusName(v.info.status));
+  kv.Add("current execution", std::to_string(v.info.current_execution_id));
+  kv.Add("output", v.info.output ? Printable(*v.info.output, 100) : "-");
+  kv.Add("created at", FormatTime(v.info.created_at_ms));
+  kv.Add("updated at", FormatTime(v.info.updated_at_ms));
+  kv.Add("parent", v.info.parent_instance ? Printable(*v.info.parent_instance) : "-");
   kv.Print(std::cout);
   std::cout << "\nexecutions\n";
   Table exec({"ID", "STATUS", "STARTED_AT", "COMPLETED_AT", "EVENTS", "OUTPUT"},
              {true, false, false, false, true, false});
-  for (const auto& e : executions) {
+  for (const auto& e : v.executions) {
     exec.AddRow({std::to_string(e.execution_id), StatusName(e.status), FormatTime(e.started_at_ms),
                  e.completed_at_ms ? FormatTime(*e.completed_at_ms) : "-",
                  std::to_string(e.event_count), e.output ? Printable(*e.output, 60) : "-"});
   }
   exec.Print(std::cout);
-  std::cout << "\nhistory of execution " << execution << "\n";
+  std::cout << "\nhistory of execution " << v.history_execution << "\n";
   Table hist({"EVENT_ID", "BYTES", "PAYLOAD"}, {true, true, false});
-  for (const auto& h : history) {
+  for (const auto& h : v.history) {
     hist.AddRow(
         {std::to_string(h.event_id), std::to_string(h.payload.size()), Printable(h.payload, 100)});
   }
   hist.Print(std::cout);
-  std::cout << "\ninstance tree (root " << Printable(tree.root) << ")\n";
-  for (const auto& i : tree.instances) std::cout << "  " << Printable(i) << "\n";
+  std::cout << "\ninstance tree (root " << Printable(v.tree.root) << ")\n";
+  for (const auto& i : v.tree.instances) std::cout << "  " << Printable(i) << "\n";
+}
+
+void Show(const Common& common, const ShowArgs& args) {
+  auto store = OpenForReading(common.store);
+  Admin admin(*store);
+  const InstanceView view = LoadInstance(admin, args);
+  if (common.json) {
+    PrintInstanceJson(view);
+  } else {
+    PrintInstanceTables(view);
+  }
 }
 
 }  // namespace
