@@ -13,6 +13,9 @@ namespace {
 
 constexpr std::string_view kReasonAttribute = "dead-letter-reason";
 constexpr std::string_view kFromAttribute = "dead-letter-from";
+// Dead letters moved per batch: 15 payloads of the largest size (16 MiB) stay under the
+// batch byte limit (256 MiB), so a round can always commit.
+constexpr size_t kRedriveBatch = limits::kMaxBatchBytes / limits::kMaxPayload - 1;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -137,7 +140,7 @@ struct RedriveArgs {
 };
 
 // Moves dead letters that came from args.queue back to it, oldest first: each round leases
-// up to 1,000 of them and, in one batch, enqueues copies (payload, group and attributes
+// up to kRedriveBatch of them and, in one batch, enqueues copies (payload, group and attributes
 // without the two dead-letter ones; delivery count 0) and acks the lease.
 void Redrive(const Common& common, const RedriveArgs& args) {
   auto store = OpenForWriting(common.store);
@@ -148,7 +151,7 @@ void Redrive(const Common& common, const RedriveArgs& args) {
   const size_t limit = args.count.value_or(SIZE_MAX);
   while (moved < limit) {
     queue::DequeueOptions take;
-    take.max_messages = std::min<size_t>(limits::kMaxDequeueBatch, limit - moved);
+    take.max_messages = std::min(kRedriveBatch, limit - moved);
     take.lock_duration_ms = 60'000;
     take.filter.push_back(queue::AttributeMatch{.name = std::string(kFromAttribute),
                                                 .values = {args.queue},

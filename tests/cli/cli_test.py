@@ -293,6 +293,36 @@ def redrive():
     check_golden('redrive-peek-dlq', run(['queue', 'peek', STORE, 'jobs', '--dlq']).stdout)
 
 
+def redrive_many():
+    """More dead letters than one round moves (15), built through import."""
+    records = [{'type': 'header', 'format': 'durastore-export', 'version': 1},
+               {'type': 'queue', 'queue': 'q', 'lock_duration_ms': 30000, 'max_deliveries': 0,
+                'dead_letter_queue': '', 'group_mode': False},
+               {'type': 'queue', 'queue': 'q.dead-letter', 'lock_duration_ms': 30000,
+                'max_deliveries': 0, 'dead_letter_queue': '', 'group_mode': False}]
+    for i in range(40):
+        source = 'q' if i % 4 else 'other'  # a shared dead-letter queue: 10 came from elsewhere
+        records.append({'type': 'message', 'queue': 'q.dead-letter', 'visible_at_ms': 0,
+                        'group_key': '', 'payload': f'm{i}',
+                        'attributes': [{'name': 'dead-letter-from', 'value': source},
+                                       {'name': 'kept', 'value': str(i)}]})
+    records.append({'type': 'end', 'events': 0, 'queues': 2, 'messages': 40, 'metadata': 0})
+    store = os.path.join(WORK, 'many')
+    run(['import', store], stdin=''.join(json.dumps(r) + '\n' for r in records))
+    doc = json.loads(run(['dlq', 'redrive', store, 'q', '--json']).stdout)
+    if doc['redriven'] != 30:
+        fail(f'moved {doc["redriven"]}, expected the 30 that came from q')
+    moved = json.loads(run(['queue', 'peek', store, 'q', '--json']).stdout)['messages']
+    want = [f'm{i}' for i in range(40) if i % 4]
+    if [m['payload'] for m in moved] != want:
+        fail(f'moved {[m["payload"] for m in moved]}, expected {want} in order')
+    if any(m['attributes'] != [{'name': 'kept', 'value': m['payload'][1:]}] for m in moved):
+        fail(f'attributes not kept without the dead-letter ones: {moved[0]["attributes"]}')
+    left = json.loads(run(['queue', 'peek', store, 'q', '--dlq', '--json']).stdout)['messages']
+    if [m['payload'] for m in left] != [f'm{i}' for i in range(0, 40, 4)]:
+        fail(f'left in the dead-letter queue: {[m["payload"] for m in left]}')
+
+
 def busy():
     holder = subprocess.Popen([FIXTURE, 'hold', STORE], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
