@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -56,6 +57,17 @@ void Populate(const std::string& path) {
   for (int i = 0; i < kMessages; ++i) {
     ASSERT_OK(store->Commit(Batch().Enqueue("q", MessagePayload(i), o)));
   }
+  // What the walk has to follow besides: event keys, a truncated partition, groups,
+  // delays (they live in other tables and indexes than the data read back above).
+  std::vector<eventlog::EventData> keyed;
+  for (int i = 0; i < 6; ++i)
+    keyed.push_back({"keyed-" + std::to_string(i), "k" + std::to_string(i)});
+  ASSERT_OK(
+      store->Commit(Batch().Append("keyed", 1, std::move(keyed)).TruncateBefore("keyed", 1, 3)));
+  queue::EnqueueOptions grouped;
+  grouped.group_key = "g";
+  grouped.delay_ms = 60'000;
+  ASSERT_OK(store->Commit(Batch().Enqueue("other", "grouped", grouped)));
   ASSERT_OK(store->Close());
 }
 
@@ -236,18 +248,20 @@ void DeleteRaw(const std::string& dir, const char* table, MDB_cursor_op op) {
 TEST(DamageTest, APartitionReadThatEndsShortOfItsRecordIsCorruption) {
   TempDir dir;
   Populate(dir.path());
-  DeleteRaw(dir.path(), "events", MDB_LAST);  // stream3's event 50
+  DeleteRaw(dir.path(), "events", MDB_LAST);  // the newest stream's last event: keyed/1 #6
   auto store = OpenOrDie(dir.path());
-  auto page = eventlog::ReadPartition(*store, "stream3", 0);
+  auto page = eventlog::ReadPartition(*store, "keyed", 1);
   EXPECT_EQ(page.status().code(), Code::kCorruption) << page.status().ToString();
-  EXPECT_NE(page.status().message().find("event 50 is missing"), std::string::npos)
+  EXPECT_NE(page.status().message().find("event 6 is missing"), std::string::npos)
       << page.status().message();
   eventlog::ReadOptions backward;
   backward.backward = true;
-  EXPECT_EQ(eventlog::ReadPartition(*store, "stream3", 0, backward).status().code(),
+  EXPECT_EQ(eventlog::ReadPartition(*store, "keyed", 1, backward).status().code(),
             Code::kCorruption);
-  backward.from_sequence = 49;  // a read that does not need event 50 still works
-  EXPECT_TRUE(eventlog::ReadPartition(*store, "stream3", 0, backward).ok());
+  backward.from_sequence = 5;  // a read that does not need event 6 still works
+  auto rest = eventlog::ReadPartition(*store, "keyed", 1, backward);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  EXPECT_EQ(rest->events.size(), 3u);  // 5, 4, 3 (1 and 2 were truncated)
 }
 
 TEST(DamageTest, AGapInAPartitionIsCorruption) {
@@ -260,6 +274,95 @@ TEST(DamageTest, AGapInAPartitionIsCorruption) {
   EXPECT_NE(page.status().message().find("found event 2 where event 1 should be"),
             std::string::npos)
       << page.status().message();
+}
+
+// Verify's report for the store in `dir`, opened read-only.
+VerifyReport VerifyStore(const std::string& dir) {
+  Options read_only;
+  read_only.read_only = true;
+  auto store = Store::Open(dir, read_only);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  if (!store.ok()) return {};
+  auto report = (*store)->Verify();
+  EXPECT_TRUE(report.ok()) << report.status().ToString();
+  return report.ok() ? *report : VerifyReport{};
+}
+
+// True when some problem mentions every one of `words`.
+bool Reports(const VerifyReport& r, std::initializer_list<std::string_view> words) {
+  for (const std::string& p : r.problems) {
+    bool all = true;
+    for (std::string_view w : words) all &= p.find(w) != std::string::npos;
+    if (all) return true;
+  }
+  return false;
+}
+
+std::string Problems(const VerifyReport& r) {
+  std::string out;
+  for (const std::string& p : r.problems) out += p + "\n";
+  return out;
+}
+
+TEST(VerifyTest, AHealthyStoreHasNoProblems) {
+  TempDir dir;
+  Populate(dir.path());
+  std::vector<std::string> tables;
+  Options read_only;
+  read_only.read_only = true;
+  auto store = OpenOrDie(dir.path(), read_only);
+  VerifyOptions options;
+  options.progress = [&](std::string_view table, uint64_t records) {
+    if (records == 0) tables.emplace_back(table);
+  };
+  auto report = store->Verify(options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->ok()) << Problems(*report);
+  // At least every key, event and its position, message with payload and two indexes.
+  EXPECT_GT(report->records, uint64_t{kKeys + 2 * kStreams * kEvents + 4 * kMessages});
+  EXPECT_NE(std::find(tables.begin(), tables.end(), "q_attrs"), tables.end());
+}
+
+TEST(VerifyTest, FindsADamagedRecordByTableAndKey) {
+  TempDir dir;
+  Populate(dir.path());
+  ASSERT_GT(DamageEvery(dir.Sub("data.mdb"), MessagePayload(5), 9), 0);
+  auto report = VerifyStore(dir.path());
+  EXPECT_TRUE(Reports(report, {"'q_payloads'", "checksum mismatch"})) << Problems(report);
+}
+
+TEST(VerifyTest, FindsEveryKindOfMissingIndexEntry) {
+  struct Case {
+    const char* table;
+    MDB_cursor_op which;
+    std::vector<std::string_view> expect;
+  };
+  const Case cases[] = {
+      {"events", MDB_FIRST, {"'partitions'", "the events table holds"}},
+      {"positions", MDB_FIRST, {"'events'", "does not point back"}},
+      {"event_keys", MDB_FIRST, {"'events'", "event_keys"}},
+      {"stream_keys", MDB_FIRST, {"'streams'", "stream_keys"}},
+      {"q_ready", MDB_FIRST, {"'q_msgs'", "no q_ready entry"}},
+      {"q_payloads", MDB_FIRST, {"'q_msgs'", "no payload"}},
+      {"q_attrs", MDB_FIRST, {"'q_msgs'", "no q_attrs entry"}},
+      {"q_groups", MDB_FIRST, {"'q_msgs'", "no q_groups entry"}},
+      {"q_msgs", MDB_FIRST, {"'q_payloads'", "no message"}},
+      {"partitions", MDB_FIRST, {"'events'", "no partition record"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.table);
+    TempDir dir;
+    Populate(dir.path());
+    DeleteRaw(dir.path(), c.table, c.which);
+    auto report = VerifyStore(dir.path());
+    bool found = false;
+    for (const std::string& p : report.problems) {
+      bool all = true;
+      for (std::string_view w : c.expect) all &= p.find(w) != std::string::npos;
+      found |= all;
+    }
+    EXPECT_TRUE(found) << Problems(report);
+  }
 }
 
 TEST(DamageTest, RandomByteFlipsNeverReturnWrongDataAsOk) {
@@ -288,8 +391,8 @@ TEST(DamageTest, RandomByteFlipsNeverReturnWrongDataAsOk) {
   ASSERT_GT(image.size(), 4 * 4096u);
   std::mt19937_64 rng(20261201);
   int counts[5] = {0, 0, 0, 0, 0};
-  int crashed = 0;
-  std::vector<std::string> wrong;
+  int crashed = 0, verify_found = 0, verify_crashed = 0;
+  std::vector<std::string> wrong, missed;
   for (int t = 0; t < trials; ++t) {
     const std::string path = dir.Sub("trial" + std::to_string(t));
     std::filesystem::create_directory(path);
@@ -309,7 +412,13 @@ TEST(DamageTest, RandomByteFlipsNeverReturnWrongDataAsOk) {
       close(pipefd[0]);
       std::string problem;
       Outcome o = ReadEverything(path, &problem);
-      std::string msg = std::to_string(static_cast<int>(o)) + problem;
+      // Then the walk (after the reads: a crash in it must not hide their outcome).
+      std::string msg = std::to_string(static_cast<int>(o));
+      (void)!write(pipefd[1], msg.data(), msg.size());
+      auto store = Store::Open(path);
+      auto report = store.ok() ? (*store)->Verify() : Result<VerifyReport>(store.status());
+      msg = report.ok() ? (report->ok() ? "-" : "+") : "!";
+      msg += problem;
       (void)!write(pipefd[1], msg.data(), msg.size());
       _exit(0);
     }
@@ -320,13 +429,21 @@ TEST(DamageTest, RandomByteFlipsNeverReturnWrongDataAsOk) {
     close(pipefd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || msg.empty()) {
+    if (msg.empty()) {
       ++crashed;
     } else {
       int o = msg[0] - '0';
       ++counts[o];
       if (o == kWrongDataWithOk)
-        wrong.push_back("trial " + std::to_string(t) + ": " + msg.substr(1));
+        wrong.push_back("trial " + std::to_string(t) + ": " + msg.substr(2));
+      // What the walk made of the same damage: '+' problems, '-' none, '!' could not run,
+      // nothing: it crashed.
+      const char verdict = msg.size() > 1 ? msg[1] : 'x';
+      if (verdict == '+') ++verify_found;
+      if (verdict == 'x') ++verify_crashed;
+      if (o != kAllCorrect && o != kOpenFailed && verdict == '-') {
+        missed.push_back("trial " + std::to_string(t) + ": reads saw " + msg.substr(2));
+      }
     }
     std::filesystem::remove_all(path);
   }
@@ -336,7 +453,11 @@ TEST(DamageTest, RandomByteFlipsNeverReturnWrongDataAsOk) {
       "%d\n",
       trials, counts[kAllCorrect], counts[kErrorReported], counts[kOpenFailed], crashed,
       counts[kIncomplete], counts[kWrongDataWithOk]);
+  std::printf("verify (after the reads): found problems in %d, crashed in %d\n", verify_found,
+              verify_crashed);
   for (const std::string& w : wrong) ADD_FAILURE() << w;
+  // Whatever damage a read noticed, the walk (which reads everything) notices too.
+  for (const std::string& m : missed) ADD_FAILURE() << "verify found nothing; " << m;
 }
 
 }  // namespace

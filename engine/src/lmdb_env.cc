@@ -70,9 +70,11 @@ std::array<std::atomic<const char*>, kMaxTables> table_names{};
 thread_local std::string last_mismatch;
 
 uint32_t ValueChecksum(std::string_view key, std::string_view value) {
-  std::string length;
-  PutU32(length, static_cast<uint32_t>(key.size()));  // so key and value cannot trade bytes
-  uint32_t crc = Crc32cExtend(0, length.data(), length.size());
+  // The key's length first (big-endian), so key and value cannot trade bytes.
+  const auto n = static_cast<uint32_t>(key.size());
+  const uint8_t length[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                             static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  uint32_t crc = Crc32cExtend(0, length, sizeof(length));
   crc = Crc32cExtend(crc, key.data(), key.size());
   return Crc32cExtend(crc, value.data(), value.size());
 }
