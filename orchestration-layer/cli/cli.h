@@ -75,6 +75,7 @@ void AddStreamCommands(CLI::App& app);         // streams, read, tail
 void AddQueueCommands(CLI::App& app);          // queues, queue peek, dlq redrive
 void AddOrchestrationCommands(CLI::App& app);  // instances, instance show
 void AddExportCommands(CLI::App& app);         // export, import
+void AddVerifyCommand(CLI::App& app);          // verify
 
 }  // namespace durastore::cli
 

@@ -74,6 +74,7 @@ int Main(int argc, char** argv) {
   AddQueueCommands(app);
   AddOrchestrationCommands(app);
   AddExportCommands(app);
+  AddVerifyCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -67,6 +67,7 @@ GOLDEN = {
     'instances': ['instances', STORE],
     'instances-completed': ['instances', STORE, '--status', 'completed'],
     'instance-show': ['instance', 'show', STORE, 'order-8'],
+    'verify': ['verify', STORE],
 }
 
 
@@ -135,6 +136,9 @@ JSON_CASES = {
                         'event_count': INT}],
         'history_execution_id': INT, 'history': [{'event_id': INT, 'payload': BYTES}],
         'tree': {'root': BYTES, 'instances': [{'instance': BYTES}]}}),
+    'verify': (['verify', STORE], {
+        'records': INT, 'problems': (list,), 'truncated': BOOL,
+        'crashed': (NULL, {'table': STR, 'how': STR})}),
     'redrive': (['dlq', 'redrive', STORE, 'jobs'], {
         'queue': BYTES, 'dead_letter_queue': BYTES, 'redriven': INT}),
 }
@@ -202,6 +206,7 @@ ERRORS = {
     'bad-status': (['instances', STORE, '--status', 'Sleeping'], EXIT_USAGE, '--status must be'),
     'bad-count': (['tail', STORE, '--count', '0'], EXIT_USAGE, '--count'),
     'bad-number': (['read', STORE, 'order/1', 'one'], EXIT_USAGE, 'PARTITION'),
+    'missing-store-verify': (['verify', MISSING], EXIT_NOT_FOUND, 'no store at'),
     'missing-import-file': (['import', os.path.join(WORK, 'new'), os.path.join(WORK, 'nope')],
                             EXIT_NOT_FOUND, 'cannot read'),
 }
@@ -346,7 +351,7 @@ def read_beside_writer():
             fail('the holder did not open the store')
         for args in (['stat'], ['streams'], ['read', '', 'order/1'], ['tail'], ['queues'],
                      ['queue', 'peek', '', 'emails'], ['meta', 'scan'], ['instances'],
-                     ['instance', 'show', '', 'order-7'], ['export']):
+                     ['instance', 'show', '', 'order-7'], ['export'], ['verify']):
             args = args + [STORE] if '' not in args else [a or STORE for a in args]
             run(args)
         check_golden('streams', run(['streams', STORE]).stdout)
@@ -392,6 +397,14 @@ def corruption():
         if 'Corruption' not in p.stderr:
             fail(f'{" ".join(args)}: no Corruption in: {p.stderr}')
     run(['meta', 'get', STORE, 'config/retention'])  # the rest still reads
+    p = run(['verify', STORE], expect=4)
+    lines = p.stdout.splitlines()
+    if lines != ["table 'meta' key 'config/owner': checksum mismatch",
+                 'verified 92 records: 1 problem(s)']:
+        fail(f'verify did not name the damaged record: {p.stdout!r}')
+    doc = json.loads(run(['verify', STORE, '--json'], expect=4).stdout)
+    if doc['problems'] != ["table 'meta' key 'config/owner': checksum mismatch"]:
+        fail(f'verify --json: {doc}')
 
 
 def unclean_store():
@@ -410,7 +423,7 @@ def unclean_store():
 def help_everywhere():
     commands = [[], ['stat'], ['streams'], ['read'], ['tail'], ['queues'], ['queue', 'peek'],
                 ['dlq', 'redrive'], ['meta', 'get'], ['meta', 'scan'], ['instances'],
-                ['instance', 'show'], ['export'], ['import']]
+                ['instance', 'show'], ['export'], ['import'], ['verify']]
     for c in commands:
         out = run(c + ['--help']).stdout
         if 'Usage:' not in out or ('--json' not in out and c):
