@@ -110,10 +110,11 @@ void Verify(const Common& common, const VerifyArgs& args) {
                                 ? "was killed by signal " + std::to_string(WTERMSIG(status)) +
                                       " (" + strsignal(WTERMSIG(status)) + ")"
                                 : "exited " + std::to_string(WEXITSTATUS(status));
-    const std::string where = outcome.table.empty()
-                                  ? "before it reached a table"
-                                  : "in table '" + outcome.table + "' after " +
-                                        std::to_string(outcome.records) + " records";
+    // Progress comes on entering a table and every 10,000 records in it.
+    std::string where = "before it reached a table";
+    if (!outcome.table.empty()) where = "in table '" + outcome.table + "'";
+    if (outcome.records > 0)
+      where += " after at least " + std::to_string(outcome.records) + " records";
     if (common.json) {
       PrintJson(std::cout, Json{{"records", outcome.records},
                                 {"problems", Json::array()},

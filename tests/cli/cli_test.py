@@ -33,9 +33,9 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(args, expect=EXIT_OK, stdin=None):
+def run(args, expect=EXIT_OK, stdin=None, env=None):
     p = subprocess.run([DURASTORE] + args, capture_output=True, text=True, input=stdin,
-                       timeout=30)
+                       timeout=30, env=env)
     if p.returncode != expect:
         fail(f'durastore {" ".join(args)} exited {p.returncode}, expected {expect}\n'
              f'stdout:\n{p.stdout}\nstderr:\n{p.stderr}')
@@ -405,6 +405,21 @@ def corruption():
     doc = json.loads(run(['verify', STORE, '--json'], expect=4).stdout)
     if doc['problems'] != ["table 'meta' key 'config/owner': checksum mismatch"]:
         fail(f'verify --json: {doc}')
+
+
+def verify_crash():
+    """A verify walk that crashes (as LMDB can on a damaged page) is reported, exit 4."""
+    env = dict(os.environ, LD_PRELOAD=os.environ['DURASTORE_CRASH_LMDB'],
+               DURASTORE_TEST_CRASH_AFTER='40')
+    p = run(['verify', STORE], expect=4, env=env)
+    if not re.search(r"verifying process was killed by signal 11 \(.*\) in table '\w+': "
+                     r"the store is damaged", p.stderr):
+        fail(f'the crash was not reported clearly: {p.stderr!r}')
+    doc = json.loads(run(['verify', STORE, '--json'], expect=4, env=env).stdout)
+    if not doc['crashed'] or 'signal 11' not in doc['crashed']['how']:
+        fail(f'verify --json does not report the crash: {doc}')
+    env['DURASTORE_TEST_CRASH_AFTER'] = '1000000'  # the interposer alone changes nothing
+    run(['verify', STORE], env=env)
 
 
 def unclean_store():
