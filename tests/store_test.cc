@@ -3,9 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -153,6 +157,152 @@ TEST(StoreTest, MissingStoreWithoutCreateIsNotFound) {
   Options options;
   options.create_if_missing = false;
   EXPECT_CODE(Store::Open(dir.Sub("nope"), options), kNotFound);
+}
+
+// Every file in `dir`, by name.
+std::vector<std::string> Files(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Options CreateIfMissing(bool create) {
+  Options options;
+  options.create_if_missing = create;
+  return options;
+}
+
+TEST(StoreTest, AnEmptyDirectoryIsNotFoundWithoutCreateAndLeftEmpty) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("mnt"));
+  auto opened = Store::Open(dir.Sub("mnt"), CreateIfMissing(false));
+  EXPECT_CODE(opened, kNotFound);
+  EXPECT_NE(opened.status().message().find("empty"), std::string::npos)
+      << opened.status().ToString();
+  EXPECT_TRUE(Files(dir.Sub("mnt")).empty()) << "Open left files in a directory it refused";
+  // With create_if_missing, an empty directory is where a new store goes.
+  auto created = Store::Open(dir.Sub("mnt"), CreateIfMissing(true));
+  ASSERT_OK(created);
+  ASSERT_OK((*created)->Commit(Batch().Put("k", "v")));
+}
+
+TEST(StoreTest, ADirectoryOfOtherFilesIsNeverTakenOverAsANewStore) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("home"));
+  std::ofstream(dir.Sub("home/notes.txt")) << "mine";
+  auto refused = Store::Open(dir.Sub("home"), CreateIfMissing(true));
+  EXPECT_CODE(refused, kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("notes.txt"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_CODE(Store::Open(dir.Sub("home"), CreateIfMissing(false)), kNotFound);
+  EXPECT_EQ(Files(dir.Sub("home")), std::vector<std::string>{"notes.txt"});
+}
+
+// A store that lost its data file (a volume that did not mount, a deleted or truncated
+// file) is Corruption naming what is missing, with or without create_if_missing, and Open
+// creates nothing in it.
+TEST(StoreTest, AStoreThatLostItsDataIsCorruptionNeverANewStore) {
+  struct Case {
+    const char* name;
+    std::function<void(const std::string&)> damage;
+    const char* message;
+  };
+  auto remove = [](std::vector<std::string> names) {
+    return [names](const std::string& dir) {
+      for (const auto& n : names) std::filesystem::remove(dir + "/" + n);
+    };
+  };
+  auto keep_only = [](std::string prefix) {
+    return [prefix](const std::string& dir) {
+      for (const auto& n : Files(dir)) {
+        if (n.rfind(prefix, 0) != 0) std::filesystem::remove(dir + "/" + n);
+      }
+    };
+  };
+  const std::vector<Case> cases = {
+      {"data.mdb deleted", remove({"data.mdb"}), "no data.mdb"},
+      {"data.mdb and lock.mdb deleted", remove({"data.mdb", "lock.mdb"}), "no data.mdb"},
+      {"data.mdb empty",
+       [](const std::string& dir) { std::filesystem::resize_file(dir + "/data.mdb", 0); },
+       "empty data.mdb"},
+      {"data.mdb empty, no CHECKPOINT",
+       [](const std::string& dir) {
+         std::filesystem::resize_file(dir + "/data.mdb", 0);
+         std::filesystem::remove(dir + "/CHECKPOINT");
+       },
+       "empty data.mdb"},
+      {"only LOCK", keep_only("LOCK"), "LOCK but no data.mdb"},
+      {"only the log", keep_only("wal."), "wal.0 but no data.mdb"},
+      {"only CHECKPOINT", keep_only("CHECKPOINT"), "CHECKPOINT but no data.mdb"},
+      {"CHECKPOINT deleted", remove({"CHECKPOINT"}), "no CHECKPOINT"},
+  };
+  for (const Case& c : cases) {
+    for (bool create : {false, true}) {
+      SCOPED_TRACE(std::string(c.name) + (create ? ", create_if_missing" : ""));
+      TempDir dir;
+      const std::string path = dir.Sub("store");
+      {
+        auto store = OpenOrDie(path);
+        ASSERT_NE(store, nullptr);
+        ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+        ASSERT_OK(store->Close());
+      }
+      c.damage(path);
+      const std::vector<std::string> before = Files(path);
+      auto opened = Store::Open(path, CreateIfMissing(create));
+      EXPECT_CODE(opened, kCorruption);
+      EXPECT_NE(opened.status().message().find(c.message), std::string::npos)
+          << opened.status().ToString();
+      std::vector<std::string> after = Files(path);
+      if (std::find(before.begin(), before.end(), "LOCK") == before.end()) {
+        std::erase(after, std::string("LOCK"));  // (the lock taken to look inside)
+      }
+      EXPECT_EQ(after, before) << "Open changed the files of a store it refused";
+    }
+  }
+}
+
+// An LMDB environment that is not a durastore store (no format marker) is refused, whether
+// or not a CHECKPOINT is beside it, instead of being initialised as a new store.
+TEST(StoreTest, AnLmdbFileWithoutTheFormatMarkerIsCorruption) {
+  TempDir dir;
+  auto write_lmdb = [](const std::string& path, const char* table, const char* key, bool del) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
+    ASSERT_EQ(mdb_env_set_mapsize(env, size_t{64} << 20), 0);
+    ASSERT_EQ(mdb_env_open(env, path.c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi dbi;
+    ASSERT_EQ(mdb_dbi_open(txn, table, MDB_CREATE, &dbi), 0);
+    MDB_val k{std::strlen(key), const_cast<char*>(key)}, v{1, const_cast<char*>("x")};
+    ASSERT_EQ(del ? mdb_del(txn, dbi, &k, nullptr) : mdb_put(txn, dbi, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  };
+  // Somebody else's LMDB environment.
+  std::filesystem::create_directory(dir.Sub("foreign"));
+  write_lmdb(dir.Sub("foreign"), "things", "a", false);
+  auto foreign = Store::Open(dir.Sub("foreign"));
+  EXPECT_CODE(foreign, kCorruption);
+  EXPECT_NE(foreign.status().message().find("no CHECKPOINT"), std::string::npos)
+      << foreign.status().ToString();
+  // A store whose format marker was deleted (Close's clean checkpoint trusts LMDB's meta
+  // page, so a change made with LMDB's own tools while the store is closed is what Open sees).
+  {
+    auto store = OpenOrDie(dir.Sub("store"));
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Close());
+  }
+  write_lmdb(dir.Sub("store"), "sys", "format", true);
+  auto unmarked = Store::Open(dir.Sub("store"));
+  EXPECT_CODE(unmarked, kCorruption);
+  EXPECT_NE(unmarked.status().message().find("no format marker"), std::string::npos)
+      << unmarked.status().ToString();
 }
 
 TEST(StoreTest, BadOptionsAreInvalidArgument) {

@@ -151,7 +151,9 @@ class DURASTORE_NO_EXPORT Store::Impl {
   };
 
   // Open's steps (Open holds both thread roles until it starts the threads).
-  Status OpenEnvironment(bool* fresh) REQUIRES(committer_role_, checkpointer_role_);
+  // `existing`: the directory holds a store (Open checked its files); otherwise it was
+  // missing or empty and a new store is created.
+  Status OpenEnvironment(bool existing, bool* fresh) REQUIRES(committer_role_, checkpointer_role_);
   Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn)
       REQUIRES(committer_role_, checkpointer_role_);
   Status ApplyLogRecord(std::string_view ops);
