@@ -180,6 +180,15 @@ Result<ReadTxn> Env::BeginRead() {
   return ReadTxn(this, txn, std::move(lock));
 }
 
+Status Env::CopyTo(int fd, bool compact) {
+  // LMDB's copy reads through the map with its own read transaction: the map must not
+  // move under it.
+  std::shared_lock<std::shared_mutex> lock(resize_mu_);
+  int rc = mdb_env_copyfd2(env_, fd, compact ? MDB_CP_COMPACT : 0);
+  if (rc != 0) return LmdbStatus(rc, "copying the LMDB environment");
+  return Status::OK();
+}
+
 void Env::ReleaseRead(MDB_txn* txn) {
   mdb_txn_reset(txn);
   std::lock_guard<std::mutex> g(pool_mu_);

@@ -131,6 +131,11 @@ class Env {
   int fd() const;  // the data file descriptor; -1 if LMDB cannot give it
 
   Result<ReadTxn> BeginRead();
+  // Writes a consistent copy of the environment (one read snapshot, taken after every
+  // transaction committed so far) to `fd` with mdb_env_copyfd2, compacted (MDB_CP_COMPACT:
+  // free pages left out, pages renumbered) when `compact`. Holds the resize lock shared
+  // for the whole copy, like a read transaction: a map growth waits for it.
+  Status CopyTo(int fd, bool compact);
   // Only the committer writes (and Open before it starts). Commits never flush: the
   // commit log is the commit point and checkpoints flush data.mdb (store.cc).
   Result<Txn> BeginWrite();

@@ -119,6 +119,9 @@ class DURASTORE_NO_EXPORT Store::Impl {
     return sticky_;
   }
   PipelineStats stats() const;
+  // Set by Open, read-only afterwards.
+  uint64_t log_id() const { return log_id_; }
+  const internal::SyncFn& sync() const { return sync_; }
 
   uint64_t CommittedPosition() {
     internal::MutexLock lock(&wait_mu_);

@@ -91,6 +91,14 @@ struct Options {
   int64_t background_flush_ms = 100;
 };
 
+// How Store::Backup copies the store.
+struct BackupOptions {
+  // Copy only the pages in use, renumbered (LMDB's MDB_CP_COMPACT): the copy is as small as
+  // the live data, at the cost of walking every table. Otherwise the file is copied page
+  // for page, free pages included (faster, and as large as data.mdb's used part).
+  bool compact = false;
+};
+
 struct CommitOptions {
   std::optional<Durability> durability;  // unset = the store default
 };
@@ -157,6 +165,32 @@ class DURASTORE_EXPORT Store {
 
   // Makes everything committed so far durable (useful after kNoSync commits).
   Status Flush();
+
+  // Writes a consistent copy of the store to `dest_dir`, a new store directory that
+  // Store::Open opens as it is (restoring a backup is opening it, or moving the directory
+  // into place first). Runs on the caller's thread while the store goes on committing; it
+  // blocks no commit, except that a growth of the LMDB map waits until the copy ends.
+  //
+  // What the copy holds: one LMDB read snapshot, taken after Backup was called, so every
+  // commit acknowledged before the call is in it, each batch whole (an acknowledged commit
+  // is applied to LMDB: see Visibility above); commits that run during the backup are in it
+  // whole or not at all. The copy holds no commit log: it is data.mdb (compacted if
+  // `options.compact`) and a CHECKPOINT naming that snapshot, so opening it replays
+  // nothing. The copy is flushed and its directory entries synced before Backup returns.
+  //
+  // `dest_dir` must not exist or be an empty directory, and its parent must exist. The copy
+  // is built in a hidden temporary directory beside it (".<name>.backup-XXXXXX") and renamed
+  // to `dest_dir` only when complete, so an interrupted backup never leaves something at
+  // `dest_dir` that looks like a store (a crash may leave the hidden directory: delete it).
+  //
+  // Errors: AlreadyExists if `dest_dir` exists and is not an empty directory (nothing is
+  // written); NotFound if its parent does not exist; InvalidArgument for an empty path or
+  // one containing a NUL byte; ResourceExhausted when the disk is full; IOError;
+  // Unavailable when the store is closed. On any error nothing is left at `dest_dir`.
+  //
+  // A store whose writes failed (health() is not OK) can still be backed up: the copy is
+  // what its readers see.
+  Status Backup(const std::string& dest_dir, const BackupOptions& options = {});
 
   // Waits for pending commits, flushes and stops the committer. Later calls fail with
   // Unavailable. Called by the destructor.
