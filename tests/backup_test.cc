@@ -234,6 +234,21 @@ TEST(BackupTest, ADestinationThatHoldsAnythingIsRefusedAndLeftAsItWas) {
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("after-close")));
 }
 
+TEST(BackupTest, ABackupOntoAFullFileSystemIsResourceExhaustedAndLeavesNothing) {
+  testing::SmallFileSystem fs(size_t{1} << 20);
+  if (!fs.mounted()) GTEST_SKIP() << "cannot mount a 1 MiB tmpfs here: " << fs.error();
+  TempDir dir;
+  auto store = OpenOrDie(dir.Sub("store"));
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_OK(store->Commit(Batch().Put("big/" + std::to_string(i), std::string(1 << 20, 'b'))));
+  }
+  Status s = store->Backup(fs.Sub("copy"));
+  EXPECT_CODE(s, kResourceExhausted);
+  EXPECT_TRUE(std::filesystem::is_empty(fs.path())) << "a failed backup left files behind";
+  EXPECT_OK(store->Commit(Batch().Put("k", "v")));  // the store is not affected
+}
+
 TEST(BackupTest, ABackupOfABackupIsTheSameStore) {
   TempDir dir;
   {

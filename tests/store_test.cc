@@ -641,6 +641,55 @@ TEST(StoreTest, AFailedFlushIsStickyAndLosesNothingAcknowledged) {
   EXPECT_OK(store->Commit(Batch().Put("after-reopen", "1")));
 }
 
+// A real file system that fills up (issue 13 item 5): whatever the size of the write that
+// meets the full disk, the commit fails with ResourceExhausted (before, small writes failed
+// with IOError "Input/output error": LMDB reports a short write as EIO), the store's sticky
+// error is ResourceExhausted, later commits are Unavailable naming it, and once the file
+// system has room again a reopen finds every acknowledged commit.
+TEST(StoreTest, ARealFullFileSystemIsResourceExhaustedWhateverTheWriteSize) {
+  for (size_t value_size : {size_t{100}, size_t{3000}, size_t{200'000}}) {
+    SCOPED_TRACE("values of " + std::to_string(value_size) + " bytes");
+    testing::SmallFileSystem fs(size_t{4} << 20);
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a 4 MiB tmpfs here: " << fs.error();
+    const std::string path = fs.Sub("store");
+    Options options;
+    options.initial_map_size = size_t{1} << 20;
+    options.log_segment_size = uint64_t{1} << 20;
+    uint64_t acked = 0;
+    {
+      auto store = OpenOrDie(path, options);
+      ASSERT_NE(store, nullptr);
+      Status failed;
+      for (uint64_t n = 1; n <= 100'000 && failed.ok(); ++n) {
+        auto r = store->Commit(Batch().Put("k" + std::to_string(n), std::string(value_size, 'v')));
+        if (r.ok()) {
+          acked = n;
+        } else {
+          failed = r.status();
+        }
+      }
+      std::printf("%zu-byte values: %llu commits, then %s\n", value_size,
+                  static_cast<unsigned long long>(acked), failed.ToString().c_str());
+      EXPECT_CODE(failed, kResourceExhausted);
+      EXPECT_CODE(store->health(), kResourceExhausted);
+      auto after = store->Commit(Batch().Put("after", "x"));
+      EXPECT_CODE(after, kUnavailable);
+      EXPECT_NE(after.status().message().find("ResourceExhausted"), std::string::npos)
+          << after.status().ToString();
+      EXPECT_OK(store->Get("k1"));  // reads go on
+    }
+    ASSERT_GT(acked, 0u);
+    ASSERT_TRUE(fs.Resize(size_t{64} << 20));
+    auto store = OpenOrDie(path, options);
+    ASSERT_NE(store, nullptr);
+    for (uint64_t n = 1; n <= acked; ++n) {
+      auto v = store->Get("k" + std::to_string(n));
+      ASSERT_TRUE(v.ok() && v->size() == value_size) << "acknowledged commit " << n << " lost";
+    }
+    EXPECT_OK(store->Commit(Batch().Put("after", "x")));
+  }
+}
+
 TEST(StoreTest, FlushMethodsAllCommit) {
   for (FlushMethod method : {FlushMethod::kAuto, FlushMethod::kFdatasync}) {
     TempDir dir;

@@ -59,6 +59,14 @@ Status LmdbStatus(int rc, std::string_view what) {
   return StatusDetail::WithLmdbCode(MapLmdbCode(rc, what), rc);
 }
 
+Status LmdbWriteStatus(int rc, std::string_view what, int fd) {
+  if (rc == EIO) {
+    Status s = WriteErrnoStatus(what, rc, fd);
+    if (s.code() == Code::kResourceExhausted) return StatusDetail::WithLmdbCode(std::move(s), rc);
+  }
+  return LmdbStatus(rc, what);
+}
+
 ReadTxn::ReadTxn(ReadTxn&& o) noexcept : env_(o.env_), txn_(o.txn_), lock_(std::move(o.lock_)) {
   o.txn_ = nullptr;
 }
@@ -151,7 +159,7 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
     if (rc != 0) return LmdbStatus(rc, std::string("opening table ") + n.name);
   }
   rc = txn.Commit();
-  if (rc != 0) return LmdbStatus(rc, "committing table creation");
+  if (rc != 0) return env->WriteStatus(rc, "committing table creation");
   return env;
 }
 

@@ -267,7 +267,7 @@ Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
     RETURN_IF_ERROR(
         internal::Put(txn.get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, 0)));
     rc = txn.Commit();
-    if (rc != 0) return internal::LmdbStatus(rc, "initialising store");
+    if (rc != 0) return env_->WriteStatus(rc, "initialising store");
     next_lsn_ = 1;
     return Status::OK();
   }
@@ -328,7 +328,7 @@ Status Store::Impl::ApplyLogRecord(std::string_view ops) {
     int rc = s.ok() ? txn.Commit() : 0;
     if (s.ok() && rc == 0) return Status::OK();
     if (!(rc == MDB_MAP_FULL || internal::IsMapFull(s))) {
-      return s.ok() ? internal::LmdbStatus(rc, "replaying the commit log") : s;
+      return s.ok() ? env_->WriteStatus(rc, "replaying the commit log") : s;
     }
     txn.Abort();
     RETURN_IF_ERROR(env_->Grow());
