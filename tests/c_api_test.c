@@ -204,11 +204,26 @@ static void test_open_flush_close_reopen_keeps_data(fixture* f) {
   CHECK_OK(ds_store_pipeline_stats(f->store, &stats, &err));
   CHECK(stats.batches >= 1 && stats.groups >= 1);
 
+  /* A read-only open beside a writer of this process would break LMDB's locks: Busy. */
+  ds_store* reader = NULL;
+  CHECK_CODE(ds_store_open_read_only(f->dir, strlen(f->dir), &reader, &err), DS_BUSY);
+  CHECK(reader == NULL);
+
   ds_admin_free(f->admin);
   f->admin = NULL;
   ds_provider_free(f->provider);
   f->provider = NULL;
   CHECK_OK(ds_store_close(f->store, &err));
+  /* Closed cleanly: a read-only open reads it and refuses writes. */
+  CHECK_OK(ds_store_open_read_only(f->dir, strlen(f->dir), &reader, &err));
+  char* got = NULL;
+  size_t got_len = 0;
+  CHECK_OK(ds_meta_get(reader, LIT("greeting"), &got, &got_len, &err));
+  CHECK(EQ(got, got_len, "hello"));
+  ds_free(got);
+  CHECK_OK(ds_batch_put(batch, LIT("read-only"), LIT("write"), &err));
+  CHECK_CODE(ds_store_commit(reader, batch, DS_DURABILITY_SYNC, NULL, &err), DS_INVALID_ARGUMENT);
+  ds_store_free(reader);
   CHECK_OK(ds_batch_put(batch, LIT("late"), LIT("write"), &err));
   CHECK_CODE(commit(f, batch, NULL, &err), DS_UNAVAILABLE);
   ds_batch_free(batch);

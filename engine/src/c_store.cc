@@ -231,8 +231,10 @@ void ds_options_init(ds_options* options) {
   options->max_group_size = defaults.max_group_size;
 }
 
-ds_code ds_store_open(const char* path, size_t path_len, const ds_options* options, ds_store** out,
-                      ds_error** err) {
+namespace {
+
+ds_code OpenStore(const char* path, size_t path_len, const ds_options* options, bool read_only,
+                  ds_store** out, ds_error** err) {
   return Guard(err, [&]() -> Status {
     ResetOut(out, "out");
     std::string dir(Bytes(path, path_len, "path"));
@@ -240,13 +242,25 @@ ds_code ds_store_open(const char* path, size_t path_len, const ds_options* optio
       Invalid("path must be non-empty and contain no NUL byte");
     }
     auto handle = std::make_unique<ds_store>();
-    const durastore::Options cpp = OptionsIn(options, *handle);
+    durastore::Options cpp = OptionsIn(options, *handle);
+    cpp.read_only = read_only;
     auto store = durastore::Store::Open(dir, cpp);
     if (!store.ok()) return store.status();
     handle->store = std::move(store).value();
     *out = handle.release();
     return Status::OK();
   });
+}
+
+}  // namespace
+
+ds_code ds_store_open(const char* path, size_t path_len, const ds_options* options, ds_store** out,
+                      ds_error** err) {
+  return OpenStore(path, path_len, options, /*read_only=*/false, out, err);
+}
+
+ds_code ds_store_open_read_only(const char* path, size_t path_len, ds_store** out, ds_error** err) {
+  return OpenStore(path, path_len, nullptr, /*read_only=*/true, out, err);
 }
 
 ds_code ds_store_close(ds_store* store, ds_error** err) {

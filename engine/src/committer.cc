@@ -42,6 +42,11 @@ class Rendezvous {
 }  // namespace
 
 void Store::Impl::Submit(RequestPtr r) {
+  if (options_.read_only) {
+    r->status = Status::InvalidArgument("store " + path_ + " is open read-only");
+    r->done(*r);  // the caller's thread, as for a closed store
+    return;
+  }
   {
     internal::MutexLock lock(&queue_mu_);
     if (!stopping_) {

@@ -1,6 +1,7 @@
 #include "lmdb_env.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -8,6 +9,7 @@
 
 #include "file_util.h"
 #include "redo.h"
+#include "status_macros.h"
 
 namespace durastore::internal {
 
@@ -87,7 +89,7 @@ int Env::fd() const {
 }
 
 Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_map_size,
-                                       size_t max_map_size) {
+                                       size_t max_map_size, bool read_only) {
   std::unique_ptr<Env> env(new Env());
   int rc = mdb_env_create(&env->env_);
   if (rc != 0) return LmdbStatus(rc, "mdb_env_create");
@@ -95,14 +97,17 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
   if (rc != 0) return LmdbStatus(rc, "mdb_env_set_maxdbs");
   rc = mdb_env_set_maxreaders(env->env_, 1024);
   if (rc != 0) return LmdbStatus(rc, "mdb_env_set_maxreaders");
-  rc = mdb_env_set_mapsize(env->env_, initial_map_size);
-  if (rc != 0) return LmdbStatus(rc, "mdb_env_set_mapsize");
+  if (!read_only) {  // a reader takes the size the writer recorded in the meta page
+    rc = mdb_env_set_mapsize(env->env_, initial_map_size);
+    if (rc != 0) return LmdbStatus(rc, "mdb_env_set_mapsize");
+  }
   // NOSYNC | NOMETASYNC: commits never flush; the commit log is the commit point and a
   // checkpoint flushes data.mdb (checkpoint.h says how recovery survives the unflushed
   // pages). NOTLS: read transactions come from a pool and may move between threads, and
   // a checkpoint's pin is released by another thread than the one that took it.
-  rc = mdb_env_open(env->env_, dir.c_str(), MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD,
-                    0644);
+  const unsigned flags = read_only ? MDB_RDONLY | MDB_NOTLS | MDB_NORDAHEAD
+                                   : MDB_NOSYNC | MDB_NOMETASYNC | MDB_NOTLS | MDB_NORDAHEAD;
+  rc = mdb_env_open(env->env_, dir.c_str(), flags, 0644);
   if (rc != 0) return LmdbStatus(rc, "opening LMDB environment in " + dir);
   int dead = 0;
   rc = mdb_reader_check(env->env_, &dead);  // clear reader slots of dead processes
@@ -130,11 +135,16 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
   }
   env->max_map_size_ = std::max(max_map_size, env->map_size_);
 
+  RETURN_IF_ERROR(env->OpenTables(read_only));
+  return env;
+}
+
+Status Env::OpenTables(bool read_only) {
   MDB_txn* raw = nullptr;
-  rc = mdb_txn_begin(env->env_, nullptr, 0, &raw);
+  int rc = mdb_txn_begin(env_, nullptr, read_only ? MDB_RDONLY : 0, &raw);
   if (rc != 0) return LmdbStatus(rc, "mdb_txn_begin");
   Txn txn(raw);
-  Tables& t = env->tables_;
+  Tables& t = tables_;
   struct Named {
     const char* name;
     MDB_dbi* dbi;
@@ -155,12 +165,16 @@ Result<std::unique_ptr<Env>> Env::Open(const std::string& dir, size_t initial_ma
       {"q_attrs", &t.q_attrs},
   };
   for (const Named& n : named) {
-    rc = mdb_dbi_open(txn.get(), n.name, MDB_CREATE, n.dbi);
+    rc = mdb_dbi_open(txn.get(), n.name, read_only ? 0 : MDB_CREATE, n.dbi);
+    if (rc == MDB_NOTFOUND) {
+      return Status::Corruption(std::string("the store has no table '") + n.name + "'");
+    }
     if (rc != 0) return LmdbStatus(rc, std::string("opening table ") + n.name);
   }
+  // Committing (also a read transaction) keeps the table handles for the environment.
   rc = txn.Commit();
-  if (rc != 0) return env->WriteStatus(rc, "committing table creation");
-  return env;
+  if (rc != 0) return WriteStatus(rc, "committing table creation");
+  return Status::OK();
 }
 
 Result<ReadTxn> Env::BeginRead() {
@@ -183,18 +197,43 @@ Result<ReadTxn> Env::BeginRead() {
   }
   if (txn == nullptr) {
     rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+      lock.unlock();
+      RETURN_IF_ERROR(AdoptMapSize());
+      return BeginRead();
+    }
     if (rc != 0) return LmdbStatus(rc, "beginning read transaction");
   }
   return ReadTxn(this, txn, std::move(lock));
 }
 
-Status Env::CopyTo(int fd, bool compact) {
-  // LMDB's copy reads through the map with its own read transaction: the map must not
-  // move under it.
-  std::shared_lock<std::shared_mutex> lock(resize_mu_);
-  int rc = mdb_env_copyfd2(env_, fd, compact ? MDB_CP_COMPACT : 0);
-  if (rc != 0) return LmdbStatus(rc, "copying the LMDB environment");
+Status Env::AdoptMapSize() {
+  std::unique_lock<std::shared_mutex> lock(resize_mu_);
+  int rc = mdb_env_set_mapsize(env_, 0);  // 0: the size in the newest meta page
+  if (rc != 0) return LmdbStatus(rc, "adopting the writer's map size");
+  MDB_envinfo info;
+  rc = mdb_env_info(env_, &info);
+  if (rc != 0) return LmdbStatus(rc, "mdb_env_info");
+  map_size_ = info.me_mapsize;
   return Status::OK();
+}
+
+Status Env::CopyTo(int fd, bool compact) {
+  for (;;) {
+    // LMDB's copy reads through the map with its own read transaction: the map must not
+    // move under it.
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
+    int rc = mdb_env_copyfd2(env_, fd, compact ? MDB_CP_COMPACT : 0);
+    if (rc == MDB_MAP_RESIZED) {  // (read-only) the writer grew the map: follow and retry
+      lock.unlock();
+      RETURN_IF_ERROR(AdoptMapSize());
+      if (::ftruncate(fd, 0) != 0) return ErrnoStatus("cannot truncate the copy", errno);
+      if (::lseek(fd, 0, SEEK_SET) != 0) return ErrnoStatus("cannot rewind the copy", errno);
+      continue;
+    }
+    if (rc != 0) return LmdbStatus(rc, "copying the LMDB environment");
+    return Status::OK();
+  }
 }
 
 void Env::ReleaseRead(MDB_txn* txn) {

@@ -127,9 +127,11 @@ class ReadTxn {
 class Env {
  public:
   ~Env();
-  // Opens the environment in `dir` (which exists) and every table.
+  // Opens the environment in `dir` (which exists) and every table. `read_only` opens it
+  // MDB_RDONLY beside a writer in another process: the tables must exist, the map size is
+  // the writer's, and BeginWrite and Grow must not be called.
   static Result<std::unique_ptr<Env>> Open(const std::string& dir, size_t initial_map_size,
-                                           size_t max_map_size);
+                                           size_t max_map_size, bool read_only = false);
 
   MDB_env* raw() const { return env_; }
   const Tables& tables() const { return tables_; }
@@ -157,7 +159,10 @@ class Env {
  private:
   friend class ReadTxn;
   Env() = default;
+  Status OpenTables(bool read_only);
   void ReleaseRead(MDB_txn* txn);
+  // A writer in another process grew the map past ours: adopt its size (no read open).
+  Status AdoptMapSize();
 
   MDB_env* env_ = nullptr;
   Tables tables_;

@@ -70,6 +70,37 @@ Result<std::unique_ptr<LockFile>> LockFile::Acquire(const std::string& dir) {
   return std::unique_ptr<LockFile>(new LockFile(fd, key));
 }
 
+Result<LockFile::Holder> LockFile::Probe(const std::string& dir) {
+  std::string path = dir + "/LOCK";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Holder::kNobody;
+    return ErrnoStatus("cannot open", path, errno);
+  }
+  struct stat st {};
+  Holder holder = Holder::kNobody;
+  int err = 0;
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+  } else {
+    Registry& registry = Held();
+    MutexLock guard(&registry.mu);
+    auto it = registry.held.find({st.st_dev, st.st_ino});
+    if (it != registry.held.end() && it->second == ::getpid()) {
+      holder = Holder::kThisProcess;
+    } else if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+      (void)::flock(fd, LOCK_UN);
+    } else if (errno == EWOULDBLOCK) {
+      holder = Holder::kOtherProcess;
+    } else {
+      err = errno;
+    }
+  }
+  ::close(fd);
+  if (err != 0) return ErrnoStatus("cannot probe the lock " + path, err);
+  return holder;
+}
+
 LockFile::~LockFile() {
   Registry& registry = Held();
   MutexLock guard(&registry.mu);

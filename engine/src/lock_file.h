@@ -18,6 +18,11 @@ class LockFile {
   // Busy (naming the holder's pid) when another process holds the store; Busy, not
   // retryable, when a LockFile of this process already holds it.
   static Result<std::unique_ptr<LockFile>> Acquire(const std::string& dir);
+  // Who holds the store's lock, without taking it (read-only openers). A probe takes a
+  // shared flock for an instant: a writer opening in that instant gets a retryable Busy.
+  enum class Holder : uint8_t { kNobody, kOtherProcess, kThisProcess };
+  static Result<Holder> Probe(const std::string& dir);
+
   ~LockFile();  // closing the descriptor releases the lock
   LockFile(const LockFile&) = delete;
   LockFile& operator=(const LockFile&) = delete;

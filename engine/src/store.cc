@@ -23,7 +23,31 @@ PipelineStats Store::Impl::stats() const {
   return s;
 }
 
+Result<uint64_t> Store::Impl::ReadCommittedPosition() {
+  ASSIGN_OR_RETURN(Env * env, GetEnv());
+  ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+  ASSIGN_OR_RETURN(std::string_view seq,
+                   internal::Get(txn.get(), env->tables().sys, internal::kSequencesKey));
+  if (seq.size() != internal::kSequencesSize) return Status::Corruption("bad sequence record");
+  return internal::GetU64(seq, 0) - 1;
+}
+
+uint64_t Store::Impl::CommittedPosition() {
+  if (options_.read_only) {
+    // Another process commits: read its counter (the last one read if that fails).
+    if (auto position = ReadCommittedPosition(); position.ok()) {
+      internal::MutexLock lock(&wait_mu_);
+      committed_position_ = *position;
+    }
+  }
+  internal::MutexLock lock(&wait_mu_);
+  return committed_position_;
+}
+
 void Store::Impl::WaitForAppend(uint64_t after, StoreInternal::Deadline deadline) {
+  if (options_.read_only) {  // no wake-up crosses processes: poll
+    deadline = std::min(deadline, std::chrono::steady_clock::now() + internal::kReadOnlyPoll);
+  }
   internal::MutexLock lock(&wait_mu_);
   wait_cv_.WaitUntil(&wait_mu_, deadline, [&]() REQUIRES(wait_mu_) {
     return committed_position_ > after || closed_.load(std::memory_order_acquire);

@@ -70,6 +70,8 @@ inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kFormatValue = "durastore-2";
 inline constexpr std::string_view kOldFormatValue = "durastore-1";
 inline constexpr size_t kSequencesSize = 36;
+// How often a read-only opener's tail waits look for the writer's new commits.
+inline constexpr std::chrono::milliseconds kReadOnlyPoll{50};
 
 // sys/"sequences": the counters and the LSN of the last record applied (docs/format.md).
 inline std::string EncodeSequences(const Sequences& s, uint64_t lsn) {
@@ -123,10 +125,8 @@ class DURASTORE_NO_EXPORT Store::Impl {
   uint64_t log_id() const { return log_id_; }
   const internal::SyncFn& sync() const { return sync_; }
 
-  uint64_t CommittedPosition() {
-    internal::MutexLock lock(&wait_mu_);
-    return committed_position_;
-  }
+  uint64_t CommittedPosition();
+  Result<uint64_t> ReadCommittedPosition();
   void WaitForAppend(uint64_t after, StoreInternal::Deadline deadline);
   uint64_t QueueEpoch(std::string_view queue);
   void WaitForQueue(std::string_view queue, uint64_t epoch, StoreInternal::Deadline deadline);
@@ -154,6 +154,9 @@ class DURASTORE_NO_EXPORT Store::Impl {
   };
 
   // Open's steps (Open holds both thread roles until it starts the threads).
+  Status OpenReadOnly();
+  // OK for this build's format marker; else why the store cannot be read.
+  Status CheckFormat(std::string_view found) const;
   // `existing`: the directory holds a store (Open checked its files); otherwise it was
   // missing or empty and a new store is created.
   Status OpenEnvironment(bool existing, bool* fresh) REQUIRES(committer_role_, checkpointer_role_);

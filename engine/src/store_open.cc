@@ -134,6 +134,7 @@ Status Store::Impl::Open(TestHooks hooks) {
         "Options.log_segment_size must be at least 1 MiB, and background_flush_ms, "
         "checkpoint_interval_ms, checkpoint_log_bytes and checkpoint_data_bytes positive");
   }
+  if (options_.read_only) return OpenReadOnly();
   const bool hooks_fdatasync = static_cast<bool>(hooks.fdatasync);
   after_replay_ = std::move(hooks.after_replay);
   sync_ =
@@ -211,6 +212,73 @@ Status Store::Impl::Open(TestHooks hooks) {
   return Status::OK();
 }
 
+Status Store::Impl::OpenReadOnly() {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path_, ec)) {
+    return Status::NotFound("store " + path_ + " does not exist");
+  }
+  // A lost store is Corruption here too, and an empty directory NotFound.
+  ASSIGN_OR_RETURN(DirContents contents, ListStoreDir(path_));
+  RETURN_IF_ERROR(ClassifyStoreDir(path_, contents, /*create_if_missing=*/false,
+                                   /*lock_is_ours=*/false)
+                      .status());
+  ASSIGN_OR_RETURN(internal::LockFile::Holder holder, internal::LockFile::Probe(path_));
+  if (holder == internal::LockFile::Holder::kThisProcess) {
+    // Two LMDB environments on one file in one process break LMDB's own locks.
+    return Status::Busy(
+        "store " + path_ + " is open for writing in this process; read through that Store",
+        /*retryable=*/false);
+  }
+  ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
+  if (!checkpoint.has_value() || !std::filesystem::exists(path_ + "/data.mdb", ec)) {
+    return Status::NotFound("no durastore store in " + path_ + " (no CHECKPOINT or data.mdb)");
+  }
+  if (holder == internal::LockFile::Holder::kNobody && !checkpoint->clean) {
+    return Status::Unavailable("store " + path_ +
+                               " was not closed cleanly and no process has it open: open it "
+                               "for writing once (that recovers it), then read-only");
+  }
+  log_id_ = checkpoint->log_id;  // (Backup's copy names it)
+  sync_ = internal::SyncFn(internal::Fdatasync);
+  ASSIGN_OR_RETURN(auto env, Env::Open(path_, options_.initial_map_size, options_.max_map_size,
+                                       /*read_only=*/true));
+  {
+    env_ = std::shared_ptr<Env>(std::move(env));
+    internal::MutexLock lock(&env_mu_);
+    readers_env_ = env_;
+  }
+  {
+    ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
+    ASSIGN_OR_RETURN(auto format,
+                     internal::GetIfPresent(read.get(), env_->tables().sys, kFormatKey));
+    RETURN_IF_ERROR(CheckFormat(format.value_or("")));
+  }
+  internal::RoleScope as_committer(&committer_role_);
+  uint64_t applied = 0;
+  RETURN_IF_ERROR(LoadSequences(&applied));
+  internal::MutexLock lock(&wait_mu_);
+  committed_position_ = seqs_.next_position - 1;
+  return Status::OK();
+}
+
+Status Store::Impl::CheckFormat(std::string_view found) const {
+  if (found == kFormatValue) return Status::OK();
+  if (found.empty()) {
+    return Status::Corruption("store " + path_ +
+                              " has no format marker (sys/format) in data.mdb: it is not a "
+                              "durastore store or its data was lost");
+  }
+  if (found == kOldFormatValue) {
+    return Status::InvalidArgument(
+        "store " + path_ +
+        " is in format durastore-1 (LMDB as the commit point, durastore "
+        "0.1); this build reads format durastore-2 (commit log) and does not convert it: read "
+        "it with the build that wrote it and copy its contents into a new store");
+  }
+  return Status::Corruption("store " + path_ + " has unknown format '" +
+                            internal::Printable(found) + "'");
+}
+
 // Opens LMDB at the last checkpoint and replays the log after it, or creates a new store.
 Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
   ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
@@ -246,13 +314,7 @@ Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
                      internal::GetIfPresent(read.get(), env_->tables().sys, kFormatKey));
     if (format) found = std::string(*format);
   }
-  if (found == kOldFormatValue) {
-    return Status::InvalidArgument(
-        "store " + path_ +
-        " is in format durastore-1 (LMDB as the commit point, durastore "
-        "0.1); this build reads format durastore-2 (commit log) and does not convert it: read "
-        "it with the build that wrote it and copy its contents into a new store");
-  }
+  if (found == kOldFormatValue) return CheckFormat(found);
   if (!checkpoint.has_value()) {
     if (existing) {
       return Status::Corruption("store " + path_ +
@@ -271,15 +333,7 @@ Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
     next_lsn_ = 1;
     return Status::OK();
   }
-  if (found.empty()) {
-    return Status::Corruption("store " + path_ +
-                              " has no format marker (sys/format) in data.mdb: it is not a "
-                              "durastore store or its data was lost");
-  }
-  if (found != kFormatValue) {
-    return Status::Corruption("store " + path_ + " has unknown format '" +
-                              internal::Printable(found) + "'");
-  }
+  RETURN_IF_ERROR(CheckFormat(found));
   log_id_ = checkpoint->log_id;
   checkpoint_seq_ = checkpoint->seq;
   uint64_t last_lsn = 0;

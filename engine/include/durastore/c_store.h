@@ -185,6 +185,13 @@ typedef struct ds_store ds_store;
  * DS_INVALID_ARGUMENT, DS_IO_ERROR, DS_CORRUPTION. */
 DURASTORE_EXPORT ds_code ds_store_open(const char* path, size_t path_len, const ds_options* options,
                                        ds_store** out, ds_error** err);
+/* Opens an existing store for reading only, beside its writer in another process (or with
+ * none): Options::read_only in store.h says what it sees and when it refuses. Writes
+ * (commits, flushes, dequeues) fail with DS_INVALID_ARGUMENT. DS_NOT_FOUND if there is no
+ * store, DS_BUSY if this process has it open for writing, DS_UNAVAILABLE if it was not
+ * closed cleanly and no process has it open. */
+DURASTORE_EXPORT ds_code ds_store_open_read_only(const char* path, size_t path_len, ds_store** out,
+                                                 ds_error** err);
 /* Waits for pending commits, flushes, stops the committer; later calls fail with
  * DS_UNAVAILABLE. The handle must still be freed. */
 DURASTORE_EXPORT ds_code ds_store_close(ds_store* store, ds_error** err);

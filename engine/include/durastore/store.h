@@ -89,6 +89,19 @@ struct Options {
   uint64_t log_segment_size = uint64_t{16} << 20;
   // Log records nobody waits for (kNoSync commits, dequeues) are flushed within this.
   int64_t background_flush_ms = 100;
+  // Opens an existing store for reading only, beside its writer in another process (or
+  // with no writer): takes no lock, starts no thread, never writes a store file (LMDB's
+  // reader table in lock.mdb excepted). Every read sees what the writer has applied to
+  // LMDB by the time the read starts: every acknowledged commit, and groups whose log
+  // record is written but not yet flushed (the Visibility paragraph above); leases live in
+  // the writer's memory and are not visible. Commit, CommitAsync, Flush and Dequeue fail
+  // with InvalidArgument; tail waits poll (every 50 ms) since no wake-up crosses processes.
+  // Open fails with NotFound when there is no store, with Busy (not retryable) when this
+  // process has it open for writing (use that Store), and with Unavailable when the store
+  // was not closed cleanly and no process has it open: its data.mdb may then name pages a
+  // power cut lost, so open it once for writing (which recovers it) first. Other options
+  // are ignored except clock.
+  bool read_only = false;
 };
 
 // How Store::Backup copies the store.
