@@ -183,6 +183,9 @@ TEST(StoreTest, AnEmptyDirectoryIsNotFoundWithoutCreateAndLeftEmpty) {
   EXPECT_NE(opened.status().message().find("empty"), std::string::npos)
       << opened.status().ToString();
   EXPECT_TRUE(Files(dir.Sub("mnt")).empty()) << "Open left files in a directory it refused";
+  Options read_only;
+  read_only.read_only = true;
+  EXPECT_CODE(Store::Open(dir.Sub("mnt"), read_only), kNotFound);
   // With create_if_missing, an empty directory is where a new store goes.
   auto created = Store::Open(dir.Sub("mnt"), CreateIfMissing(true));
   ASSERT_OK(created);
@@ -262,6 +265,21 @@ TEST(StoreTest, AStoreThatLostItsDataIsCorruptionNeverANewStore) {
       }
       EXPECT_EQ(after, before) << "Open changed the files of a store it refused";
     }
+    SCOPED_TRACE(std::string(c.name) + ", read_only");
+    TempDir dir;
+    const std::string path = dir.Sub("store");
+    {
+      auto store = OpenOrDie(path);
+      ASSERT_NE(store, nullptr);
+      ASSERT_OK(store->Close());
+    }
+    c.damage(path);
+    Options read_only;
+    read_only.read_only = true;
+    auto opened = Store::Open(path, read_only);
+    EXPECT_CODE(opened, kCorruption);
+    EXPECT_NE(opened.status().message().find(c.message), std::string::npos)
+        << opened.status().ToString();
   }
 }
 

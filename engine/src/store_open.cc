@@ -230,8 +230,10 @@ Status Store::Impl::OpenReadOnly() {
         /*retryable=*/false);
   }
   ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
-  if (!checkpoint.has_value() || !std::filesystem::exists(path_ + "/data.mdb", ec)) {
-    return Status::NotFound("no durastore store in " + path_ + " (no CHECKPOINT or data.mdb)");
+  if (!checkpoint.has_value()) {  // (a missing or empty data.mdb was refused above)
+    return Status::Corruption("store " + path_ +
+                              " has data.mdb but no CHECKPOINT file: the checkpoint file was "
+                              "lost");
   }
   if (holder == internal::LockFile::Holder::kNobody && !checkpoint->clean) {
     return Status::Unavailable("store " + path_ +
