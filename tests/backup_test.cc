@@ -2,6 +2,11 @@
 // commit acknowledged before the backup began, each batch whole, and opens as a store that
 // accepts writes; compact copies leave free pages out; destinations that hold anything are
 // refused.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -217,7 +222,7 @@ TEST(BackupTest, ADestinationThatHoldsAnythingIsRefusedAndLeftAsItWas) {
   EXPECT_CODE(store->Backup(""), kInvalidArgument);
   EXPECT_CODE(store->Backup(std::string("x\0y", 3)), kInvalidArgument);
 
-  // An empty directory is fine (e.g. a mount point prepared for it).
+  // An empty directory is fine (the copy is renamed over it).
   std::filesystem::create_directory(dir.Sub("empty"));
   ASSERT_OK(store->Backup(dir.Sub("empty")));
   {
@@ -248,6 +253,92 @@ TEST(BackupTest, ABackupOntoAFullFileSystemIsResourceExhaustedAndLeavesNothing) 
   EXPECT_TRUE(std::filesystem::is_empty(fs.path())) << "a failed backup left files behind";
   EXPECT_OK(store->Commit(Batch().Put("k", "v")));  // the store is not affected
 }
+
+// A writer process commits while a read-only opener in this process backs the store up
+// (the operations command's case: `durastore backup` beside a running application).
+class ReadOnlyBackupTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ReadOnlyBackupTest, BesideAWriterProcessHoldsEveryCommitItAcknowledgedBefore) {
+  const bool compact = GetParam();
+  TempDir dir;
+  const std::string path = dir.Sub("store");
+  constexpr int kWriters = 2;
+  int acks[2];
+  ASSERT_EQ(pipe(acks), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    close(acks[0]);
+    Options options;
+    options.checkpoint_interval_ms = 50;
+    auto store = Store::Open(path, options);
+    if (!store.ok()) _exit(2);
+    for (int i = 0; i < 16; ++i) {  // 16 MiB to copy, so the backup overlaps commits
+      if (!(*store)
+               ->Commit(Batch().Put("bulk/" + std::to_string(i), std::string(1 << 20, 'b')))
+               .ok()) {
+        _exit(3);
+      }
+    }
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&store, w, fd = acks[1]] {
+        for (uint64_t n = 1;; ++n) {
+          if (!(*store)->Commit(WriterBatch(w, n), {Durability::kSync}).ok()) _exit(4);
+          const uint64_t ack[2] = {static_cast<uint64_t>(w), n};  // one atomic pipe write
+          if (write(fd, ack, sizeof(ack)) != sizeof(ack)) _exit(5);
+        }
+      });
+    }
+    for (auto& t : writers) t.join();  // never: the test kills the process
+    _exit(0);
+  }
+  close(acks[1]);
+  std::vector<uint64_t> acked(kWriters);
+  auto read_ack = [&] {
+    uint64_t ack[2];
+    if (read(acks[0], ack, sizeof(ack)) != sizeof(ack)) return false;
+    acked[ack[0]] = std::max(acked[ack[0]], ack[1]);
+    return true;
+  };
+  // Every ack read before Backup is called was acknowledged before it began.
+  while (acked[0] < 100 || acked[1] < 100) {
+    if (!read_ack()) break;
+  }
+  const std::vector<uint64_t> acked_before = acked;
+  ASSERT_GE(acked_before[0], 100u) << "the writer process failed";
+  Status backed_up;
+  {
+    Options read_only;
+    read_only.read_only = true;
+    auto reader = OpenOrDie(path, read_only);
+    ASSERT_NE(reader, nullptr);
+    backed_up = reader->Backup(dir.Sub("copy"), {.compact = compact});
+  }
+  // The writer goes on committing after the backup.
+  const uint64_t total_before = acked[0] + acked[1];
+  for (int i = 0; i < 2000 && acked[0] + acked[1] < total_before + 50; ++i) {
+    if (!read_ack()) break;
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(acks[0]);
+  ASSERT_OK(backed_up);
+  EXPECT_GE(acked[0] + acked[1], total_before + 50) << "the writer stopped";
+  auto copy = OpenOrDie(dir.Sub("copy"));
+  ASSERT_NE(copy, nullptr);
+  uint64_t held = 0;
+  for (int w = 0; w < kWriters; ++w) held += ExpectWriterWhole(*copy, w, acked_before[w]);
+  std::printf("read-only backup (%s): %llu batches acknowledged before it, %llu in the copy\n",
+              compact ? "compact" : "plain",
+              static_cast<unsigned long long>(acked_before[0] + acked_before[1]),
+              static_cast<unsigned long long>(held));
+  EXPECT_OK(copy->Commit(
+      WriterBatch(0, eventlog::GetPartitionInfo(*copy, Stream(0), 1)->last_sequence + 1)));
+}
+
+INSTANTIATE_TEST_SUITE_P(PlainAndCompact, ReadOnlyBackupTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Compact" : "Plain"; });
 
 TEST(BackupTest, ABackupOfABackupIsTheSameStore) {
   TempDir dir;

@@ -69,6 +69,8 @@ struct Options {
   Durability durability = Durability::kSync;
   // Borrowed; must outlive the Store. nullptr = SystemClock().
   const Clock* clock = nullptr;
+  // Create a new store when `path` is missing or an empty directory (never over a
+  // directory that holds anything: see Open).
   bool create_if_missing = true;
   // The LMDB map starts at this size and doubles when full, up to max_map_size (then
   // commits fail with ResourceExhausted). The file only grows as data is written.
@@ -143,11 +145,16 @@ struct PipelineStats {
 
 class DURASTORE_EXPORT Store {
  public:
-  // Opens (or creates) the store in directory `path`. Errors: Busy if another process
-  // holds the store (the message names its pid; retryable), Busy, not retryable, if a
-  // Store of this process has it open (the message says so); InvalidArgument for bad
-  // options, an empty path or one containing a NUL byte; NotFound if missing and
-  // !create_if_missing, IOError, Corruption.
+  // Opens (or creates) the store in directory `path`. A new store is created only where
+  // `path` is missing or an empty directory, and only with create_if_missing; a directory
+  // holding any store file is opened as a store and never re-created. Errors: Busy if
+  // another process holds the store (the message names its pid; retryable), Busy, not
+  // retryable, if a Store of this process has it open (the message says so);
+  // InvalidArgument for bad options, an empty path or one containing a NUL byte, or a
+  // directory that holds other files but no store; NotFound if missing or empty and
+  // !create_if_missing; Corruption if the directory holds store files but no data.mdb, an
+  // empty one, no CHECKPOINT or no format marker (the message says what is missing), or
+  // damaged ones; IOError.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options = {});
 
   ~Store();
@@ -191,7 +198,8 @@ class DURASTORE_EXPORT Store {
   // `options.compact`) and a CHECKPOINT naming that snapshot, so opening it replays
   // nothing. The copy is flushed and its directory entries synced before Backup returns.
   //
-  // `dest_dir` must not exist or be an empty directory, and its parent must exist. The copy
+  // `dest_dir` must not exist or be an empty directory (not a mount point: the copy is
+  // renamed onto it from its parent's file system), and its parent must exist. The copy
   // is built in a hidden temporary directory beside it (".<name>.backup-XXXXXX") and renamed
   // to `dest_dir` only when complete, so an interrupted backup never leaves something at
   // `dest_dir` that looks like a store (a crash may leave the hidden directory: delete it).
@@ -201,8 +209,10 @@ class DURASTORE_EXPORT Store {
   // one containing a NUL byte; ResourceExhausted when the disk is full; IOError;
   // Unavailable when the store is closed. On any error nothing is left at `dest_dir`.
   //
-  // A store whose writes failed (health() is not OK) can still be backed up: the copy is
-  // what its readers see.
+  // Works on a store opened with Options::read_only beside a writer in another process:
+  // the copy then holds every commit that writer acknowledged before the call. A store
+  // whose writes failed (health() is not OK) can still be backed up: the copy is what its
+  // readers see.
   Status Backup(const std::string& dest_dir, const BackupOptions& options = {});
 
   // Waits for pending commits, flushes and stops the committer. Later calls fail with
