@@ -283,6 +283,39 @@ TEST(StoreTest, AStoreThatLostItsDataIsCorruptionNeverANewStore) {
   }
 }
 
+// A process killed during the first Open of a new store leaves store files but never an
+// acknowledged commit; CREATING, present until the first checkpoint is durable, tells that
+// apart from a store that lost its data: the next Open creates the store again.
+TEST(StoreTest, AnInterruptedCreationIsCreatedAgainNotTakenForALostStore) {
+  TempDir dir;
+  const std::string path = dir.Sub("store");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_FALSE(std::filesystem::exists(path + "/CREATING")) << "left after a creation";
+  }
+  // What a kill in the middle of the creation can leave.
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directory(path);
+  for (const char* name : {"CREATING", "LOCK", "data.mdb", "CHECKPOINT"}) {
+    std::ofstream(path + "/" + name);
+  }
+  std::ofstream(path + "/wal.0") << "half a segment";
+  auto refused = Store::Open(path, CreateIfMissing(false));
+  EXPECT_CODE(refused, kNotFound);
+  EXPECT_NE(refused.status().message().find("interrupted"), std::string::npos)
+      << refused.status().ToString();
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "/CREATING"));
+  auto store = OpenOrDie(path, CreateIfMissing(false));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->Get("k"), "v");
+}
+
 // An LMDB environment that is not a durastore store (no format marker) is refused, whether
 // or not a CHECKPOINT is beside it, instead of being initialised as a new store.
 TEST(StoreTest, AnLmdbFileWithoutTheFormatMarkerIsCorruption) {

@@ -48,9 +48,13 @@ struct DirContents {
   }
 };
 
+// Present while a new store is being created, removed once its first checkpoint is
+// durable: a directory holding it is an interrupted creation, never a lost store.
+constexpr std::string_view kCreatingFile = "CREATING";
+
 bool IsStoreFile(std::string_view name) {
   if (name == "LOCK" || name == internal::kCheckpointFile || name == "data.mdb" ||
-      name == "lock.mdb") {
+      name == "lock.mdb" || name == kCreatingFile) {
     return true;
   }
   return name.starts_with("wal.") && name.size() > 4 &&
@@ -73,6 +77,22 @@ Result<DirContents> ListStoreDir(const std::string& dir) {
   return c;
 }
 
+// A new store is about to be created in `path` (which holds `contents`): marks the
+// creation with CREATING, durably, before any other store file is made, after removing
+// what an interrupted creation left.
+Status BeginCreation(const std::string& path, const DirContents& contents) {
+  for (const std::string& name : contents.store_files) {
+    if (name == "LOCK" || name == kCreatingFile) continue;
+    const std::string file = path + "/" + name;
+    if (::unlink(file.c_str()) != 0) return internal::ErrnoStatus("cannot remove", file, errno);
+  }
+  const std::string marker = path + "/" + std::string(kCreatingFile);
+  int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return internal::ErrnoStatus("cannot create", marker, errno);
+  ::close(fd);
+  return internal::SyncDirectory(path);
+}
+
 std::string Join(const std::vector<std::string>& names) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < 5; ++i) out += (i ? ", " : "") + names[i];
@@ -80,15 +100,22 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
-// Whether the existing directory `path` holds a store to open (true) or is empty, so a new
-// store may be created in it (false). A store is never invented over a lost one: a
-// directory that holds any store file but no data.mdb with content is Corruption; one that
-// holds only other files is not taken over. `lock_is_ours`: the LOCK file was created by
-// this Open (the directory held none before), so it says nothing about the directory.
+// Whether the existing directory `path` holds a store to open (true) or is empty (or
+// holds an interrupted creation), so a new store may be created in it (false). A store is never
+// invented over a lost one: a directory that holds any store file but no data.mdb with content is
+// Corruption; one that holds only other files is not taken over. `lock_is_ours`: the LOCK file was
+// created by this Open (the directory held none before), so it says nothing about the directory.
 Result<bool> ClassifyStoreDir(const std::string& path, const DirContents& c, bool create_if_missing,
                               bool lock_is_ours) {
   std::vector<std::string> found = c.store_files;
   if (lock_is_ours) std::erase(found, std::string("LOCK"));
+  if (c.Has(kCreatingFile)) {
+    // Open never returned for this store, so nothing was ever acknowledged in it.
+    if (create_if_missing) return false;
+    return Status::NotFound("store " + path +
+                            " does not exist: its creation was interrupted (CREATING is "
+                            "present; Options.create_if_missing is false)");
+  }
   if (found.empty()) {
     if (c.others.empty()) {
       if (create_if_missing) return false;
@@ -159,6 +186,7 @@ Status Store::Impl::Open(TestHooks hooks) {
   ASSIGN_OR_RETURN(DirContents contents, ListStoreDir(path_));
   ASSIGN_OR_RETURN(const bool existing,
                    ClassifyStoreDir(path_, contents, options_.create_if_missing, !had_lock));
+  if (!existing) RETURN_IF_ERROR(BeginCreation(path_, contents));
 
   // Until the threads start below, Open is the committer and the checkpointer.
   internal::RoleScope as_committer(&committer_role_);
@@ -194,7 +222,12 @@ Status Store::Impl::Open(TestHooks hooks) {
   // record can reuse a segment that held it.
   ASSIGN_OR_RETURN(PinnedSnapshot snapshot, PinSnapshot(next_lsn_ - 1));
   RETURN_IF_ERROR(Checkpoint(std::move(snapshot)));
-  if (fresh || created) {
+  if (!existing) {
+    // The first checkpoint is durable: the store exists.
+    const std::string marker = path_ + "/" + std::string(kCreatingFile);
+    if (::unlink(marker.c_str()) != 0) return internal::ErrnoStatus("cannot remove", marker, errno);
+  }
+  if (fresh || created || !existing) {
     RETURN_IF_ERROR(internal::SyncDirectory(path_));
     if (created) {
       RETURN_IF_ERROR(
