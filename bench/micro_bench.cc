@@ -29,6 +29,7 @@
 #include <string>
 
 #include "durastore/batch.h"
+#include "durastore/eventlog.h"
 #include "durastore/queue.h"
 #include "durastore/store.h"
 #include "records.h"
@@ -164,6 +165,26 @@ void BM_MetadataGet(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_MetadataGet);
+
+// A page of a partition: every event's checksum is checked on the way (bytes/s shown).
+void BM_ReadPartition(benchmark::State& state) {
+  BenchStore s(NoSync());
+  const size_t payload = static_cast<size_t>(state.range(0));
+  Batch fill;
+  for (int i = 0; i < 1000; ++i) fill.Append("stream", 1, std::string(payload, 'e'));
+  Check(s.store().Commit(std::move(fill)).status(), state);
+  for (auto _ : state) {
+    auto page = eventlog::ReadPartition(s.store(), "stream", 1);
+    if (!page.ok() || page->events.size() != 1000) {
+      state.SkipWithError("short read");
+      break;
+    }
+    benchmark::DoNotOptimize(page);
+  }
+  state.SetItemsProcessed(state.iterations() * 1000);
+  state.SetBytesProcessed(state.iterations() * 1000 * static_cast<int64_t>(payload));
+}
+BENCHMARK(BM_ReadPartition)->Arg(256)->Arg(16384);
 
 // One store shared by every thread of a multi-threaded run (thread 0 opens and closes it;
 // Google Benchmark starts the timed loops of all threads together).

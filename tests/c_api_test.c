@@ -223,6 +223,14 @@ static void test_open_flush_close_reopen_keeps_data(fixture* f) {
   ds_free(got);
   CHECK_OK(ds_batch_put(batch, LIT("read-only"), LIT("write"), &err));
   CHECK_CODE(ds_store_commit(reader, batch, DS_DURABILITY_SYNC, NULL, &err), DS_INVALID_ARGUMENT);
+  /* The integrity walk, from C: a healthy store has no problems. */
+  ds_verify_report* report = NULL;
+  CHECK_OK(ds_store_verify(reader, 0, &report, &err));
+  CHECK(ds_verify_report_records(report) >= 2); /* sys/format, sys/sequences, greeting */
+  CHECK(ds_verify_report_problem_count(report) == 0);
+  CHECK(ds_verify_report_problem(report, 0) == NULL);
+  CHECK(!ds_verify_report_truncated(report));
+  ds_verify_report_free(report);
   ds_store_free(reader);
   CHECK_OK(ds_batch_put(batch, LIT("late"), LIT("write"), &err));
   CHECK_CODE(commit(f, batch, NULL, &err), DS_UNAVAILABLE);

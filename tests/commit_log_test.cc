@@ -310,6 +310,33 @@ TEST(CommitLogTest, AStoreInTheOldFormatIsRefusedByName) {
       << store.status().message();
 }
 
+TEST(CommitLogTest, AStoreWithoutChecksumsIsRefusedByName) {
+  // durastore-2 had the commit log but stored records without their checksum: its marker
+  // is the bare string. Rewrite a closed store's marker that way.
+  TempDir dir;
+  { ASSERT_OK(OpenOrDie(dir.path())->Commit(Batch().Put("k", "v"))); }
+  MDB_env* env = nullptr;
+  ASSERT_EQ(mdb_env_create(&env), 0);
+  ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0644), 0);
+  MDB_txn* txn = nullptr;
+  MDB_dbi dbi = 0;
+  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  ASSERT_EQ(mdb_dbi_open(txn, "sys", 0, &dbi), 0);
+  std::string key = "format", value = "durastore-2";
+  MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+  ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
+  ASSERT_EQ(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  auto store = Store::Open(dir.path());
+  EXPECT_CODE(store, kInvalidArgument);
+  EXPECT_NE(store.status().message().find("durastore-2"), std::string::npos)
+      << store.status().message();
+  Options read_only;
+  read_only.read_only = true;
+  EXPECT_CODE(Store::Open(dir.path(), read_only), kInvalidArgument);
+}
+
 TEST(CommitLogTest, AStoreThatLostAFileIsNeverOpenedAsANewOne) {
   for (const char* lost : {"CHECKPOINT", "data.mdb"}) {
     SCOPED_TRACE(lost);

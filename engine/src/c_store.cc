@@ -313,6 +313,36 @@ ds_code ds_store_pipeline_stats(const ds_store* store, ds_pipeline_stats* out, d
   });
 }
 
+struct ds_verify_report {
+  durastore::VerifyReport report;
+};
+
+ds_code ds_store_verify(ds_store* store, size_t max_problems, ds_verify_report** out,
+                        ds_error** err) {
+  return Guard(err, [&]() -> Status {
+    ResetOut(out, "out");
+    durastore::VerifyOptions options;
+    if (max_problems != 0) options.max_problems = max_problems;
+    return ValueOut(StoreOf(store).Verify(options), *out,
+                    [](durastore::VerifyReport r) { return new ds_verify_report{std::move(r)}; });
+  });
+}
+
+uint64_t ds_verify_report_records(const ds_verify_report* report) {
+  return report == nullptr ? 0 : report->report.records;
+}
+size_t ds_verify_report_problem_count(const ds_verify_report* report) {
+  return report == nullptr ? 0 : report->report.problems.size();
+}
+const char* ds_verify_report_problem(const ds_verify_report* report, size_t i) {
+  if (report == nullptr || i >= report->report.problems.size()) return nullptr;
+  return report->report.problems[i].c_str();
+}
+bool ds_verify_report_truncated(const ds_verify_report* report) {
+  return report != nullptr && report->report.truncated;
+}
+void ds_verify_report_free(ds_verify_report* report) { delete report; }
+
 // =====================================================================================
 // Batch
 // =====================================================================================

@@ -3,10 +3,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
+#include "batch_rep.h"
+#include "coding.h"
+#include "crc32c.h"
 #include "file_util.h"
 #include "redo.h"
 #include "status_macros.h"
@@ -56,7 +61,54 @@ Status MapLmdbCode(int rc, std::string_view what) {
 }
 }  // namespace
 
+namespace {
+
+// Table names by handle, for checksum messages. Every environment opens the tables in the
+// same order, so a handle names the same table in each.
+constexpr size_t kMaxTables = 64;
+std::array<std::atomic<const char*>, kMaxTables> table_names{};
+
+thread_local std::string last_mismatch;
+
+uint32_t ValueChecksum(std::string_view key, std::string_view value) {
+  // The key's length first (big-endian), so key and value cannot trade bytes.
+  const auto n = static_cast<uint32_t>(key.size());
+  const uint8_t length[4] = {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                             static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  uint32_t crc = Crc32cExtend(0, length, sizeof(length));
+  crc = Crc32cExtend(crc, key.data(), key.size());
+  return Crc32cExtend(crc, value.data(), value.size());
+}
+
+}  // namespace
+
+void SealValue(std::string_view key, std::string_view value, std::string* out) {
+  out->assign(value);
+  PutU32(*out, ValueChecksum(key, value));
+}
+
+bool UnsealValue(MDB_dbi dbi, const MDB_val& k, MDB_val* v) {
+  if (v->mv_size >= kChecksumSize) {
+    std::string_view stored = View(*v);
+    std::string_view value = stored.substr(0, stored.size() - kChecksumSize);
+    if (GetU32(stored, value.size()) == ValueChecksum(View(k), value)) {
+      v->mv_size = value.size();
+      return true;
+    }
+  }
+  const char* name = dbi < kMaxTables ? table_names[dbi].load(std::memory_order_relaxed) : nullptr;
+  last_mismatch = "checksum mismatch in table '" + std::string(name ? name : "?") + "' at key '" +
+                  Printable(View(k)) + "' (" + std::to_string(v->mv_size) +
+                  " stored bytes): the store is damaged";
+  return false;
+}
+
+Status ChecksumMismatch(std::string_view what) {
+  return Status::Corruption(std::string(what) + ": " + last_mismatch);
+}
+
 Status LmdbStatus(int rc, std::string_view what) {
+  if (rc == kChecksumMismatch) return ChecksumMismatch(what);
   if (rc == MDB_SUCCESS) return Status::OK();
   return StatusDetail::WithLmdbCode(MapLmdbCode(rc, what), rc);
 }
@@ -170,6 +222,7 @@ Status Env::OpenTables(bool read_only) {
       return Status::Corruption(std::string("the store has no table '") + n.name + "'");
     }
     if (rc != 0) return LmdbStatus(rc, std::string("opening table ") + n.name);
+    if (*n.dbi < kMaxTables) table_names[*n.dbi].store(n.name, std::memory_order_relaxed);
   }
   // Committing (also a read transaction) keeps the table handles for the environment.
   rc = txn.Commit();
@@ -268,14 +321,23 @@ Status Env::Grow() {
 }
 
 Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
-  MDB_val k = Val(key), v;
-  int rc = mdb_get(txn, dbi, &k, &v);
-  if (rc != 0) return LmdbStatus(rc, "get");
-  return View(v);
+  ASSIGN_OR_RETURN(std::optional<std::string_view> value, GetIfPresent(txn, dbi, key));
+  if (!value) return LmdbStatus(MDB_NOTFOUND, "get");
+  return *value;
 }
 
 Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
                                                      std::string_view key) {
+  MDB_val k = Val(key), v;
+  int rc = mdb_get(txn, dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
+  if (rc != 0) return LmdbStatus(rc, "get");
+  if (!UnsealValue(dbi, k, &v)) return ChecksumMismatch("get");
+  return std::optional<std::string_view>(View(v));
+}
+
+Result<std::optional<std::string_view>> GetStoredBytes(MDB_txn* txn, MDB_dbi dbi,
+                                                       std::string_view key) {
   MDB_val k = Val(key), v;
   int rc = mdb_get(txn, dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return std::optional<std::string_view>();
@@ -285,7 +347,10 @@ Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
 
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags) {
-  MDB_val k = Val(key), v = Val(value);
+  // One buffer per thread: a put copies the value once more, never allocates for it.
+  thread_local std::string sealed;
+  SealValue(key, value, &sealed);
+  MDB_val k = Val(key), v = Val(sealed);
   int rc = mdb_put(txn, dbi, &k, &v, flags);
   if (rc == MDB_KEYEXIST && (flags & MDB_APPEND) != 0) {
     // Appended keys come from a counter in sys; an existing one means stored ids run past
@@ -293,7 +358,8 @@ Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view val
     return Status::Corruption("put: a key past the id counter already exists (damaged store)");
   }
   if (rc != 0) return LmdbStatus(rc, "put");
-  if (RedoRecorder* redo = CurrentRedo()) redo->Put(dbi, key, value);
+  if (RedoRecorder* redo = CurrentRedo()) redo->Put(dbi, key, sealed);
+  if (sealed.capacity() > (size_t{1} << 20)) std::string().swap(sealed);  // keep no big one
   return Status::OK();
 }
 

@@ -173,13 +173,28 @@ class Env {
   std::vector<MDB_txn*> pool_;  // guarded by pool_mu_: reset read transactions
 };
 
+// Checksums. Every value stored in a table ends with a 4-byte CRC32C of its key and value
+// (docs/format.md, "Checksums"): Put appends it; Get, GetIfPresent and Cursor check and
+// strip it, so a damaged record reads as Corruption naming its table and key, never as
+// data. A Cursor reports a mismatch as kChecksumMismatch (not an LMDB code), which
+// LmdbStatus maps to that Corruption.
+inline constexpr size_t kChecksumSize = 4;
+inline constexpr int kChecksumMismatch = -30000;
+// The stored form of `value` under `key`: value, then the checksum.
+void SealValue(std::string_view key, std::string_view value, std::string* out);
+// Checks the checksum of the stored value `v` of `k` in table `dbi` and strips it. False
+// on a mismatch, remembering (per thread) the table and key for LmdbStatus's message.
+bool UnsealValue(MDB_dbi dbi, const MDB_val& k, MDB_val* v);
+// The Corruption status of the last mismatch UnsealValue found on this thread.
+Status ChecksumMismatch(std::string_view what);
+
 // Cursor RAII. If mdb_cursor_open fails, open_rc() is its return code and every
 // positioning call returns that same code (never MDB_NOTFOUND), so the caller's usual
 // "rc != 0 && rc != MDB_NOTFOUND" check reports the open failure as what it is, at the
 // first call, instead of LMDB's EINVAL for a null cursor later.
 class Cursor {
  public:
-  Cursor(MDB_txn* txn, MDB_dbi dbi) {
+  Cursor(MDB_txn* txn, MDB_dbi dbi) : dbi_(dbi) {
     rc_ = mdb_cursor_open(txn, dbi, &cur_);
     if (rc_ != 0) cur_ = nullptr;  // (mdb_cursor_open never returns MDB_NOTFOUND)
   }
@@ -202,9 +217,13 @@ class Cursor {
 
  private:
   int Get(MDB_val* k, MDB_val* v, MDB_cursor_op op) {
-    return cur_ == nullptr ? rc_ : mdb_cursor_get(cur_, k, v, op);
+    if (cur_ == nullptr) return rc_;
+    int rc = mdb_cursor_get(cur_, k, v, op);
+    if (rc == 0 && !UnsealValue(dbi_, *k, v)) return kChecksumMismatch;
+    return rc;
   }
 
+  MDB_dbi dbi_;
   MDB_cursor* cur_ = nullptr;
   int rc_ = 0;
 };
@@ -218,6 +237,10 @@ Result<std::string_view> Get(MDB_txn* txn, MDB_dbi dbi, std::string_view key);
 // the transaction's map: copy it before the transaction ends.
 Result<std::optional<std::string_view>> GetIfPresent(MDB_txn* txn, MDB_dbi dbi,
                                                      std::string_view key);
+// The stored bytes of `key`, checksum included and unchecked: only for the format marker,
+// which must be readable in every format to name the one a store is in.
+Result<std::optional<std::string_view>> GetStoredBytes(MDB_txn* txn, MDB_dbi dbi,
+                                                       std::string_view key);
 Status Put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, std::string_view value,
            unsigned flags = 0);
 // Deletes a key; absent is OK.

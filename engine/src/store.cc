@@ -6,6 +6,7 @@
 #include "metadata.h"
 #include "status_macros.h"
 #include "store_impl.h"
+#include "verify.h"
 
 namespace durastore {
 
@@ -119,6 +120,14 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::Scan(std::string
   ASSIGN_OR_RETURN(Env * env, impl_->GetEnv());
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   return internal::ScanMetadata(txn.get(), env->tables(), prefix, limit, start_after);
+}
+
+Result<VerifyReport> Store::Verify(const VerifyOptions& options) {
+  ASSIGN_OR_RETURN(Env * env, impl_->GetEnv());
+  ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+  VerifyReport report;
+  RETURN_IF_ERROR(internal::VerifyStore(txn.get(), env->tables(), options, &report));
+  return report;
 }
 
 PipelineStats Store::GetPipelineStats() const { return impl_->stats(); }

@@ -67,8 +67,7 @@ using RequestPtr = std::unique_ptr<Request>;
 
 inline constexpr std::string_view kSequencesKey = "sequences";
 inline constexpr std::string_view kFormatKey = "format";
-inline constexpr std::string_view kFormatValue = "durastore-2";
-inline constexpr std::string_view kOldFormatValue = "durastore-1";
+inline constexpr std::string_view kFormatValue = "durastore-3";
 inline constexpr size_t kSequencesSize = 36;
 // How often a read-only opener's tail waits look for the writer's new commits.
 inline constexpr std::chrono::milliseconds kReadOnlyPoll{50};
@@ -155,8 +154,10 @@ class DURASTORE_NO_EXPORT Store::Impl {
 
   // Open's steps (Open holds both thread roles until it starts the threads).
   Status OpenReadOnly();
-  // OK for this build's format marker; else why the store cannot be read.
-  Status CheckFormat(std::string_view found) const;
+  // OK when `stored` (the format marker's stored bytes, nullopt when absent) is this
+  // build's format; else why the store cannot be read, naming an older format.
+  Status CheckFormat(std::optional<std::string_view> stored) const;
+  Status CheckFormat(MDB_txn* txn) const;
   // `existing`: the directory holds a store (Open checked its files); otherwise it was
   // missing or empty and a new store is created.
   Status OpenEnvironment(bool existing, bool* fresh) REQUIRES(committer_role_, checkpointer_role_);

@@ -19,7 +19,6 @@ namespace durastore {
 using internal::EncodeSequences;
 using internal::kFormatKey;
 using internal::kFormatValue;
-using internal::kOldFormatValue;
 using internal::kSequencesKey;
 using internal::kSequencesSize;
 
@@ -284,9 +283,7 @@ Status Store::Impl::OpenReadOnly() {
   }
   {
     ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
-    ASSIGN_OR_RETURN(auto format,
-                     internal::GetIfPresent(read.get(), env_->tables().sys, kFormatKey));
-    RETURN_IF_ERROR(CheckFormat(format.value_or("")));
+    RETURN_IF_ERROR(CheckFormat(read.get()));
   }
   internal::RoleScope as_committer(&committer_role_);
   uint64_t applied = 0;
@@ -296,22 +293,33 @@ Status Store::Impl::OpenReadOnly() {
   return Status::OK();
 }
 
-Status Store::Impl::CheckFormat(std::string_view found) const {
-  if (found == kFormatValue) return Status::OK();
-  if (found.empty()) {
-    return Status::Corruption("store " + path_ +
-                              " has no format marker (sys/format) in data.mdb: it is not a "
-                              "durastore store or its data was lost");
-  }
-  if (found == kOldFormatValue) {
+Status Store::Impl::CheckFormat(std::optional<std::string_view> stored) const {
+  // Older formats stored the marker without a checksum: compare the raw bytes first.
+  if (stored == "durastore-1" || stored == "durastore-2") {
+    const bool v1 = stored == "durastore-1";
     return Status::InvalidArgument(
-        "store " + path_ +
-        " is in format durastore-1 (LMDB as the commit point, durastore "
-        "0.1); this build reads format durastore-2 (commit log) and does not convert it: read "
-        "it with the build that wrote it and copy its contents into a new store");
+        "store " + path_ + " is in format " + std::string(*stored) +
+        (v1 ? " (LMDB as the commit point, durastore 0.1)" : " (commit log without checksums)") +
+        "; this build reads format " + std::string(kFormatValue) +
+        " (commit log, checksummed records) and does not convert it: read it with the build "
+        "that wrote it and copy its contents into a new store (durastore export/import)");
+  }
+  if (!stored.has_value()) {
+    return Status::Corruption("store " + path_ +
+                              " has no format marker (sys/format): its data.mdb is not a durastore "
+                              "store or lost its data");
+  }
+  MDB_val k = internal::Val(kFormatKey), v = internal::Val(*stored);
+  if (internal::UnsealValue(env_->tables().sys, k, &v) && internal::View(v) == kFormatValue) {
+    return Status::OK();
   }
   return Status::Corruption("store " + path_ + " has unknown format '" +
-                            internal::Printable(found) + "'");
+                            internal::Printable(*stored) + "'");
+}
+
+Status Store::Impl::CheckFormat(MDB_txn* txn) const {
+  ASSIGN_OR_RETURN(auto stored, internal::GetStoredBytes(txn, env_->tables().sys, kFormatKey));
+  return CheckFormat(stored);
 }
 
 // Opens LMDB at the last checkpoint and replays the log after it, or creates a new store.
@@ -342,14 +350,14 @@ Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
   page_size_ = st.ms_psize;
   redo_.emplace(env_->tables());
 
-  std::string found;  // the format marker, empty when absent
+  std::optional<std::string> found;  // the format marker's stored bytes
   {
     ASSIGN_OR_RETURN(internal::ReadTxn read, env_->BeginRead());
     ASSIGN_OR_RETURN(auto format,
-                     internal::GetIfPresent(read.get(), env_->tables().sys, kFormatKey));
+                     internal::GetStoredBytes(read.get(), env_->tables().sys, kFormatKey));
     if (format) found = std::string(*format);
   }
-  if (found == kOldFormatValue) return CheckFormat(found);
+  if (found == "durastore-1") return CheckFormat(found);  // it had no CHECKPOINT
   if (!checkpoint.has_value()) {
     if (existing) {
       return Status::Corruption("store " + path_ +

@@ -11,6 +11,7 @@
 #include "durastore/eventlog.h"
 #include "durastore/limits.h"
 #include "durastore/store.h"
+#include "eventlog_codec.h"
 #include "eventlog_records_generated.h"
 #include "flatbuffer_record.h"
 #include "lmdb_env.h"
@@ -36,96 +37,25 @@ using durastore::internal::Tables;
 using durastore::internal::VerifiedRoot;
 using durastore::internal::View;
 
-constexpr uint8_t kEventFormat = 1;
-constexpr size_t kEventHeader = 1 + 8 + 8 + 1;
-constexpr size_t kPartitionKeySize = 16;  // stream id, partition
-constexpr size_t kEventKeySize = 24;      // stream id, partition, sequence
-
-Result<uint64_t> PartitionOfKey(std::string_view key) {
-  return KeyU64(key, kPartitionKeySize, 8, "partition index");
-}
-Result<uint64_t> SequenceOfKey(std::string_view key) {
-  return KeyU64(key, kEventKeySize, 16, "event");
-}
-
-std::string StreamIdKey(uint64_t id) {
-  std::string k;
-  PutU64(k, id);
-  return k;
-}
-std::string PartitionKey(uint64_t stream_id, uint64_t partition) {
-  std::string k;
-  k.reserve(24);
-  PutU64(k, stream_id);
-  PutU64(k, partition);
-  return k;
-}
-std::string EventKey(uint64_t stream_id, uint64_t partition, uint64_t seq) {
-  std::string k = PartitionKey(stream_id, partition);
-  PutU64(k, seq);
-  return k;
-}
+using codec::DecodedEvent;
+using codec::DecodeEvent;
+using codec::DecodePartition;
+using codec::EncodePartition;
+using codec::EventKey;
+using codec::FindStream;
+using codec::kEventFormat;
+using codec::kEventHeader;
+using codec::kEventKeySize;
+using codec::kPartitionKeySize;
+using codec::LoadPartition;
+using codec::PartitionKey;
+using codec::PartitionOfKey;
+using codec::PartitionState;
+using codec::SequenceOfKey;
+using codec::StreamIdKey;
 
 std::string Where(std::string_view stream, uint64_t partition) {
   return "stream '" + Printable(stream) + "' partition " + std::to_string(partition);
-}
-
-struct PartitionState {
-  bool exists = false;
-  uint64_t first_sequence = 0;
-  uint64_t last_sequence = 0;
-  uint64_t event_count = 0;
-  uint64_t bytes = 0;
-};
-
-Result<PartitionState> DecodePartition(std::string_view v) {
-  std::string scratch;
-  ASSIGN_OR_RETURN(auto* r, VerifiedRoot<fb::PartitionRecord>(v, scratch, "partition"));
-  if (r->format_version() != 1) {
-    return Status::Corruption("partition record has unknown format version " +
-                              std::to_string(r->format_version()));
-  }
-  return PartitionState{true, r->first_sequence(), r->last_sequence(), r->event_count(),
-                        r->bytes()};
-}
-
-std::string EncodePartition(const PartitionState& p) {
-  flatbuffers::FlatBufferBuilder b(64);
-  return FinishRecord(b, fb::CreatePartitionRecord(b, 1, p.first_sequence, p.last_sequence,
-                                                   p.event_count, p.bytes));
-}
-
-// Looks up a partition; exists=false when absent.
-Result<PartitionState> LoadPartition(MDB_txn* txn, const Tables& t, uint64_t sid,
-                                     uint64_t partition) {
-  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, t.partitions, PartitionKey(sid, partition)));
-  if (!v) return PartitionState{};
-  return DecodePartition(*v);
-}
-
-// The stream's id, or NotFound.
-Result<uint64_t> FindStream(MDB_txn* txn, const Tables& t, std::string_view stream) {
-  ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, t.streams, stream));
-  if (!v) return Status::NotFound("stream '" + Printable(stream) + "' does not exist");
-  if (v->size() != 8) return Status::Corruption("stream id record is not 8 bytes");
-  return GetU64(*v);
-}
-
-struct DecodedEvent {
-  int64_t appended_at_ms;
-  uint64_t position;
-  std::string_view key;
-  std::string_view payload;
-};
-
-Result<DecodedEvent> DecodeEvent(std::string_view v) {
-  if (v.size() < kEventHeader || static_cast<uint8_t>(v[0]) != kEventFormat) {
-    return Status::Corruption("event record has a bad header");
-  }
-  size_t key_len = static_cast<uint8_t>(v[17]);
-  if (v.size() < kEventHeader + key_len) return Status::Corruption("event record is truncated");
-  return DecodedEvent{static_cast<int64_t>(GetU64(v, 1)), GetU64(v, 9),
-                      v.substr(kEventHeader, key_len), v.substr(kEventHeader + key_len)};
 }
 
 Event ToEvent(uint64_t seq, const DecodedEvent& d) {
@@ -389,13 +319,33 @@ Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t 
       if (seq > from) rc = cur.Prev(&k, &v);
     }
   }
+  // Cross-checked against the partition record, which says its events are exactly
+  // first_sequence..last_sequence: a gap or a short end is damage, never a short page.
+  // `expect` is the sequence the read must meet next (0, never a sequence, when the
+  // partition holds none).
+  uint64_t expect = 0;
+  if (p.event_count > 0) {
+    expect = options.backward
+                 ? std::min(options.from_sequence.value_or(UINT64_MAX), p.last_sequence)
+                 : std::max(options.from_sequence.value_or(0), p.first_sequence);
+  }
+  auto damaged = [&](const std::string& what) {
+    return Status::Corruption(Where(stream, partition) + " is damaged: " + what +
+                              " (its record says events " + std::to_string(p.first_sequence) +
+                              ".." + std::to_string(p.last_sequence) + ")");
+  };
   size_t bytes = 0;
   while (rc == 0 && HasPrefix(View(k), prefix) && out.size() < options.max_count) {
+    ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
+    if (seq != expect) {
+      return damaged("found event " + std::to_string(seq) + " where event " +
+                     std::to_string(expect) + " should be");
+    }
     ASSIGN_OR_RETURN(DecodedEvent d, DecodeEvent(View(v)));
     if (!out.empty() && bytes + d.payload.size() > options.max_bytes) break;
     bytes += d.payload.size();
-    ASSIGN_OR_RETURN(uint64_t seq, SequenceOfKey(View(k)));
     out.push_back(ToEvent(seq, d));
+    expect = options.backward ? seq - 1 : seq + 1;
     rc = options.backward ? cur.Prev(&k, &v) : cur.Next(&k, &v);
   }
   if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "reading events");
@@ -404,6 +354,8 @@ Result<EventPage> ReadPartition(Store& store, std::string_view stream, uint64_t 
   if (rc == 0 && HasPrefix(View(k), prefix)) {
     ASSIGN_OR_RETURN(uint64_t next, SequenceOfKey(View(k)));
     page.next_sequence = next;
+  } else if (p.event_count > 0 && expect >= p.first_sequence && expect <= p.last_sequence) {
+    return damaged("event " + std::to_string(expect) + " is missing");
   }
   return page;
 }

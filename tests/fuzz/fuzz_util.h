@@ -172,8 +172,11 @@ class RawWrite {
     }
     PutQuietly(dbi, key, value);
   }
+  // Planted with a valid checksum, so reads reach the record decoders under test.
   void PutQuietly(MDB_dbi dbi, std::string_view key, std::string_view value) {
-    MDB_val k = internal::Val(key), v = internal::Val(value);
+    std::string sealed;
+    internal::SealValue(key, value, &sealed);
+    MDB_val k = internal::Val(key), v = internal::Val(sealed);
     int rc = mdb_put(txn_.get(), dbi, &k, &v, 0);
     if (rc != 0) Fail(std::string("mdb_put: ") + mdb_strerror(rc));
   }

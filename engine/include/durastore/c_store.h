@@ -230,6 +230,21 @@ DURASTORE_EXPORT void ds_backup_options_init(ds_backup_options* options);
 DURASTORE_EXPORT ds_code ds_store_backup(ds_store* store, const char* dest, size_t dest_len,
                                          const ds_backup_options* options, ds_error** err);
 
+/* The integrity walk (Store::Verify in store.h): every checksum, every index against its
+ * records. Problems are in the report; the code is not DS_OK only when the walk could not
+ * run. max_problems 0 = 1000. LMDB may crash the process on a damaged B-tree page: run it
+ * in a child process to survive that (as `durastore verify` does). */
+typedef struct ds_verify_report ds_verify_report;
+DURASTORE_EXPORT ds_code ds_store_verify(ds_store* store, size_t max_problems,
+                                         ds_verify_report** out, ds_error** err);
+DURASTORE_EXPORT uint64_t ds_verify_report_records(const ds_verify_report* report);
+DURASTORE_EXPORT size_t ds_verify_report_problem_count(const ds_verify_report* report);
+/* Problem i (from 0), NUL-terminated, owned by the report; NULL when i is past the end. */
+DURASTORE_EXPORT const char* ds_verify_report_problem(const ds_verify_report* report, size_t i);
+/* True when there were more problems than max_problems. */
+DURASTORE_EXPORT bool ds_verify_report_truncated(const ds_verify_report* report);
+DURASTORE_EXPORT void ds_verify_report_free(ds_verify_report* report);
+
 /* ------------------------------------------------------------------------------------ */
 /* Batch: an ordered list of writes committed all-or-nothing (see durastore/batch.h)    */
 /* ------------------------------------------------------------------------------------ */

@@ -143,6 +143,23 @@ struct PipelineStats {
   bool using_io_uring = false;
 };
 
+struct VerifyOptions {
+  // Problems listed at most (later ones only set VerifyReport::truncated).
+  size_t max_problems = 1000;
+  // If set, called with a table's name when the walk enters it (records = 0) and every
+  // 10,000 records in it: lets a tool that runs Verify in a child process say where a
+  // crash happened. Called on the caller's thread.
+  std::function<void(std::string_view table, uint64_t records)> progress;
+};
+
+// What Store::Verify found.
+struct VerifyReport {
+  uint64_t records = 0;               // records read, each checksum checked
+  std::vector<std::string> problems;  // "table 'events' key '...': what is wrong"
+  bool truncated = false;             // more problems than VerifyOptions::max_problems
+  bool ok() const { return problems.empty(); }
+};
+
 class DURASTORE_EXPORT Store {
  public:
   // Opens (or creates) the store in directory `path`. A new store is created only where
@@ -225,6 +242,17 @@ class DURASTORE_EXPORT Store {
   Result<std::vector<std::pair<std::string, std::string>>> Scan(std::string_view prefix,
                                                                 size_t limit = 1000,
                                                                 std::string_view start_after = {});
+
+  // The integrity walk: reads every record of every table in one snapshot, checking each
+  // checksum, then checks every index against its records (event log: streams and stream
+  // ids, partition records against their events, event keys and positions; queues: every
+  // message's payload and index entries and every index entry's message; no stored id at
+  // or past its counter). Problems go to the report; the Status is non-OK only when the
+  // walk could not run. Runs beside commits (a read transaction; for a large store a long
+  // one, which keeps LMDB from reusing pages freed meanwhile) and on read-only stores.
+  // LMDB may crash the process on a damaged B-tree page: to survive that, run it in a
+  // child process, as `durastore verify` does.
+  Result<VerifyReport> Verify(const VerifyOptions& options = {});
 
   PipelineStats GetPipelineStats() const;
   // The sticky error, OK while the store accepts writes.

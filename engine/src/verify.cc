@@ -1,0 +1,101 @@
+// The integrity walk: every table's records (checksums), the engine's own records, then
+// the components' index checks (verify.h).
+#include "verify.h"
+
+#include "batch_rep.h"
+#include "coding.h"
+#include "status_macros.h"
+#include "store_impl.h"
+
+namespace durastore::internal {
+namespace {
+
+constexpr uint64_t kProgressEvery = 10'000;
+
+struct NamedTable {
+  const char* name;
+  MDB_dbi dbi;
+};
+
+std::array<NamedTable, 14> Named(const Tables& t) {
+  return {{{"sys", t.sys},
+           {"meta", t.meta},
+           {"streams", t.streams},
+           {"stream_keys", t.stream_keys},
+           {"partitions", t.partitions},
+           {"events", t.events},
+           {"event_keys", t.event_keys},
+           {"positions", t.positions},
+           {"queues", t.queues},
+           {"q_ready", t.q_ready},
+           {"q_msgs", t.q_msgs},
+           {"q_payloads", t.q_payloads},
+           {"q_groups", t.q_groups},
+           {"q_attrs", t.q_attrs}}};
+}
+
+// Reads every record of `table`: a cursor step checks each checksum.
+void WalkTable(MDB_txn* txn, const NamedTable& table, VerifySink& sink) {
+  sink.StartTable(table.name);
+  Cursor cur(txn, table.dbi);
+  MDB_val k, v;
+  int rc = cur.First(&k, &v);
+  for (; rc == 0 || rc == kChecksumMismatch; rc = cur.Next(&k, &v)) {
+    sink.Record(table.name);
+    if (rc == kChecksumMismatch) sink.Problem(table.name, View(k), "checksum mismatch");
+  }
+  if (rc != MDB_NOTFOUND) {
+    sink.Problem(table.name, "", LmdbStatus(rc, "walking the table").ToString());
+  }
+}
+
+}  // namespace
+
+void VerifySink::Problem(std::string_view table, std::string_view key, std::string_view what) {
+  if (report_->problems.size() >= options_.max_problems) {
+    report_->truncated = true;
+    return;
+  }
+  std::string p = "table '" + std::string(table) + "'";
+  if (!key.empty()) p += " key '" + Printable(key) + "'";
+  report_->problems.push_back(p + ": " + std::string(what));
+}
+
+void VerifySink::StartTable(std::string_view table) {
+  in_table_ = 0;
+  if (options_.progress) options_.progress(table, 0);
+}
+
+void VerifySink::Record(std::string_view table) {
+  ++report_->records;
+  if (++in_table_ % kProgressEvery == 0 && options_.progress) options_.progress(table, in_table_);
+}
+
+Status VerifyStore(MDB_txn* txn, const Tables& tables, const VerifyOptions& options,
+                   VerifyReport* report) {
+  VerifySink sink(options, report);
+  for (const NamedTable& table : Named(tables)) WalkTable(txn, table, sink);
+
+  // The engine's records: the format marker and the counters.
+  sink.StartTable("sys");
+  Sequences seqs;
+  auto format = GetIfPresent(txn, tables.sys, kFormatKey);
+  if (!format.ok() || format->value_or("") != kFormatValue) {
+    sink.Problem("sys", kFormatKey, "missing or not " + std::string(kFormatValue));
+  }
+  auto seq = GetIfPresent(txn, tables.sys, kSequencesKey);
+  if (!seq.ok() || !seq->has_value() || (*seq)->size() != kSequencesSize) {
+    sink.Problem("sys", kSequencesKey, "missing or not 36 bytes: the id checks are skipped");
+    seqs.next_position = seqs.next_message_id = seqs.next_stream_id = UINT64_MAX;
+    seqs.next_queue_id = UINT32_MAX;
+  } else {
+    seqs.next_position = GetU64(**seq, 0);
+    seqs.next_message_id = GetU64(**seq, 8);
+    seqs.next_stream_id = GetU64(**seq, 16);
+    seqs.next_queue_id = GetU32(**seq, 24);
+  }
+  RETURN_IF_ERROR(VerifyEventLog(txn, tables, seqs, sink));
+  return VerifyQueues(txn, tables, seqs, sink);
+}
+
+}  // namespace durastore::internal
