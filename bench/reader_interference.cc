@@ -1,7 +1,8 @@
 // Does a read slow the commit path? One writer commits (kSync, one event append + one
 // metadata put, 256 B) while, in alternate phases, nothing else runs ("alone") or a
 // reader loops on queue::GetCounters over a queue of --messages messages ("counters",
-// what Admin::GetQueueDepths calls) or on a metadata scan of the same size ("scan").
+// what Admin::GetQueueDepths calls), on a metadata scan of the same size ("scan"), or on
+// Store::Backup of the whole store to a fresh directory, removed after each ("backup").
 // Phases are interleaved and repeated; each prints the writer's commit latency
 // (mean, p50, p99, max) and the reader's calls, and the run prints the fdatasync probe
 // before and after. Issue 11's review measured the counters read raising mean commit
@@ -36,7 +37,8 @@ struct Phase {
   size_t commits = 0, reads = 0;
 };
 
-Phase Run(Store& store, const char* reader, double seconds, uint64_t* seq) {
+Phase Run(Store& store, const char* reader, double seconds, uint64_t* seq,
+          const std::string& backup_dir) {
   std::atomic<bool> stop{false};
   std::atomic<size_t> reads{0};
   std::thread r;
@@ -57,6 +59,15 @@ Phase Run(Store& store, const char* reader, double seconds, uint64_t* seq) {
           if (page->empty()) break;
           after = page->back().first;
         }
+        reads.fetch_add(1);
+      }
+    });
+  } else if (std::strcmp(reader, "backup") == 0) {
+    r = std::thread([&] {
+      while (!stop.load()) {
+        const std::string dest = backup_dir + "/copy";
+        if (!store.Backup(dest).ok()) std::abort();
+        std::filesystem::remove_all(dest);
         reads.fetch_add(1);
       }
     });
@@ -99,12 +110,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(size_t{1}, size_t{100'000'000}));
   app.add_option("--seconds", seconds, "Seconds per phase (default 3)")
       ->check(CLI::Range(0.001, 3600.0));
-  app.add_option("--repeat", repeat, "Repetitions of the three phases (default 3)")
+  app.add_option("--repeat", repeat, "Repetitions of the four phases (default 3)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--path", base, "Directory to create the store in (a fresh subdirectory)");
   CLI11_PARSE(app, argc, argv);
   const std::string dir = base + "/reader-interference-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir + "-backups");
+  std::filesystem::create_directories(dir + "-backups");
   bench::PrintEnvironment(base);
   auto probe_before = bench::MeasureFdatasync(base);
   auto opened = Store::Open(dir);
@@ -128,8 +141,8 @@ int main(int argc, char** argv) {
   std::printf("%-9s %4s %9s %9s %9s %9s %8s %8s\n", "reader", "rep", "mean_us", "p50_us", "p99_us",
               "max_us", "commits", "reads");
   for (int rep = 1; rep <= repeat; ++rep) {
-    for (const char* reader : {"alone", "counters", "scan"}) {
-      Phase p = Run(store, reader, seconds, &seq);
+    for (const char* reader : {"alone", "counters", "scan", "backup"}) {
+      Phase p = Run(store, reader, seconds, &seq, dir + "-backups");
       std::printf("%-9s %4d %9.0f %9.0f %9.0f %9.0f %8zu %8zu\n", reader, rep, p.mean_us, p.p50_us,
                   p.p99_us, p.max_us, p.commits, p.reads);
       std::fflush(stdout);
@@ -140,5 +153,6 @@ int main(int argc, char** argv) {
               probe_before.p50_us, probe_after.p50_us, probe_after.samples);
   opened->reset();
   std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(dir + "-backups");
   return 0;
 }

@@ -257,6 +257,34 @@ static void test_open_flush_close_reopen_keeps_data(fixture* f) {
   CHECK(other == NULL);
 }
 
+static void test_backup_copies_the_store_and_refuses_a_used_destination(fixture* f) {
+  ds_error* err = NULL;
+  ds_batch* batch = NULL;
+  CHECK_OK(ds_batch_new(&batch, &err));
+  CHECK_OK(ds_batch_put(batch, LIT("greeting"), LIT("hello"), &err));
+  CHECK_OK(commit(f, batch, NULL, &err));
+  ds_batch_free(batch);
+  char copy[96];
+  snprintf(copy, sizeof(copy), "%s-copy", f->dir);
+  ds_backup_options options;
+  ds_backup_options_init(&options);
+  CHECK(!options.compact);
+  options.compact = true;
+  CHECK_OK(ds_store_backup(f->store, copy, strlen(copy), &options, &err));
+  /* The destination now holds a store: a second backup there is refused. */
+  CHECK_CODE(ds_store_backup(f->store, copy, strlen(copy), NULL, &err), DS_ALREADY_EXISTS);
+  CHECK_CODE(ds_store_backup(f->store, NULL, 0, NULL, &err), DS_INVALID_ARGUMENT);
+  ds_store* restored = NULL;
+  CHECK_OK(ds_store_open(copy, strlen(copy), NULL, &restored, &err));
+  char* value = NULL;
+  size_t len = 0;
+  CHECK_OK(ds_meta_get(restored, LIT("greeting"), &value, &len, &err));
+  CHECK(EQ(value, len, "hello"));
+  ds_free(value);
+  ds_store_free(restored);
+  nftw(copy, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void test_errors_carry_code_message_and_retryable(fixture* f) {
   ds_error* err = NULL;
   ds_store* store = (ds_store*)f;
@@ -1294,6 +1322,8 @@ int main(void) {
   static const test_case tests[] = {
       {"version_and_names", test_version_and_names},
       {"open_flush_close_reopen_keeps_data", test_open_flush_close_reopen_keeps_data},
+      {"backup_copies_the_store_and_refuses_a_used_destination",
+       test_backup_copies_the_store_and_refuses_a_used_destination},
       {"errors_carry_code_message_and_retryable", test_errors_carry_code_message_and_retryable},
       {"batch_append_commit_and_read_partition", test_batch_append_commit_and_read_partition},
       {"queue_enqueue_dequeue_settle", test_queue_enqueue_dequeue_settle},

@@ -3,9 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -153,6 +157,203 @@ TEST(StoreTest, MissingStoreWithoutCreateIsNotFound) {
   Options options;
   options.create_if_missing = false;
   EXPECT_CODE(Store::Open(dir.Sub("nope"), options), kNotFound);
+}
+
+// Every file in `dir`, by name.
+std::vector<std::string> Files(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Options CreateIfMissing(bool create) {
+  Options options;
+  options.create_if_missing = create;
+  return options;
+}
+
+TEST(StoreTest, AnEmptyDirectoryIsNotFoundWithoutCreateAndLeftEmpty) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("mnt"));
+  auto opened = Store::Open(dir.Sub("mnt"), CreateIfMissing(false));
+  EXPECT_CODE(opened, kNotFound);
+  EXPECT_NE(opened.status().message().find("empty"), std::string::npos)
+      << opened.status().ToString();
+  EXPECT_TRUE(Files(dir.Sub("mnt")).empty()) << "Open left files in a directory it refused";
+  Options read_only;
+  read_only.read_only = true;
+  EXPECT_CODE(Store::Open(dir.Sub("mnt"), read_only), kNotFound);
+  // With create_if_missing, an empty directory is where a new store goes.
+  auto created = Store::Open(dir.Sub("mnt"), CreateIfMissing(true));
+  ASSERT_OK(created);
+  ASSERT_OK((*created)->Commit(Batch().Put("k", "v")));
+}
+
+TEST(StoreTest, ADirectoryOfOtherFilesIsNeverTakenOverAsANewStore) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Sub("home"));
+  std::ofstream(dir.Sub("home/notes.txt")) << "mine";
+  auto refused = Store::Open(dir.Sub("home"), CreateIfMissing(true));
+  EXPECT_CODE(refused, kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("notes.txt"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_CODE(Store::Open(dir.Sub("home"), CreateIfMissing(false)), kNotFound);
+  EXPECT_EQ(Files(dir.Sub("home")), std::vector<std::string>{"notes.txt"});
+}
+
+// A store that lost its data file (a volume that did not mount, a deleted or truncated
+// file) is Corruption naming what is missing, with or without create_if_missing, and Open
+// creates nothing in it.
+TEST(StoreTest, AStoreThatLostItsDataIsCorruptionNeverANewStore) {
+  struct Case {
+    const char* name;
+    std::function<void(const std::string&)> damage;
+    const char* message;
+  };
+  auto remove = [](std::vector<std::string> names) {
+    return [names](const std::string& dir) {
+      for (const auto& n : names) std::filesystem::remove(dir + "/" + n);
+    };
+  };
+  auto keep_only = [](std::string prefix) {
+    return [prefix](const std::string& dir) {
+      for (const auto& n : Files(dir)) {
+        if (n.rfind(prefix, 0) != 0) std::filesystem::remove(dir + "/" + n);
+      }
+    };
+  };
+  const std::vector<Case> cases = {
+      {"data.mdb deleted", remove({"data.mdb"}), "no data.mdb"},
+      {"data.mdb and lock.mdb deleted", remove({"data.mdb", "lock.mdb"}), "no data.mdb"},
+      {"data.mdb empty",
+       [](const std::string& dir) { std::filesystem::resize_file(dir + "/data.mdb", 0); },
+       "empty data.mdb"},
+      {"data.mdb empty, no CHECKPOINT",
+       [](const std::string& dir) {
+         std::filesystem::resize_file(dir + "/data.mdb", 0);
+         std::filesystem::remove(dir + "/CHECKPOINT");
+       },
+       "empty data.mdb"},
+      {"only LOCK", keep_only("LOCK"), "LOCK but no data.mdb"},
+      {"only the log", keep_only("wal."), "wal.0 but no data.mdb"},
+      {"only CHECKPOINT", keep_only("CHECKPOINT"), "CHECKPOINT but no data.mdb"},
+      {"CHECKPOINT deleted", remove({"CHECKPOINT"}), "no CHECKPOINT"},
+  };
+  for (const Case& c : cases) {
+    for (bool create : {false, true}) {
+      SCOPED_TRACE(std::string(c.name) + (create ? ", create_if_missing" : ""));
+      TempDir dir;
+      const std::string path = dir.Sub("store");
+      {
+        auto store = OpenOrDie(path);
+        ASSERT_NE(store, nullptr);
+        ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+        ASSERT_OK(store->Close());
+      }
+      c.damage(path);
+      const std::vector<std::string> before = Files(path);
+      auto opened = Store::Open(path, CreateIfMissing(create));
+      EXPECT_CODE(opened, kCorruption);
+      EXPECT_NE(opened.status().message().find(c.message), std::string::npos)
+          << opened.status().ToString();
+      std::vector<std::string> after = Files(path);
+      if (std::find(before.begin(), before.end(), "LOCK") == before.end()) {
+        std::erase(after, std::string("LOCK"));  // (the lock taken to look inside)
+      }
+      EXPECT_EQ(after, before) << "Open changed the files of a store it refused";
+    }
+    SCOPED_TRACE(std::string(c.name) + ", read_only");
+    TempDir dir;
+    const std::string path = dir.Sub("store");
+    {
+      auto store = OpenOrDie(path);
+      ASSERT_NE(store, nullptr);
+      ASSERT_OK(store->Close());
+    }
+    c.damage(path);
+    Options read_only;
+    read_only.read_only = true;
+    auto opened = Store::Open(path, read_only);
+    EXPECT_CODE(opened, kCorruption);
+    EXPECT_NE(opened.status().message().find(c.message), std::string::npos)
+        << opened.status().ToString();
+  }
+}
+
+// A process killed during the first Open of a new store leaves store files but never an
+// acknowledged commit; CREATING, present until the first checkpoint is durable, tells that
+// apart from a store that lost its data: the next Open creates the store again.
+TEST(StoreTest, AnInterruptedCreationIsCreatedAgainNotTakenForALostStore) {
+  TempDir dir;
+  const std::string path = dir.Sub("store");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    EXPECT_FALSE(std::filesystem::exists(path + "/CREATING")) << "left after a creation";
+  }
+  // What a kill in the middle of the creation can leave.
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directory(path);
+  for (const char* name : {"CREATING", "LOCK", "data.mdb", "CHECKPOINT"}) {
+    std::ofstream(path + "/" + name);
+  }
+  std::ofstream(path + "/wal.0") << "half a segment";
+  auto refused = Store::Open(path, CreateIfMissing(false));
+  EXPECT_CODE(refused, kNotFound);
+  EXPECT_NE(refused.status().message().find("interrupted"), std::string::npos)
+      << refused.status().ToString();
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Commit(Batch().Put("k", "v")));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "/CREATING"));
+  auto store = OpenOrDie(path, CreateIfMissing(false));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(*store->Get("k"), "v");
+}
+
+// An LMDB environment that is not a durastore store (no format marker) is refused, whether
+// or not a CHECKPOINT is beside it, instead of being initialised as a new store.
+TEST(StoreTest, AnLmdbFileWithoutTheFormatMarkerIsCorruption) {
+  TempDir dir;
+  auto write_lmdb = [](const std::string& path, const char* table, const char* key, bool del) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
+    ASSERT_EQ(mdb_env_set_mapsize(env, size_t{64} << 20), 0);
+    ASSERT_EQ(mdb_env_open(env, path.c_str(), 0, 0644), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi dbi;
+    ASSERT_EQ(mdb_dbi_open(txn, table, MDB_CREATE, &dbi), 0);
+    MDB_val k{std::strlen(key), const_cast<char*>(key)}, v{1, const_cast<char*>("x")};
+    ASSERT_EQ(del ? mdb_del(txn, dbi, &k, nullptr) : mdb_put(txn, dbi, &k, &v, 0), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  };
+  // Somebody else's LMDB environment.
+  std::filesystem::create_directory(dir.Sub("foreign"));
+  write_lmdb(dir.Sub("foreign"), "things", "a", false);
+  auto foreign = Store::Open(dir.Sub("foreign"));
+  EXPECT_CODE(foreign, kCorruption);
+  EXPECT_NE(foreign.status().message().find("no CHECKPOINT"), std::string::npos)
+      << foreign.status().ToString();
+  // A store whose format marker was deleted (Close's clean checkpoint trusts LMDB's meta
+  // page, so a change made with LMDB's own tools while the store is closed is what Open sees).
+  {
+    auto store = OpenOrDie(dir.Sub("store"));
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(store->Close());
+  }
+  write_lmdb(dir.Sub("store"), "sys", "format", true);
+  auto unmarked = Store::Open(dir.Sub("store"));
+  EXPECT_CODE(unmarked, kCorruption);
+  EXPECT_NE(unmarked.status().message().find("no format marker"), std::string::npos)
+      << unmarked.status().ToString();
 }
 
 TEST(StoreTest, BadOptionsAreInvalidArgument) {
@@ -489,6 +690,55 @@ TEST(StoreTest, AFailedFlushIsStickyAndLosesNothingAcknowledged) {
   EXPECT_OK(store->Get("before"));
   EXPECT_CODE(store->Get("after"), kNotFound);
   EXPECT_OK(store->Commit(Batch().Put("after-reopen", "1")));
+}
+
+// A real file system that fills up (issue 13 item 5): whatever the size of the write that
+// meets the full disk, the commit fails with ResourceExhausted (before, small writes failed
+// with IOError "Input/output error": LMDB reports a short write as EIO), the store's sticky
+// error is ResourceExhausted, later commits are Unavailable naming it, and once the file
+// system has room again a reopen finds every acknowledged commit.
+TEST(StoreTest, ARealFullFileSystemIsResourceExhaustedWhateverTheWriteSize) {
+  for (size_t value_size : {size_t{100}, size_t{3000}, size_t{200'000}}) {
+    SCOPED_TRACE("values of " + std::to_string(value_size) + " bytes");
+    testing::SmallFileSystem fs(size_t{4} << 20);
+    if (!fs.mounted()) GTEST_SKIP() << "cannot mount a 4 MiB tmpfs here: " << fs.error();
+    const std::string path = fs.Sub("store");
+    Options options;
+    options.initial_map_size = size_t{1} << 20;
+    options.log_segment_size = uint64_t{1} << 20;
+    uint64_t acked = 0;
+    {
+      auto store = OpenOrDie(path, options);
+      ASSERT_NE(store, nullptr);
+      Status failed;
+      for (uint64_t n = 1; n <= 100'000 && failed.ok(); ++n) {
+        auto r = store->Commit(Batch().Put("k" + std::to_string(n), std::string(value_size, 'v')));
+        if (r.ok()) {
+          acked = n;
+        } else {
+          failed = r.status();
+        }
+      }
+      std::printf("%zu-byte values: %llu commits, then %s\n", value_size,
+                  static_cast<unsigned long long>(acked), failed.ToString().c_str());
+      EXPECT_CODE(failed, kResourceExhausted);
+      EXPECT_CODE(store->health(), kResourceExhausted);
+      auto after = store->Commit(Batch().Put("after", "x"));
+      EXPECT_CODE(after, kUnavailable);
+      EXPECT_NE(after.status().message().find("ResourceExhausted"), std::string::npos)
+          << after.status().ToString();
+      EXPECT_OK(store->Get("k1"));  // reads go on
+    }
+    ASSERT_GT(acked, 0u);
+    ASSERT_TRUE(fs.Resize(size_t{64} << 20));
+    auto store = OpenOrDie(path, options);
+    ASSERT_NE(store, nullptr);
+    for (uint64_t n = 1; n <= acked; ++n) {
+      auto v = store->Get("k" + std::to_string(n));
+      ASSERT_TRUE(v.ok() && v->size() == value_size) << "acknowledged commit " << n << " lost";
+    }
+    EXPECT_OK(store->Commit(Batch().Put("after", "x")));
+  }
 }
 
 TEST(StoreTest, FlushMethodsAllCommit) {

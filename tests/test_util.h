@@ -3,6 +3,10 @@
 #define DURASTORE_TESTS_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +38,40 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A tmpfs of a given size mounted on a fresh directory, unmounted at scope end: a real
+// file system that fills up. Mounting needs CAP_SYS_ADMIN; when it is refused, mounted()
+// is false and error() says why (tests then GTEST_SKIP, so unprivileged CI still passes).
+class SmallFileSystem {
+ public:
+  explicit SmallFileSystem(size_t bytes) {
+    const std::string options = "size=" + std::to_string(bytes);
+    if (::mount("tmpfs", dir_.path().c_str(), "tmpfs", 0, options.c_str()) == 0) {
+      mounted_ = true;
+    } else {
+      error_ = std::strerror(errno);
+    }
+  }
+  ~SmallFileSystem() {
+    if (mounted_) ::umount2(dir_.path().c_str(), MNT_DETACH);
+  }
+  SmallFileSystem(const SmallFileSystem&) = delete;
+  SmallFileSystem& operator=(const SmallFileSystem&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return dir_.path(); }
+  std::string Sub(const std::string& name) const { return dir_.Sub(name); }
+  // Gives the file system `bytes` in all (tmpfs resizes in place, keeping its files).
+  bool Resize(size_t bytes) {
+    const std::string options = "size=" + std::to_string(bytes);
+    return ::mount("tmpfs", dir_.path().c_str(), "tmpfs", MS_REMOUNT, options.c_str()) == 0;
+  }
+
+ private:
+  TempDir dir_;
+  bool mounted_ = false;
+  std::string error_;
 };
 
 // Enqueue options with just a group key.

@@ -281,6 +281,29 @@ ds_code ds_store_health(const ds_store* store, ds_error** err) {
   return Guard(err, [&] { return StoreOf(store).health(); });
 }
 
+void ds_backup_options_init(ds_backup_options* options) {
+  if (options == nullptr) return;
+  const durastore::BackupOptions defaults;
+  *options = ds_backup_options{};
+  options->compact = defaults.compact;
+}
+
+ds_code ds_store_backup(ds_store* store, const char* dest, size_t dest_len,
+                        const ds_backup_options* options, ds_error** err) {
+  return Guard(err, [&]() -> Status {
+    std::string dir(Bytes(dest, dest_len, "dest"));
+    if (dir.empty() || dir.find('\0') != std::string::npos) {
+      Invalid("dest must be non-empty and contain no NUL byte");
+    }
+    ds_backup_options c;
+    ds_backup_options_init(&c);
+    if (options != nullptr) c = *options;
+    durastore::BackupOptions cpp;
+    cpp.compact = c.compact;
+    return StoreOf(store).Backup(dir, cpp);
+  });
+}
+
 ds_code ds_store_pipeline_stats(const ds_store* store, ds_pipeline_stats* out, ds_error** err) {
   return Guard(err, [&]() -> Status {
     const auto stats = StoreOf(store).GetPipelineStats();

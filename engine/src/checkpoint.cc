@@ -94,7 +94,7 @@ Status WriteCheckpoint(int fd, const Checkpoint& c, const SyncFn& sync) {
   PutLe(s + 68, c.clean ? 1 : 0, 4);
   std::memcpy(s + kMetaAt, c.meta.data(), std::min(c.meta.size(), kMetaCopySize));
   PutLe(s + 8, Crc32cExtend(0, s + 12, kSlotSize - 12), 4);
-  RETURN_IF_ERROR(WriteFull(fd, s, kSlotSize, (c.seq & 1) * kSlotSize));
+  RETURN_IF_ERROR(WriteFull(fd, s, kSlotSize, (c.seq & 1) * kSlotSize, "write to CHECKPOINT"));
   int err = sync(fd);
   if (err != 0) return ErrnoStatus("flush of the checkpoint file", err);
   return Status::OK();
@@ -160,7 +160,7 @@ Status RestoreMetaPages(const std::string& data_path, const Checkpoint& c, const
   for (uint64_t page = 0; s.ok() && page < 2; ++page) {
     std::string copy = c.meta;
     std::memcpy(copy.data(), &page, sizeof(page));  // mp_pgno (size_t, native order)
-    s = WriteFull(fd, copy.data(), copy.size(), page * c.page_size);
+    s = WriteFull(fd, copy.data(), copy.size(), page * c.page_size, "restore of a meta page");
   }
   if (s.ok()) {
     int err = sync(fd);

@@ -69,7 +69,8 @@ Status Store::Impl::Checkpoint(PinnedSnapshot snapshot) {
   if (err != 0) {
     s = internal::ErrnoStatus("checkpoint: the commit log flush failed", err);
   } else if ((err = sync_(env_->fd())) != 0) {
-    s = internal::ErrnoStatus("checkpoint: flush (fdatasync) of " + path_ + "/data.mdb", err);
+    s = internal::WriteErrnoStatus("checkpoint: flush (fdatasync) of " + path_ + "/data.mdb", err,
+                                   env_->fd());
   } else {
     snapshot.checkpoint.seq = checkpoint_seq_ + 1;
     s = internal::WriteCheckpoint(checkpoint_fd_, snapshot.checkpoint, sync_);

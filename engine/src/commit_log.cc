@@ -291,11 +291,12 @@ Result<CommitLog::Segment*> CommitLog::NextSegment(uint64_t need) {
   Status s;
   std::string zeros(kMiB, '\0');
   for (uint64_t at = kSegmentHeaderSize; s.ok() && at < size; at += zeros.size()) {
-    s = WriteFull(fd, zeros.data(), std::min<uint64_t>(zeros.size(), size - at), at);
+    s = WriteFull(fd, zeros.data(), std::min<uint64_t>(zeros.size(), size - at), at,
+                  "preallocation of new log segment " + path);
   }
   std::string header = SegmentHeader(cfg_.log_id, slot, size);
   for (int step = 0; step < 2 && s.ok(); ++step) {
-    if (step == 1) s = WriteFull(fd, header.data(), header.size(), 0);
+    if (step == 1) s = WriteFull(fd, header.data(), header.size(), 0, "header of " + path);
     int err = s.ok() ? cfg_.sync(fd) : 0;
     if (err != 0) s = ErrnoStatus("flush of new log segment " + path, err);
   }
@@ -336,12 +337,13 @@ Status CommitLog::Append(uint64_t lsn, std::string_view ops) {
   // A short write (a full disk reports ENOSPC on the retry) finishes part by part.
   auto done = static_cast<uint64_t>(n);
   if (done < sizeof(h)) {
-    RETURN_IF_ERROR(WriteFull(current_->fd, h + done, sizeof(h) - done, at + done));
+    RETURN_IF_ERROR(WriteFull(current_->fd, h + done, sizeof(h) - done, at + done,
+                              "commit log write to wal." + std::to_string(current_->slot)));
     done = sizeof(h);
   }
   if (done < need) {
-    RETURN_IF_ERROR(
-        WriteFull(current_->fd, ops.data() + (done - sizeof(h)), need - done, at + done));
+    RETURN_IF_ERROR(WriteFull(current_->fd, ops.data() + (done - sizeof(h)), need - done, at + done,
+                              "commit log write to wal." + std::to_string(current_->slot)));
   }
   offset_ += need;
   ++next_lsn_;

@@ -332,7 +332,7 @@ uint64_t Store::Impl::CommitGroup(std::vector<RequestPtr>& group, std::vector<Re
     group.clear();
     return 0;
   }
-  if (s.ok() && rc != 0) s = internal::LmdbStatus(rc, "committing group");
+  if (s.ok() && rc != 0) s = env_->WriteStatus(rc, "committing group");
   if (!s.ok()) {
     txn->Abort();
     UndoGroup(group, fx, before);
@@ -470,9 +470,13 @@ void Store::Impl::OnFlushed(uint64_t lsn, int err) {
   Status failed;
   if (err != 0) {
     // The log's state after a failed flush is unknown: refuse every later write.
-    failed = Status::IOError(
-        internal::ErrnoMessage("flush (fdatasync) of the commit log of " + path_, err) +
-        "; the store refuses writes until it is reopened");
+    // (The segments share data.mdb's file system: a full one turns an EIO into
+    // ResourceExhausted.)
+    Status cause = internal::WriteErrnoStatus("flush (fdatasync) of the commit log of " + path_,
+                                              err, env_->fd());
+    std::string msg = cause.message() + "; the store refuses writes until it is reopened";
+    failed = cause.code() == Code::kResourceExhausted ? Status::ResourceExhausted(std::move(msg))
+                                                      : Status::IOError(std::move(msg));
   }
   {
     internal::MutexLock lock(&pending_mu_);

@@ -1,6 +1,7 @@
 #include "file_util.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,15 +31,33 @@ Status ErrnoStatus(std::string_view op, std::string_view path, int err) {
   return ErrnoStatus(std::string(op) + " " + std::string(path), err);
 }
 
-Status WriteFull(int fd, const void* data, uint64_t n, uint64_t offset) {
+std::optional<uint64_t> AvailableBytes(int fd) {
+  struct statvfs vfs;
+  if (::fstatvfs(fd, &vfs) != 0) return std::nullopt;
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
+Status WriteErrnoStatus(std::string_view what, int err, int fd) {
+  if (err == EIO && fd >= 0) {
+    const std::optional<uint64_t> available = AvailableBytes(fd);
+    if (available && *available < kDiskFullBytes) {
+      return Status::ResourceExhausted(
+          ErrnoMessage(what, err) + ": the file system is full (" + std::to_string(*available) +
+          " bytes available; a short write for want of space is reported as EIO)");
+    }
+  }
+  return ErrnoStatus(what, err);
+}
+
+Status WriteFull(int fd, const void* data, uint64_t n, uint64_t offset, std::string_view what) {
   const char* p = static_cast<const char*>(data);
   while (n > 0) {
     ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus("write", errno);
+      return ErrnoStatus(what, errno);
     }
-    if (w == 0) return ErrnoStatus("write", ENOSPC);
+    if (w == 0) return ErrnoStatus(what, ENOSPC);
     p += w;
     n -= static_cast<uint64_t>(w);
     offset += static_cast<uint64_t>(w);

@@ -1,6 +1,7 @@
 #include "lmdb_env.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
@@ -112,6 +113,14 @@ Status LmdbStatus(int rc, std::string_view what) {
   return StatusDetail::WithLmdbCode(MapLmdbCode(rc, what), rc);
 }
 
+Status LmdbWriteStatus(int rc, std::string_view what, int fd) {
+  if (rc == EIO) {
+    Status s = WriteErrnoStatus(what, rc, fd);
+    if (s.code() == Code::kResourceExhausted) return StatusDetail::WithLmdbCode(std::move(s), rc);
+  }
+  return LmdbStatus(rc, what);
+}
+
 ReadTxn::ReadTxn(ReadTxn&& o) noexcept : env_(o.env_), txn_(o.txn_), lock_(std::move(o.lock_)) {
   o.txn_ = nullptr;
 }
@@ -217,7 +226,7 @@ Status Env::OpenTables(bool read_only) {
   }
   // Committing (also a read transaction) keeps the table handles for the environment.
   rc = txn.Commit();
-  if (rc != 0) return LmdbStatus(rc, "committing table creation");
+  if (rc != 0) return WriteStatus(rc, "committing table creation");
   return Status::OK();
 }
 
@@ -260,6 +269,24 @@ Status Env::AdoptMapSize() {
   if (rc != 0) return LmdbStatus(rc, "mdb_env_info");
   map_size_ = info.me_mapsize;
   return Status::OK();
+}
+
+Status Env::CopyTo(int fd, bool compact) {
+  for (;;) {
+    // LMDB's copy reads through the map with its own read transaction: the map must not
+    // move under it.
+    std::shared_lock<std::shared_mutex> lock(resize_mu_);
+    int rc = mdb_env_copyfd2(env_, fd, compact ? MDB_CP_COMPACT : 0);
+    if (rc == MDB_MAP_RESIZED) {  // (read-only) the writer grew the map: follow and retry
+      lock.unlock();
+      RETURN_IF_ERROR(AdoptMapSize());
+      if (::ftruncate(fd, 0) != 0) return ErrnoStatus("cannot truncate the copy", errno);
+      if (::lseek(fd, 0, SEEK_SET) != 0) return ErrnoStatus("cannot rewind the copy", errno);
+      continue;
+    }
+    if (rc != 0) return LmdbStatus(rc, "copying the LMDB environment");
+    return Status::OK();
+  }
 }
 
 void Env::ReleaseRead(MDB_txn* txn) {

@@ -26,6 +26,10 @@ namespace durastore::internal {
 // The Status carries `rc` (StatusDetail::LmdbCode), so the engine can react to one LMDB
 // error (MDB_MAP_FULL) without reading message text.
 Status LmdbStatus(int rc, std::string_view what);
+// LmdbStatus for a call that writes data.mdb (a write transaction's commit), `fd` being
+// its descriptor: LMDB reports a short write as EIO, so an EIO on a full file system is
+// ResourceExhausted (WriteErrnoStatus in file_util.h says how that is decided).
+Status LmdbWriteStatus(int rc, std::string_view what, int fd);
 
 class StatusDetail {
  public:
@@ -34,6 +38,7 @@ class StatusDetail {
 
  private:
   friend Status LmdbStatus(int rc, std::string_view what);
+  friend Status LmdbWriteStatus(int rc, std::string_view what, int fd);
   static Status WithLmdbCode(Status s, int rc) {
     s.lmdb_rc_ = rc;
     return s;
@@ -131,8 +136,17 @@ class Env {
   MDB_env* raw() const { return env_; }
   const Tables& tables() const { return tables_; }
   int fd() const;  // the data file descriptor; -1 if LMDB cannot give it
+  // LmdbWriteStatus on this environment's data file.
+  Status WriteStatus(int rc, std::string_view what) const {
+    return LmdbWriteStatus(rc, what, fd());
+  }
 
   Result<ReadTxn> BeginRead();
+  // Writes a consistent copy of the environment (one read snapshot, taken after every
+  // transaction committed so far) to `fd` with mdb_env_copyfd2, compacted (MDB_CP_COMPACT:
+  // free pages left out, pages renumbered) when `compact`. Holds the resize lock shared
+  // for the whole copy, like a read transaction: a map growth waits for it.
+  Status CopyTo(int fd, bool compact);
   // Only the committer writes (and Open before it starts). Commits never flush: the
   // commit log is the commit point and checkpoints flush data.mdb (store.cc).
   Result<Txn> BeginWrite();

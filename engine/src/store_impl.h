@@ -120,6 +120,9 @@ class DURASTORE_NO_EXPORT Store::Impl {
     return sticky_;
   }
   PipelineStats stats() const;
+  // Set by Open, read-only afterwards.
+  uint64_t log_id() const { return log_id_; }
+  const internal::SyncFn& sync() const { return sync_; }
 
   uint64_t CommittedPosition();
   Result<uint64_t> ReadCommittedPosition();
@@ -156,7 +159,9 @@ class DURASTORE_NO_EXPORT Store::Impl {
   // build's format; else why the store cannot be read, naming an older format.
   Status CheckFormat(std::optional<std::string_view> stored) const;
   Status CheckFormat(MDB_txn* txn) const;
-  Status OpenEnvironment(bool* fresh) REQUIRES(committer_role_, checkpointer_role_);
+  // `existing`: the directory holds a store (Open checked its files); otherwise it was
+  // missing or empty and a new store is created.
+  Status OpenEnvironment(bool existing, bool* fresh) REQUIRES(committer_role_, checkpointer_role_);
   Status Recover(const internal::Checkpoint& c, uint64_t* last_lsn)
       REQUIRES(committer_role_, checkpointer_role_);
   Status ApplyLogRecord(std::string_view ops);

@@ -3,8 +3,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <string_view>
+#include <vector>
 
 #include "batch_rep.h"
 #include "file_util.h"
@@ -30,6 +33,112 @@ uint64_t RandomLogId() {
     }
   }
   return id;
+}
+
+// The entries of a store directory, split into the files a store has (docs/format.md)
+// and anything else.
+struct DirContents {
+  std::vector<std::string> store_files;  // sorted
+  std::vector<std::string> others;       // sorted
+  bool data_empty = false;               // data.mdb exists and has 0 bytes
+
+  bool Has(std::string_view name) const {
+    return std::find(store_files.begin(), store_files.end(), name) != store_files.end();
+  }
+};
+
+// Present while a new store is being created, removed once its first checkpoint is
+// durable: a directory holding it is an interrupted creation, never a lost store.
+constexpr std::string_view kCreatingFile = "CREATING";
+
+bool IsStoreFile(std::string_view name) {
+  if (name == "LOCK" || name == internal::kCheckpointFile || name == "data.mdb" ||
+      name == "lock.mdb" || name == kCreatingFile) {
+    return true;
+  }
+  return name.starts_with("wal.") && name.size() > 4 &&
+         name.find_first_not_of("0123456789", 4) == std::string_view::npos;
+}
+
+Result<DirContents> ListStoreDir(const std::string& dir) {
+  DirContents c;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    (IsStoreFile(name) ? c.store_files : c.others).push_back(std::move(name));
+  }
+  if (ec) return Status::IOError("cannot list " + dir + ": " + ec.message());
+  std::sort(c.store_files.begin(), c.store_files.end());
+  std::sort(c.others.begin(), c.others.end());
+  if (c.Has("data.mdb")) {
+    c.data_empty = std::filesystem::file_size(dir + "/data.mdb", ec) == 0 && !ec;
+  }
+  return c;
+}
+
+// A new store is about to be created in `path` (which holds `contents`): marks the
+// creation with CREATING, durably, before any other store file is made, after removing
+// what an interrupted creation left.
+Status BeginCreation(const std::string& path, const DirContents& contents) {
+  for (const std::string& name : contents.store_files) {
+    if (name == "LOCK" || name == kCreatingFile) continue;
+    const std::string file = path + "/" + name;
+    if (::unlink(file.c_str()) != 0) return internal::ErrnoStatus("cannot remove", file, errno);
+  }
+  const std::string marker = path + "/" + std::string(kCreatingFile);
+  int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return internal::ErrnoStatus("cannot create", marker, errno);
+  ::close(fd);
+  return internal::SyncDirectory(path);
+}
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 5; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 5) out += ", ...";
+  return out;
+}
+
+// Whether the existing directory `path` holds a store to open (true) or is empty (or
+// holds an interrupted creation), so a new store may be created in it (false). A store is never
+// invented over a lost one: a directory that holds any store file but no data.mdb with content is
+// Corruption; one that holds only other files is not taken over. `lock_is_ours`: the LOCK file was
+// created by this Open (the directory held none before), so it says nothing about the directory.
+Result<bool> ClassifyStoreDir(const std::string& path, const DirContents& c, bool create_if_missing,
+                              bool lock_is_ours) {
+  std::vector<std::string> found = c.store_files;
+  if (lock_is_ours) std::erase(found, std::string("LOCK"));
+  if (c.Has(kCreatingFile)) {
+    // Open never returned for this store, so nothing was ever acknowledged in it.
+    if (create_if_missing) return false;
+    return Status::NotFound("store " + path +
+                            " does not exist: its creation was interrupted (CREATING is "
+                            "present; Options.create_if_missing is false)");
+  }
+  if (found.empty()) {
+    if (c.others.empty()) {
+      if (create_if_missing) return false;
+      return Status::NotFound("store " + path +
+                              " does not exist: the directory is empty "
+                              "(Options.create_if_missing is false)");
+    }
+    std::string what = path + " holds no durastore store (no data.mdb or CHECKPOINT) but " +
+                       std::to_string(c.others.size()) + " other entries (" + Join(c.others) + ")";
+    if (!create_if_missing) return Status::NotFound(what);
+    return Status::InvalidArgument(what +
+                                   ": a store is only created in a missing or empty directory");
+  }
+  if (!c.Has("data.mdb")) {
+    return Status::Corruption("store " + path + " has " + Join(found) +
+                              " but no data.mdb: its data file was lost (refusing to create a "
+                              "new store over it)");
+  }
+  if (c.data_empty) {
+    return Status::Corruption("store " + path +
+                              " has an empty data.mdb (0 bytes): its data was lost "
+                              "(refusing to create a new store over it)");
+  }
+  return true;
 }
 
 }  // namespace
@@ -58,20 +167,31 @@ Status Store::Impl::Open(TestHooks hooks) {
       hooks.fdatasync ? internal::SyncFn(hooks.fdatasync) : internal::SyncFn(internal::Fdatasync);
   std::error_code ec;
   const bool created = !std::filesystem::exists(path_, ec);
+  bool had_lock = false;
   if (created) {
     if (!options_.create_if_missing) return Status::NotFound("store " + path_ + " does not exist");
     std::filesystem::create_directories(path_, ec);
     if (ec) return Status::IOError("cannot create " + path_ + ": " + ec.message());
   } else if (!std::filesystem::is_directory(path_, ec)) {
     return Status::InvalidArgument(path_ + " is not a directory");
+  } else {
+    // Refuse what is not a store before the lock file is created in it.
+    ASSIGN_OR_RETURN(DirContents before, ListStoreDir(path_));
+    RETURN_IF_ERROR(ClassifyStoreDir(path_, before, options_.create_if_missing, false).status());
+    had_lock = before.Has("LOCK");
   }
   ASSIGN_OR_RETURN(lock_file_, internal::LockFile::Acquire(path_));
+  // Decided again under the lock: another process may have created the store meanwhile.
+  ASSIGN_OR_RETURN(DirContents contents, ListStoreDir(path_));
+  ASSIGN_OR_RETURN(const bool existing,
+                   ClassifyStoreDir(path_, contents, options_.create_if_missing, !had_lock));
+  if (!existing) RETURN_IF_ERROR(BeginCreation(path_, contents));
 
   // Until the threads start below, Open is the committer and the checkpointer.
   internal::RoleScope as_committer(&committer_role_);
   internal::RoleScope as_checkpointer(&checkpointer_role_);
   bool fresh = false;
-  RETURN_IF_ERROR(OpenEnvironment(&fresh));
+  RETURN_IF_ERROR(OpenEnvironment(existing, &fresh));
   std::string checkpoint_path = path_ + "/" + internal::kCheckpointFile;
   checkpoint_fd_ = ::open(checkpoint_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (checkpoint_fd_ < 0) return internal::ErrnoStatus("cannot open", checkpoint_path, errno);
@@ -101,7 +221,12 @@ Status Store::Impl::Open(TestHooks hooks) {
   // record can reuse a segment that held it.
   ASSIGN_OR_RETURN(PinnedSnapshot snapshot, PinSnapshot(next_lsn_ - 1));
   RETURN_IF_ERROR(Checkpoint(std::move(snapshot)));
-  if (fresh || created) {
+  if (!existing) {
+    // The first checkpoint is durable: the store exists.
+    const std::string marker = path_ + "/" + std::string(kCreatingFile);
+    if (::unlink(marker.c_str()) != 0) return internal::ErrnoStatus("cannot remove", marker, errno);
+  }
+  if (fresh || created || !existing) {
     RETURN_IF_ERROR(internal::SyncDirectory(path_));
     if (created) {
       RETURN_IF_ERROR(
@@ -124,6 +249,11 @@ Status Store::Impl::OpenReadOnly() {
   if (!std::filesystem::is_directory(path_, ec)) {
     return Status::NotFound("store " + path_ + " does not exist");
   }
+  // A lost store is Corruption here too, and an empty directory NotFound.
+  ASSIGN_OR_RETURN(DirContents contents, ListStoreDir(path_));
+  RETURN_IF_ERROR(ClassifyStoreDir(path_, contents, /*create_if_missing=*/false,
+                                   /*lock_is_ours=*/false)
+                      .status());
   ASSIGN_OR_RETURN(internal::LockFile::Holder holder, internal::LockFile::Probe(path_));
   if (holder == internal::LockFile::Holder::kThisProcess) {
     // Two LMDB environments on one file in one process break LMDB's own locks.
@@ -132,8 +262,10 @@ Status Store::Impl::OpenReadOnly() {
         /*retryable=*/false);
   }
   ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
-  if (!checkpoint.has_value() || !std::filesystem::exists(path_ + "/data.mdb", ec)) {
-    return Status::NotFound("no durastore store in " + path_ + " (no CHECKPOINT or data.mdb)");
+  if (!checkpoint.has_value()) {  // (a missing or empty data.mdb was refused above)
+    return Status::Corruption("store " + path_ +
+                              " has data.mdb but no CHECKPOINT file: the checkpoint file was "
+                              "lost");
   }
   if (holder == internal::LockFile::Holder::kNobody && !checkpoint->clean) {
     return Status::Unavailable("store " + path_ +
@@ -149,6 +281,8 @@ Status Store::Impl::OpenReadOnly() {
                                 "from CHECKPOINT");
     }
   }
+  log_id_ = checkpoint->log_id;  // (Backup's copy names it)
+  sync_ = internal::SyncFn(internal::Fdatasync);
   ASSIGN_OR_RETURN(auto env, Env::Open(path_, options_.initial_map_size, options_.max_map_size,
                                        /*read_only=*/true));
   {
@@ -198,7 +332,7 @@ Status Store::Impl::CheckFormat(MDB_txn* txn) const {
 }
 
 // Opens LMDB at the last checkpoint and replays the log after it, or creates a new store.
-Status Store::Impl::OpenEnvironment(bool* fresh) {
+Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
   ASSIGN_OR_RETURN(std::optional<internal::Checkpoint> checkpoint, internal::ReadCheckpoint(path_));
   const std::string data_path = path_ + "/data.mdb";
   std::error_code ec;
@@ -248,7 +382,7 @@ Status Store::Impl::OpenEnvironment(bool* fresh) {
   }
   if (found == "durastore-1") return CheckFormat(found);  // it had no CHECKPOINT
   if (!checkpoint.has_value()) {
-    if (found.has_value()) {
+    if (existing) {
       return Status::Corruption("store " + path_ +
                                 " has data.mdb but no CHECKPOINT file: the "
                                 "checkpoint file was lost");
@@ -261,7 +395,7 @@ Status Store::Impl::OpenEnvironment(bool* fresh) {
     RETURN_IF_ERROR(
         internal::Put(txn.get(), env_->tables().sys, kSequencesKey, EncodeSequences(seqs_, 0)));
     rc = txn.Commit();
-    if (rc != 0) return internal::LmdbStatus(rc, "initialising store");
+    if (rc != 0) return env_->WriteStatus(rc, "initialising store");
     next_lsn_ = 1;
     return Status::OK();
   }
@@ -314,7 +448,7 @@ Status Store::Impl::ApplyLogRecord(std::string_view ops) {
     int rc = s.ok() ? txn.Commit() : 0;
     if (s.ok() && rc == 0) return Status::OK();
     if (!(rc == MDB_MAP_FULL || internal::IsMapFull(s))) {
-      return s.ok() ? internal::LmdbStatus(rc, "replaying the commit log") : s;
+      return s.ok() ? env_->WriteStatus(rc, "replaying the commit log") : s;
     }
     txn.Abort();
     RETURN_IF_ERROR(env_->Grow());

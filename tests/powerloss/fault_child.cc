@@ -7,6 +7,7 @@
 // a commit fails, printing "ACK <w> <n>" after each acknowledged one and
 // "FAIL <w> <n> <code> <message>" for the first failure, then stops. When every writer
 // stopped, the main thread reports what a caller sees next:
+//   HEALTH <code> <message>       Store::health(): the sticky error ("OK" if none)
 //   AFTER <code> <message>        one more commit
 //   SPACE_RETURNED                (only with DURASTORE_FAULT_ENOSPC_FILE) the file is removed
 //   AFTER_SPACE <code> <message>  one more commit once the disk has room again
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
   for (int w = 0; w < writers; ++w) threads.emplace_back([&store, w] { Writer(store, w); });
   for (auto& t : threads) t.join();
 
+  const Status health = store.health();
+  Say("HEALTH " + (health.ok() ? std::string("OK") : Describe(health)));
   // A batch no writer uses, so its outcome does not depend on which writer failed first.
   auto after = store.Commit(fault::FaultBatch(fault::kProbeWriter, 1));
   Say("AFTER " + (after.ok() ? std::string("OK") : Describe(after.status())));

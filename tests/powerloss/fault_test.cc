@@ -264,7 +264,8 @@ TEST(FaultTest, DiskFullWithConcurrentWritersFailsEveryWaiterAndLosesNothingAckn
 
 TEST(FaultTest, AfterDiskFullTheStoreRefusesWritesUntilReopenedEvenWhenSpaceReturns) {
   testing::TempDir dir;
-  const std::string full_flag = dir.Sub("disk-is-full");
+  testing::TempDir flag_dir;  // not in the store's directory, which must hold only the store
+  const std::string full_flag = flag_dir.Sub("disk-is-full");
   std::ofstream(full_flag).put('1');
   const ChildRun run = RunChild(dir.path(), 1,
                                 {"DURASTORE_FAULT_ENOSPC_AFTER_BYTES=" + std::to_string(256 << 10),
@@ -277,6 +278,53 @@ TEST(FaultTest, AfterDiskFullTheStoreRefusesWritesUntilReopenedEvenWhenSpaceRetu
       << run.lines.at("AFTER_SPACE");
   auto found = VerifyAcknowledged(dir.path(), AckedPerWriter(run, 1), false);
   ExpectWritableAfterReopen(dir.path(), found[0]);
+}
+
+// A real file system out of space cuts the write that crosses its limit short; LMDB
+// reports that as EIO and the commit log's retry of the rest gets ENOSPC. Whichever write
+// meets the full disk (an LMDB page or meta page, a log record, a new segment's zeros, the
+// CHECKPOINT slot; the test prints which ones it met), the caller sees ResourceExhausted, the
+// sticky error is ResourceExhausted, and nothing acknowledged is lost. The rounds move the limit so
+// that it falls in different writes.
+TEST(FaultTest, AShortWriteOnAFullDiskIsResourceExhaustedWhicheverFileItHits) {
+  const int kWriters = 2;
+  std::map<std::string, int> first_failures;  // the start of each failure -> rounds
+  for (int round = 0; round < 12 && !HasFailure(); ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    testing::TempDir dir;
+    const ChildRun run = RunChild(
+        dir.path(), kWriters,
+        {"DURASTORE_FAULT_ENOSPC_AFTER_BYTES=" +
+             std::to_string((1 << 20) + (64 << 10) + round * 503'911),
+         "DURASTORE_FAULT_SHORT_WRITES=1", "DURASTORE_POWERLOSS_FILES=data.mdb,CHECKPOINT,wal.*"});
+    ASSERT_FALSE(run.hung) << run.Describe();
+    ASSERT_EQ(run.exit_code, 0) << run.Describe();
+    ASSERT_TRUE(run.lines.count("DONE")) << run.Describe();
+    ASSERT_FALSE(run.lines.count("NOFAULT")) << "the fault never fired\n" << run.Describe();
+    ASSERT_EQ(run.failures.size(), static_cast<size_t>(kWriters)) << run.Describe();
+    for (const auto& [w, failure] : run.failures) {
+      // The failing commit itself, or the sticky error naming it.
+      EXPECT_TRUE(failure.rfind("ResourceExhausted ", 0) == 0 ||
+                  (failure.rfind("Unavailable ", 0) == 0 &&
+                   failure.find("ResourceExhausted") != std::string::npos))
+          << "writer " << w << ": " << failure;
+      EXPECT_EQ(failure.find("IOError"), std::string::npos) << "writer " << w << ": " << failure;
+      const size_t cause = failure.find("reopened: ");  // the sticky error's cause
+      ++first_failures[failure.substr(0, 12) + (cause == std::string::npos
+                                                    ? failure.substr(12, 90)
+                                                    : failure.substr(cause + 10, 90))];
+    }
+    EXPECT_EQ(run.lines.at("HEALTH").rfind("ResourceExhausted ", 0), 0u) << run.lines.at("HEALTH");
+    EXPECT_EQ(run.lines.at("AFTER").rfind("Unavailable ", 0), 0u) << run.lines.at("AFTER");
+    EXPECT_NE(run.lines.at("AFTER").find("ResourceExhausted"), std::string::npos)
+        << run.lines.at("AFTER");
+    if (HasFailure()) break;
+    auto found = VerifyAcknowledged(dir.path(), AckedPerWriter(run, kWriters), false);
+    ExpectWritableAfterReopen(dir.path(), found[0]);
+  }
+  for (const auto& [what, rounds] : first_failures) {
+    std::printf("%2d x %s\n", rounds, what.c_str());
+  }
 }
 
 TEST(FaultTest, FailedFdatasyncOnTheRealFileIsStickyAndLosesNothingAcknowledged) {

@@ -24,6 +24,11 @@
  *     (whole writes only: a write that starts below N completes, so no short writes).
  *   DURASTORE_FAULT_ENOSPC_FILE=<path>    with the above: the disk is full only while
  *     <path> exists, so deleting it "returns the space" (checked on every write).
+ *   DURASTORE_FAULT_SHORT_WRITES=1        with the above: the write that crosses N bytes is
+ *     cut short at N, as a real file system does with the space it has left (LMDB reports
+ *     a short write as EIO, and retrying the rest gets ENOSPC).
+ * While the disk is full (any ENOSPC mode, limit reached), statvfs/fstatvfs (and their 64
+ * variants) report no free or available blocks, for every file system.
  *   DURASTORE_FAULT_FLUSH_EIO_AFTER=N     after N successful fsync/fdatasync calls on
  *     tracked files, every later one fails with EIO without flushing (a failed flush
  *     leaves the file's durable state unknown; here it is "nothing later was flushed").
@@ -46,6 +51,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -83,6 +89,10 @@ static int (*real_ftruncate)(int, off_t);
 static int (*real_close)(int);
 static int (*real_dup2)(int, int);
 static int (*real_dup3)(int, int, int);
+static int (*real_statvfs)(const char*, struct statvfs*);
+static int (*real_statvfs64)(const char*, struct statvfs64*);
+static int (*real_fstatvfs)(int, struct statvfs*);
+static int (*real_fstatvfs64)(int, struct statvfs64*);
 
 static void Resolve1(void* slot, const char* name) {
   void* p = dlsym(RTLD_NEXT, name);
@@ -112,12 +122,17 @@ static void ResolveAll(void) {
   Resolve1(&real_close, "close");
   Resolve1(&real_dup2, "dup2");
   Resolve1(&real_dup3, "dup3");
+  Resolve1(&real_statvfs, "statvfs");
+  Resolve1(&real_statvfs64, "statvfs64");
+  Resolve1(&real_fstatvfs, "fstatvfs");
+  Resolve1(&real_fstatvfs64, "fstatvfs64");
 }
 
 /* Fault mode configuration (read once) and counters. */
 static int g_enospc_armed;
 static uint64_t g_enospc_after_bytes;
 static const char* g_enospc_file; /* NULL: the disk stays full once the limit is reached */
+static int g_short_writes;        /* the write crossing the limit is cut short */
 static int g_eio_armed;
 static uint64_t g_eio_after_flushes;
 static uint64_t g_bytes_written; /* atomic: bytes written to tracked files */
@@ -135,6 +150,8 @@ static void ResolveAllAndConfigure(void) {
   g_enospc_armed = EnvU64("DURASTORE_FAULT_ENOSPC_AFTER_BYTES", &g_enospc_after_bytes);
   const char* file = getenv("DURASTORE_FAULT_ENOSPC_FILE");
   g_enospc_file = file != NULL && *file != '\0' ? file : NULL;
+  uint64_t short_writes = 0;
+  g_short_writes = EnvU64("DURASTORE_FAULT_SHORT_WRITES", &short_writes) && short_writes != 0;
   g_eio_armed = EnvU64("DURASTORE_FAULT_FLUSH_EIO_AFTER", &g_eio_after_flushes);
 }
 
@@ -295,6 +312,44 @@ static int InjectEnospc(int fd) {
   return 1;
 }
 
+/* True while the ENOSPC fault mode has filled the disk. */
+static int DiskFull(void) {
+  if (!g_enospc_armed) return 0;
+  if (__atomic_load_n(&g_bytes_written, __ATOMIC_ACQUIRE) < g_enospc_after_bytes) return 0;
+  return g_enospc_file == NULL || access(g_enospc_file, F_OK) == 0;
+}
+
+/* How many of `count` bytes a write to `fd` may write: all, or with short writes armed,
+ * what is left below the limit when this write crosses it. */
+static size_t Allowed(int fd, size_t count) {
+  if (!g_enospc_armed || !g_short_writes || TrackedIndex(fd) < 0) return count;
+  if (g_enospc_file != NULL && access(g_enospc_file, F_OK) != 0) return count;
+  uint64_t done = __atomic_load_n(&g_bytes_written, __ATOMIC_ACQUIRE);
+  if (done >= g_enospc_after_bytes || done + count <= g_enospc_after_bytes) return count;
+  return (size_t)(g_enospc_after_bytes - done);
+}
+
+/* Copies `iov` into `out` (room for `max` entries), cut to `allowed` bytes; returns the
+ * number of entries. */
+static int CutIov(const struct iovec* iov, int n, size_t allowed, struct iovec* out, int max) {
+  int k = 0;
+  for (int i = 0; i < n && k < max && allowed > 0; ++i) {
+    out[k] = iov[i];
+    if (out[k].iov_len > allowed) out[k].iov_len = allowed;
+    allowed -= out[k].iov_len;
+    ++k;
+  }
+  return k;
+}
+
+static size_t IovBytes(const struct iovec* iov, int n) {
+  size_t total = 0;
+  for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+  return total;
+}
+
+enum { kMaxIov = 1024 };
+
 /* Returns 1 (errno = EIO, the failure noted in the log) when the flush fault mode fails
  * this flush of tracked file `file`. */
 static int InjectFlushEio(int file) {
@@ -393,6 +448,7 @@ int creat64(const char* path, mode_t mode) {
 ssize_t write(int fd, const void* buf, size_t count) {
   Init();
   if (InjectEnospc(fd)) return -1;
+  count = Allowed(fd, count);
   ssize_t r = real_write(fd, buf, count);
   struct iovec iov = {(void*)buf, count};
   AfterWrite(fd, &iov, 1, r, -1, 0);
@@ -402,6 +458,7 @@ ssize_t write(int fd, const void* buf, size_t count) {
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
   Init();
   if (InjectEnospc(fd)) return -1;
+  count = Allowed(fd, count);
   ssize_t r = real_pwrite(fd, buf, count, offset);
   struct iovec iov = {(void*)buf, count};
   AfterWrite(fd, &iov, 1, r, offset, 0);
@@ -414,6 +471,12 @@ ssize_t pwrite64(int fd, const void* buf, size_t count, off64_t offset) {
 ssize_t writev(int fd, const struct iovec* iov, int n) {
   Init();
   if (InjectEnospc(fd)) return -1;
+  struct iovec cut[kMaxIov];
+  const size_t allowed = Allowed(fd, IovBytes(iov, n));
+  if (allowed < IovBytes(iov, n)) {
+    n = CutIov(iov, n, allowed, cut, kMaxIov);
+    iov = cut;
+  }
   ssize_t r = real_writev(fd, iov, n);
   AfterWrite(fd, iov, n, r, -1, 0);
   return r;
@@ -422,6 +485,12 @@ ssize_t writev(int fd, const struct iovec* iov, int n) {
 ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t offset) {
   Init();
   if (InjectEnospc(fd)) return -1;
+  struct iovec cut[kMaxIov];
+  const size_t allowed = Allowed(fd, IovBytes(iov, n));
+  if (allowed < IovBytes(iov, n)) {
+    n = CutIov(iov, n, allowed, cut, kMaxIov);
+    iov = cut;
+  }
   ssize_t r = real_pwritev(fd, iov, n, offset);
   AfterWrite(fd, iov, n, r, offset, 0);
   return r;
@@ -433,12 +502,44 @@ ssize_t pwritev64(int fd, const struct iovec* iov, int n, off64_t offset) {
 ssize_t pwritev2(int fd, const struct iovec* iov, int n, off_t offset, int flags) {
   Init();
   if (InjectEnospc(fd)) return -1;
+  struct iovec cut[kMaxIov];
+  const size_t allowed = Allowed(fd, IovBytes(iov, n));
+  if (allowed < IovBytes(iov, n)) {
+    n = CutIov(iov, n, allowed, cut, kMaxIov);
+    iov = cut;
+  }
   ssize_t r = real_pwritev2(fd, iov, n, offset, flags);
   AfterWrite(fd, iov, n, r, offset, (flags & (RWF_DSYNC | RWF_SYNC)) != 0);
   return r;
 }
 ssize_t pwritev64v2(int fd, const struct iovec* iov, int n, off64_t offset, int flags) {
   return pwritev2(fd, iov, n, offset, flags);
+}
+
+/* A full disk has no free blocks, whichever file system is asked about. */
+int statvfs(const char* path, struct statvfs* buf) {
+  Init();
+  int r = real_statvfs(path, buf);
+  if (r == 0 && DiskFull()) buf->f_bfree = buf->f_bavail = 0;
+  return r;
+}
+int statvfs64(const char* path, struct statvfs64* buf) {
+  Init();
+  int r = real_statvfs64(path, buf);
+  if (r == 0 && DiskFull()) buf->f_bfree = buf->f_bavail = 0;
+  return r;
+}
+int fstatvfs(int fd, struct statvfs* buf) {
+  Init();
+  int r = real_fstatvfs(fd, buf);
+  if (r == 0 && DiskFull()) buf->f_bfree = buf->f_bavail = 0;
+  return r;
+}
+int fstatvfs64(int fd, struct statvfs64* buf) {
+  Init();
+  int r = real_fstatvfs64(fd, buf);
+  if (r == 0 && DiskFull()) buf->f_bfree = buf->f_bavail = 0;
+  return r;
 }
 
 int fsync(int fd) {

@@ -214,6 +214,22 @@ typedef struct ds_pipeline_stats {
 DURASTORE_EXPORT ds_code ds_store_pipeline_stats(const ds_store* store, ds_pipeline_stats* out,
                                                  ds_error** err);
 
+typedef struct ds_backup_options {
+  bool compact; /* default false; true = copy only the pages in use (smaller, slower) */
+} ds_backup_options;
+
+/* Sets every field to its default; call before setting fields. */
+DURASTORE_EXPORT void ds_backup_options_init(ds_backup_options* options);
+
+/* Writes a consistent copy of the store to the directory dest (Store::Backup in
+ * durastore/store.h): one read snapshot holding every commit acknowledged before the
+ * call, while the store goes on committing; the copy opens with ds_store_open as it is.
+ * dest must not exist or be an empty directory (else DS_ALREADY_EXISTS, nothing written)
+ * and its parent must exist (else DS_NOT_FOUND). options NULL = defaults.
+ * DS_RESOURCE_EXHAUSTED when the disk is full, DS_IO_ERROR, DS_UNAVAILABLE if closed. */
+DURASTORE_EXPORT ds_code ds_store_backup(ds_store* store, const char* dest, size_t dest_len,
+                                         const ds_backup_options* options, ds_error** err);
+
 /* The integrity walk (Store::Verify in store.h): every checksum, every index against its
  * records. Problems are in the report; the code is not DS_OK only when the walk could not
  * run. max_problems 0 = 1000. LMDB may crash the process on a damaged B-tree page: run it

@@ -69,6 +69,8 @@ struct Options {
   Durability durability = Durability::kSync;
   // Borrowed; must outlive the Store. nullptr = SystemClock().
   const Clock* clock = nullptr;
+  // Create a new store when `path` is missing or an empty directory (never over a
+  // directory that holds anything: see Open).
   bool create_if_missing = true;
   // The LMDB map starts at this size and doubles when full, up to max_map_size (then
   // commits fail with ResourceExhausted). The file only grows as data is written.
@@ -102,6 +104,14 @@ struct Options {
   // power cut lost, so open it once for writing (which recovers it) first. Other options
   // are ignored except clock.
   bool read_only = false;
+};
+
+// How Store::Backup copies the store.
+struct BackupOptions {
+  // Copy only the pages in use, renumbered (LMDB's MDB_CP_COMPACT): the copy is as small as
+  // the live data, at the cost of walking every table. Otherwise the file is copied page
+  // for page, free pages included (faster, and as large as data.mdb's used part).
+  bool compact = false;
 };
 
 struct CommitOptions {
@@ -152,11 +162,16 @@ struct VerifyReport {
 
 class DURASTORE_EXPORT Store {
  public:
-  // Opens (or creates) the store in directory `path`. Errors: Busy if another process
-  // holds the store (the message names its pid; retryable), Busy, not retryable, if a
-  // Store of this process has it open (the message says so); InvalidArgument for bad
-  // options, an empty path or one containing a NUL byte; NotFound if missing and
-  // !create_if_missing, IOError, Corruption.
+  // Opens (or creates) the store in directory `path`. A new store is created only where
+  // `path` is missing or an empty directory, and only with create_if_missing; a directory
+  // holding any store file is opened as a store and never re-created. Errors: Busy if
+  // another process holds the store (the message names its pid; retryable), Busy, not
+  // retryable, if a Store of this process has it open (the message says so);
+  // InvalidArgument for bad options, an empty path or one containing a NUL byte, or a
+  // directory that holds other files but no store; NotFound if missing or empty and
+  // !create_if_missing; Corruption if the directory holds store files but no data.mdb, an
+  // empty one, no CHECKPOINT or no format marker (the message says what is missing), or
+  // damaged ones; IOError.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, const Options& options = {});
 
   ~Store();
@@ -187,6 +202,35 @@ class DURASTORE_EXPORT Store {
 
   // Makes everything committed so far durable (useful after kNoSync commits).
   Status Flush();
+
+  // Writes a consistent copy of the store to `dest_dir`, a new store directory that
+  // Store::Open opens as it is (restoring a backup is opening it, or moving the directory
+  // into place first). Runs on the caller's thread while the store goes on committing; it
+  // blocks no commit, except that a growth of the LMDB map waits until the copy ends.
+  //
+  // What the copy holds: one LMDB read snapshot, taken after Backup was called, so every
+  // commit acknowledged before the call is in it, each batch whole (an acknowledged commit
+  // is applied to LMDB: see Visibility above); commits that run during the backup are in it
+  // whole or not at all. The copy holds no commit log: it is data.mdb (compacted if
+  // `options.compact`) and a CHECKPOINT naming that snapshot, so opening it replays
+  // nothing. The copy is flushed and its directory entries synced before Backup returns.
+  //
+  // `dest_dir` must not exist or be an empty directory (not a mount point: the copy is
+  // renamed onto it from its parent's file system), and its parent must exist. The copy
+  // is built in a hidden temporary directory beside it (".<name>.backup-XXXXXX") and renamed
+  // to `dest_dir` only when complete, so an interrupted backup never leaves something at
+  // `dest_dir` that looks like a store (a crash may leave the hidden directory: delete it).
+  //
+  // Errors: AlreadyExists if `dest_dir` exists and is not an empty directory (nothing is
+  // written); NotFound if its parent does not exist; InvalidArgument for an empty path or
+  // one containing a NUL byte; ResourceExhausted when the disk is full; IOError;
+  // Unavailable when the store is closed. On any error nothing is left at `dest_dir`.
+  //
+  // Works on a store opened with Options::read_only beside a writer in another process:
+  // the copy then holds every commit that writer acknowledged before the call. A store
+  // whose writes failed (health() is not OK) can still be backed up: the copy is what its
+  // readers see.
+  Status Backup(const std::string& dest_dir, const BackupOptions& options = {});
 
   // Waits for pending commits, flushes and stops the committer. Later calls fail with
   // Unavailable. Called by the destructor.
