@@ -616,5 +616,33 @@ TEST_F(EventLogTest, DataAndPositionsSurviveReopen) {
   EXPECT_GT(next->appends[0].first_position, first->appends[0].last_position);
 }
 
+TEST_F(EventLogTest, ListStreamsPagesThroughKeysWithAPrefixInByteOrder) {
+  ASSERT_OK(Append("order/2", 1, {"a"}));
+  ASSERT_OK(Append("order/1", 3, {"b"}));
+  ASSERT_OK(Append("other", 1, {"c"}));
+  ASSERT_OK(Append("order/3", 1, {"d"}));
+  auto all = eventlog::ListStreams(*store_);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(*all, (std::vector<std::string>{"order/1", "order/2", "order/3", "other"}));
+  auto first = eventlog::ListStreams(*store_, "order/", 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*first, (std::vector<std::string>{"order/1", "order/2"}));
+  auto second = eventlog::ListStreams(*store_, "order/", 2, first->back());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, (std::vector<std::string>{"order/3"}));
+  auto none = eventlog::ListStreams(*store_, "zzz");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(EventLogTest, ListStreamsOmitsAStreamOnceItsLastPartitionIsDeleted) {
+  ASSERT_OK(Append("gone", 1, {"a"}));
+  ASSERT_OK(Append("kept", 1, {"b"}));
+  ASSERT_OK(store_->Commit(Batch().DeletePartition("gone", 1)));
+  auto streams = eventlog::ListStreams(*store_);
+  ASSERT_TRUE(streams.ok());
+  EXPECT_EQ(*streams, (std::vector<std::string>{"kept"}));
+}
+
 }  // namespace
 }  // namespace durastore

@@ -45,6 +45,12 @@ TEST(PublicApiTest, AppendEnqueueDequeueAckRoundTrip) {
     ASSERT_EQ(events->events.size(), 1u);
     EXPECT_EQ(events->events.at(0).payload, "created");
     EXPECT_EQ(*(*store)->Get("orders/1"), "emailed");
+    auto streams = durastore::eventlog::ListStreams(**store, "order-");
+    ASSERT_TRUE(streams.ok());
+    EXPECT_EQ(*streams, std::vector<std::string>{"order-1"});
+    auto browsed = durastore::queue::BrowseQueue(**store, "emails");
+    ASSERT_TRUE(browsed.ok());
+    EXPECT_TRUE(browsed->messages.empty());  // acked above
     EXPECT_LE(durastore::limits::kMaxStreamKey, 511u);
   }
   std::filesystem::remove_all(dir);

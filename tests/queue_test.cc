@@ -1124,5 +1124,40 @@ TEST_F(QueueTest, PeekMessagesBrowsesByAttributeInEveryStateWithoutLocking) {
   EXPECT_CODE(queue::PeekMessages(*store_, "q", "i", std::string(300, 'v')), kInvalidArgument);
 }
 
+TEST_F(QueueTest, BrowseQueueListsEveryStateInDeliveryOrderAndPages) {
+  queue::EnqueueOptions delayed;
+  delayed.delay_ms = 60'000;
+  ASSERT_OK(store_->Commit(Batch()
+                               .Enqueue("q", "later", delayed)
+                               .Enqueue("q", "first")
+                               .Enqueue("q", "second")
+                               .Enqueue("other", "x")));
+  auto leased = Take("q");  // "first" stays listed while leased
+  ASSERT_TRUE(leased.has_value());
+  auto page = queue::BrowseQueue(*store_, "q", 2);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->messages.size(), 2u);
+  EXPECT_EQ(page->messages[0].payload, "first");
+  EXPECT_EQ(page->messages[0].delivery_count, 1u);
+  EXPECT_EQ(page->messages[1].payload, "second");
+  ASSERT_TRUE(page->next_after.has_value());
+  auto rest = queue::BrowseQueue(*store_, "q", 2, page->next_after);
+  ASSERT_TRUE(rest.ok()) << rest.status().ToString();
+  ASSERT_EQ(rest->messages.size(), 1u);
+  EXPECT_EQ(rest->messages[0].payload, "later");
+  EXPECT_FALSE(rest->next_after.has_value());
+  // Exactly `limit` left: the page ends without a next position.
+  auto exact = queue::BrowseQueue(*store_, "q", 3);
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->messages.size(), 3u);
+  EXPECT_FALSE(exact->next_after.has_value());
+}
+
+TEST_F(QueueTest, BrowseQueueOfAnUnknownQueueIsNotFoundAndLimitZeroInvalid) {
+  EXPECT_EQ(queue::BrowseQueue(*store_, "nope").status().code(), Code::kNotFound);
+  ASSERT_OK(store_->Commit(Batch().Enqueue("q", "m")));
+  EXPECT_EQ(queue::BrowseQueue(*store_, "q", 0).status().code(), Code::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace durastore

@@ -405,6 +405,22 @@ Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream) {
   return info;
 }
 
+Result<std::vector<std::string>> ListStreams(Store& store, std::string_view prefix, size_t limit,
+                                             std::string_view start_after) {
+  ASSIGN_OR_RETURN(Reading r, StartRead(store));
+  std::vector<std::string> out;
+  Cursor cur(r.txn.get(), r.t().streams);
+  MDB_val k, v;
+  const std::string from = std::max(std::string(prefix), std::string(start_after));
+  int rc = from.empty() ? cur.First(&k, &v) : cur.Seek(from, &k, &v);
+  for (; rc == 0 && out.size() < limit && HasPrefix(View(k), prefix); rc = cur.Next(&k, &v)) {
+    if (!start_after.empty() && View(k) == start_after) continue;
+    out.emplace_back(View(k));
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbStatus(rc, "listing streams");
+  return out;
+}
+
 Result<uint64_t> LastPosition(Store& store) {
   // The counter, not the highest stored position: deleting events must not move it back.
   return StoreInternal::CommittedPosition(store);

@@ -1,6 +1,6 @@
-// The queues' reads (durastore/queue.h): counters, peeking by attribute, options and the
-// list of queues. Each runs in its own read transaction and never blocks a commit: the
-// counters take the lease table's mutex only to copy a queue's live locks.
+// The queues' reads (durastore/queue.h): counters, peeking by attribute, browsing,
+// options and the list of queues. Each runs in its own read transaction and never blocks a commit:
+// the counters take the lease table's mutex only to copy a queue's live locks.
 #include <string>
 #include <vector>
 
@@ -89,6 +89,38 @@ Result<std::vector<Message>> PeekMessages(Store& store, std::string_view queue,
     out.push_back(std::move(message));
   }
   return out;
+}
+
+Result<BrowsePage> BrowseQueue(Store& store, std::string_view queue, size_t limit,
+                               std::optional<BrowsePosition> after) {
+  RETURN_IF_ERROR(internal::ValidateQueueName(queue));
+  if (limit == 0) return Status::InvalidArgument("BrowseQueue limit must be at least 1");
+  ASSIGN_OR_RETURN(Env * env, StoreInternal::GetEnv(store));
+  ASSIGN_OR_RETURN(auto txn, env->BeginRead());
+  const internal::Tables& t = env->tables();
+  ASSIGN_OR_RETURN(internal::QueueInfo q, internal::LoadQueue(txn.get(), t, queue));
+  const std::string prefix = internal::QueuePrefix(q.id);
+  const std::string after_key =
+      after ? internal::ReadyKey(q.id, after->visible_at_ms, after->id) : std::string();
+  BrowsePage page;
+  internal::ReadyEntry last;  // the key of the last message returned
+  internal::Cursor cur(txn.get(), t.q_ready);
+  MDB_val k, v;
+  int rc = cur.Seek(after ? after_key : prefix, &k, &v);
+  if (rc == 0 && after && internal::View(k) == after_key) rc = cur.Next(&k, &v);
+  for (; rc == 0 && internal::HasPrefix(internal::View(k), prefix); rc = cur.Next(&k, &v)) {
+    ASSIGN_OR_RETURN(internal::ReadyEntry e, internal::ParseReadyKey(internal::View(k)));
+    if (page.messages.size() == limit) {
+      page.next_after = BrowsePosition{last.visible_at, last.id};
+      break;
+    }
+    last = e;
+    ASSIGN_OR_RETURN(internal::MessageMeta m, internal::LoadMessage(txn.get(), t, e.id));
+    ASSIGN_OR_RETURN(Message message, internal::LoadDelivered(txn.get(), t, e.id, std::move(m)));
+    page.messages.push_back(std::move(message));
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return internal::LmdbStatus(rc, "browsing queue");
+  return page;
 }
 
 Result<QueueOptions> GetQueueOptions(Store& store, std::string_view queue) {

@@ -58,3 +58,12 @@ fi
 "$cxx" -std=c++20 -Wall -Wextra -Werror -o "$stage/consumer_cpp" "$src/consumer.cc" $cflags $libs
 "$stage/consumer_cpp" "$stage/store-cpp"
 echo "install_test: C and C++ consumers built against the installed tree and ran"
+
+# The durastore command is installed with the library and reads the store just written.
+cmd=$(find "$stage/root" -path '*/bin/durastore' -type f | head -n 1)
+[ -n "$cmd" ] || { echo "install_test: the durastore command is not installed"; exit 1; }
+"$cmd" stat "$stage/store-cpp" >"$stage/stat.txt" ||
+  { echo "install_test: installed durastore stat failed"; cat "$stage/stat.txt"; exit 1; }
+grep -q '^streams' "$stage/stat.txt" ||
+  { echo "install_test: durastore stat printed no counts"; cat "$stage/stat.txt"; exit 1; }
+echo "install_test: installed ${cmd#"$stage/root"} read the C++ consumer's store"

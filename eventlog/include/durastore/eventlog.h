@@ -129,6 +129,16 @@ DURASTORE_EXPORT Result<PartitionInfo> GetPartitionInfo(Store& store, std::strin
 // Counts over a stream's partitions. NotFound if the stream does not exist.
 DURASTORE_EXPORT Result<StreamInfo> GetStreamInfo(Store& store, std::string_view stream);
 
+// Stream keys that start with `prefix` (empty: every stream), in ascending byte order, at
+// most `limit`, starting after `start_after` when that is not empty: pass the last key of
+// one page to read the next (each page is its own snapshot, as Store::Scan). A stream is
+// listed while it has a partition; deleting its last partition unlists it. A prefix
+// longer than limits::kMaxStreamKey matches nothing.
+DURASTORE_EXPORT Result<std::vector<std::string>> ListStreams(Store& store,
+                                                              std::string_view prefix = {},
+                                                              size_t limit = 1000,
+                                                              std::string_view start_after = {});
+
 // Position of the most recently committed event (0 if none was ever appended).
 DURASTORE_EXPORT Result<uint64_t> LastPosition(Store& store);
 

@@ -71,6 +71,28 @@ DURASTORE_EXPORT Result<std::vector<Message>> PeekMessages(Store& store, std::st
                                                            std::string_view attribute_value,
                                                            size_t limit = 1000);
 
+// Where a BrowseQueue page ends: the delivery-order key of the last message returned.
+struct BrowsePosition {
+  int64_t visible_at_ms = 0;
+  uint64_t id = 0;
+};
+
+struct BrowsePage {
+  std::vector<Message> messages;  // in delivery order: visible_at_ms, then id
+  // Set when the page stopped at `limit` with messages left: pass it as `after`.
+  std::optional<BrowsePosition> next_after;
+};
+
+// Browses every message of `queue` in any state (ready, delayed or leased) in the order
+// dequeues would take them (visible time, then id), without locking or counting
+// anything: at most `limit` (at least 1, else InvalidArgument), after `after` when set.
+// NotFound for a queue that was never created. Each page is its own snapshot: a message
+// whose visible time changed between two pages (abandoned with a delay, dequeued) may be
+// seen twice or not at all; a store nobody writes lists exactly.
+DURASTORE_EXPORT Result<BrowsePage> BrowseQueue(Store& store, std::string_view queue,
+                                                size_t limit = 1000,
+                                                std::optional<BrowsePosition> after = {});
+
 // The options a queue was created or configured with. NotFound if it does not exist.
 DURASTORE_EXPORT Result<QueueOptions> GetQueueOptions(Store& store, std::string_view queue);
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Writer throughput (durastore-bench commit --writers 64, 10 s) alone and with the
+# durastore command reading the live store (tail --follow throughout; stat, queues,
+# instances each second). Usage, from the source root: bench/cli_beside_writer.sh ROUNDS
+# (BUILD: the build directory, default build). Figures: docs/operations.md.
+set -u
+B=${BUILD:-build}/bench/durastore-bench
+D=${BUILD:-build}/orchestration-layer/cli/durastore
+for round in $(seq "$1"); do
+  for mode in alone readers; do
+    parent=$(mktemp -d "${TMPDIR:-/tmp}/cli-beside-writer-XXXXXX")
+    $B commit --writers 64 --duration 10 --path "$parent" --json > "$parent/out.json" 2>&1 &
+    bench=$!
+    if [ "$mode" = readers ]; then
+      store=""
+      for _ in $(seq 100); do store=$(ls -d "$parent"/*/ 2>/dev/null | head -1); [ -n "$store" ] && [ -e "$store/data.mdb" ] && break; sleep 0.05; done
+      sleep 0.5
+      $D tail "$store" --follow --from 1 --json > "$parent/tail.jsonl" 2>"$parent/tail.err" &
+      tail_pid=$!
+      ok=0; failed=0
+      while kill -0 $bench 2>/dev/null; do
+        for c in stat queues instances; do
+          if $D $c "$store" > /dev/null 2>>"$parent/reads.err"; then ok=$((ok+1)); else failed=$((failed+1)); fi
+        done
+        sleep 1
+      done
+      kill -INT $tail_pid; wait $tail_pid
+      echo "round $round readers: reads ok=$ok failed=$failed, tail followed $(wc -l < "$parent/tail.jsonl") events"
+    fi
+    wait $bench
+    python3 -c "
+import json,sys
+for line in open('$parent/out.json'):
+    line=line.strip()
+    if line.startswith('{'):
+        d=json.loads(line); print('round $round $mode: commits/s', round(d['ops_per_sec']), 'p99_us', d.get('p99_us'))
+"
+    rm -rf "$parent"
+  done
+done
