@@ -113,6 +113,35 @@ Result<std::string> ReadMetaPage(int data_fd, uint64_t txnid, uint32_t page_size
   return meta;
 }
 
+Result<std::string> CheckMetaPages(const std::string& data_path, const Checkpoint& c) {
+  if (c.meta.size() != kMetaCopySize || c.page_size < kMetaCopySize) {
+    return Status::Corruption("checkpoint holds no usable meta page copy");
+  }
+  int fd = ::open(data_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open", data_path, errno);
+  std::string damage;
+  for (uint64_t page = 0; page < 2; ++page) {
+    std::string meta(kMetaCopySize, '\0');
+    bool read = ReadFull(fd, meta.data(), meta.size(), page * c.page_size);
+    const uint64_t txnid = read ? Native<uint64_t>(meta, kTxnIdAt) : 0;
+    std::string what;
+    if (!read) {
+      what = "cannot be read (the file is too short)";
+    } else if ((Native<uint16_t>(meta, kPageFlagsAt) & kPageMeta) == 0 ||
+               Native<uint32_t>(meta, kMagicAt) != kLmdbMagic ||
+               Native<uint32_t>(meta, kMagicAt + 4) != 1 || Native<uint64_t>(meta, 0) != page) {
+      what = "is not an LMDB meta page";
+    } else if (txnid == c.txnid && meta.compare(8, std::string::npos, c.meta, 8) != 0) {
+      what = "differs from the checkpoint's copy of transaction " + std::to_string(txnid);
+    }
+    if (!what.empty()) {
+      damage += (damage.empty() ? "" : "; ") + ("meta page " + std::to_string(page) + " " + what);
+    }
+  }
+  ::close(fd);
+  return damage;
+}
+
 Status RestoreMetaPages(const std::string& data_path, const Checkpoint& c, const SyncFn& sync) {
   if (c.meta.size() != kMetaCopySize || c.page_size < kMetaCopySize) {
     return Status::Corruption("checkpoint holds no usable meta page copy");

@@ -50,6 +50,13 @@ Status WriteCheckpoint(int fd, const Checkpoint& c, const SyncFn& sync);
 // the page cache): Corruption unless it is a meta page of that transaction.
 Result<std::string> ReadMetaPage(int data_fd, uint64_t txnid, uint32_t page_size);
 
+// For a clean checkpoint `c` (after which Open trusts LMDB's own meta pages): what is
+// wrong with the meta pages of `data_path`, empty when nothing is. A page is damaged when
+// it is not an LMDB meta page of its number, or when it holds c's transaction with other
+// bytes than c's copy. A page of a later transaction (LMDB's own tools wrote to the
+// closed store) is not damage.
+Result<std::string> CheckMetaPages(const std::string& data_path, const Checkpoint& c);
+
 // Writes c.meta over both meta pages of `data_path` and flushes: LMDB then opens at the
 // checkpointed snapshot. Corruption when data.mdb is shorter than the snapshot needs.
 Status RestoreMetaPages(const std::string& data_path, const Checkpoint& c, const SyncFn& sync);

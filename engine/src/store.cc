@@ -131,6 +131,7 @@ Result<VerifyReport> Store::Verify(const VerifyOptions& options) {
 }
 
 PipelineStats Store::GetPipelineStats() const { return impl_->stats(); }
+const std::vector<std::string>& Store::repairs() const { return impl_->repairs_; }
 Status Store::health() const { return impl_->health(); }
 const std::string& Store::path() const { return impl_->path_; }
 const Clock& Store::clock() const { return *impl_->clock_; }

@@ -130,6 +130,7 @@ class DURASTORE_NO_EXPORT Store::Impl {
   uint64_t QueueEpoch(std::string_view queue);
   void WaitForQueue(std::string_view queue, uint64_t epoch, StoreInternal::Deadline deadline);
 
+  std::vector<std::string> repairs_;  // set by Open, then read-only
   const std::string path_;
   const Options options_;
   const Clock* const clock_;

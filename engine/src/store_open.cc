@@ -272,6 +272,15 @@ Status Store::Impl::OpenReadOnly() {
                                " was not closed cleanly and no process has it open: open it "
                                "for writing once (that recovers it), then read-only");
   }
+  if (holder == internal::LockFile::Holder::kNobody) {
+    ASSIGN_OR_RETURN(std::string damage,
+                     internal::CheckMetaPages(path_ + "/data.mdb", *checkpoint));
+    if (!damage.empty()) {
+      return Status::Corruption("store " + path_ + ": data.mdb: " + damage +
+                                "; open it for writing once, which rewrites the meta pages "
+                                "from CHECKPOINT");
+    }
+  }
   log_id_ = checkpoint->log_id;  // (Backup's copy names it)
   sync_ = internal::SyncFn(internal::Fdatasync);
   ASSIGN_OR_RETURN(auto env, Env::Open(path_, options_.initial_map_size, options_.max_map_size,
@@ -334,8 +343,22 @@ Status Store::Impl::OpenEnvironment(bool existing, bool* fresh) {
                                 " has a CHECKPOINT but no data.mdb: its data "
                                 "file was lost");
     }
-    if (!checkpoint->clean)
+    if (!checkpoint->clean) {
       RETURN_IF_ERROR(internal::RestoreMetaPages(data_path, *checkpoint, sync_));
+    } else {
+      // Salvage: a damaged meta page (LMDB refuses a store with one, though the other and
+      // the data are intact) is rewritten from the checkpoint's copy of the snapshot.
+      ASSIGN_OR_RETURN(std::string damage, internal::CheckMetaPages(data_path, *checkpoint));
+      if (!damage.empty()) {
+        RETURN_IF_ERROR(internal::RestoreMetaPages(data_path, *checkpoint, sync_));
+        repairs_.push_back("data.mdb: " + damage +
+                           "; both meta pages were rewritten from CHECKPOINT (checkpoint " +
+                           std::to_string(checkpoint->seq) + ", LMDB transaction " +
+                           std::to_string(checkpoint->txnid) +
+                           ", the state of the last clean Close: nothing the store wrote is "
+                           "lost; writes made to data.mdb with LMDB's own tools since are)");
+      }
+    }
   }
   auto opened = Env::Open(path_, options_.initial_map_size, options_.max_map_size);
   if (!opened.ok()) return opened.status();

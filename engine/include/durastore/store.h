@@ -254,6 +254,12 @@ class DURASTORE_EXPORT Store {
   // child process, as `durastore verify` does.
   Result<VerifyReport> Verify(const VerifyOptions& options = {});
 
+  // What Open repaired, one line each; empty normally. Today one repair exists: a damaged
+  // LMDB meta page of a cleanly closed store (which LMDB refuses to open, though the other
+  // page and the data are intact) is rewritten from the copy CHECKPOINT keeps; the line
+  // says which page, what was wrong and what, if anything, was lost.
+  const std::vector<std::string>& repairs() const;
+
   PipelineStats GetPipelineStats() const;
   // The sticky error, OK while the store accepts writes.
   Status health() const;
