@@ -1,7 +1,7 @@
 // Store::Backup (engine/src/backup.cc): a copy taken while writers commit holds every
 // commit acknowledged before the backup began, each batch whole, and opens as a store that
 // accepts writes; compact copies leave free pages out; destinations that hold anything are
-// refused.
+// refused. Each copy passes Store::Verify.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +71,15 @@ uint64_t ExpectWriterWhole(Store& store, int w, uint64_t at_least) {
   return last;
 }
 
+// The copy passes the integrity walk: every checksum, every index against its records.
+void ExpectVerifies(Store& store) {
+  auto report = store.Verify();
+  ASSERT_OK(report);
+  EXPECT_TRUE(report->ok()) << report->problems.size() << " problems, the first: "
+                            << (report->problems.empty() ? "" : report->problems.front());
+  EXPECT_GT(report->records, 0u);
+}
+
 class BackupUnderLoadTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(BackupUnderLoadTest, HoldsEveryCommitAcknowledgedBeforeItBeganEachBatchWhole) {
@@ -137,6 +146,7 @@ TEST_P(BackupUnderLoadTest, HoldsEveryCommitAcknowledgedBeforeItBeganEachBatchWh
     auto copy = OpenOrDie(copy_path);
     ASSERT_NE(copy, nullptr);
     EXPECT_EQ(copy->GetPipelineStats().replayed_records, 0u);
+    ExpectVerifies(*copy);
     uint64_t held = 0;
     for (int w = 0; w < kWriters; ++w) {
       const uint64_t last = ExpectWriterWhole(*copy, w, acked_before[w]);
@@ -198,6 +208,7 @@ TEST(BackupTest, ACompactBackupLeavesFreedPagesOut) {
     ASSERT_EQ(kept->size(), 100u);
     EXPECT_EQ(kept->front().first, "k001900");
     EXPECT_CODE(copy->Get("k000000"), kNotFound);
+    ExpectVerifies(*copy);
   }
 }
 
@@ -327,6 +338,7 @@ TEST_P(ReadOnlyBackupTest, BesideAWriterProcessHoldsEveryCommitItAcknowledgedBef
   EXPECT_GE(acked[0] + acked[1], total_before + 50) << "the writer stopped";
   auto copy = OpenOrDie(dir.Sub("copy"));
   ASSERT_NE(copy, nullptr);
+  ExpectVerifies(*copy);
   uint64_t held = 0;
   for (int w = 0; w < kWriters; ++w) held += ExpectWriterWhole(*copy, w, acked_before[w]);
   std::printf("read-only backup (%s): %llu batches acknowledged before it, %llu in the copy\n",

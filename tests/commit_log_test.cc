@@ -289,21 +289,26 @@ TEST(CommitLogTest, ReadersSeeAKSyncGroupBeforeItsFlushAcknowledgesIt) {
   ASSERT_OK(store.Close());
 }
 
-TEST(CommitLogTest, AStoreInTheOldFormatIsRefusedByName) {
-  TempDir dir;
+// Writes sys/format = `value` with LMDB itself, as an older build stored it (bare).
+void PutFormatMarker(const std::string& dir, std::string value) {
   MDB_env* env = nullptr;
   ASSERT_EQ(mdb_env_create(&env), 0);
   ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
-  ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0644), 0);
+  ASSERT_EQ(mdb_env_open(env, dir.c_str(), 0, 0644), 0);
   MDB_txn* txn = nullptr;
   MDB_dbi dbi = 0;
   ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
   ASSERT_EQ(mdb_dbi_open(txn, "sys", MDB_CREATE, &dbi), 0);
-  std::string key = "format", value = "durastore-1";
+  std::string key = "format";
   MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
   ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
   ASSERT_EQ(mdb_txn_commit(txn), 0);
   mdb_env_close(env);
+}
+
+TEST(CommitLogTest, AStoreInTheOldFormatIsRefusedByName) {
+  TempDir dir;
+  PutFormatMarker(dir.path(), "durastore-1");
   auto store = Store::Open(dir.path());
   EXPECT_CODE(store, kInvalidArgument);
   EXPECT_NE(store.status().message().find("durastore-1"), std::string::npos)
@@ -315,19 +320,7 @@ TEST(CommitLogTest, AStoreWithoutChecksumsIsRefusedByName) {
   // is the bare string. Rewrite a closed store's marker that way.
   TempDir dir;
   { ASSERT_OK(OpenOrDie(dir.path())->Commit(Batch().Put("k", "v"))); }
-  MDB_env* env = nullptr;
-  ASSERT_EQ(mdb_env_create(&env), 0);
-  ASSERT_EQ(mdb_env_set_maxdbs(env, 32), 0);
-  ASSERT_EQ(mdb_env_open(env, dir.path().c_str(), 0, 0644), 0);
-  MDB_txn* txn = nullptr;
-  MDB_dbi dbi = 0;
-  ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  ASSERT_EQ(mdb_dbi_open(txn, "sys", 0, &dbi), 0);
-  std::string key = "format", value = "durastore-2";
-  MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
-  ASSERT_EQ(mdb_put(txn, dbi, &k, &v, 0), 0);
-  ASSERT_EQ(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  PutFormatMarker(dir.path(), "durastore-2");
   auto store = Store::Open(dir.path());
   EXPECT_CODE(store, kInvalidArgument);
   EXPECT_NE(store.status().message().find("durastore-2"), std::string::npos)

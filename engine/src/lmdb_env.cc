@@ -196,33 +196,15 @@ Status Env::OpenTables(bool read_only) {
   int rc = mdb_txn_begin(env_, nullptr, read_only ? MDB_RDONLY : 0, &raw);
   if (rc != 0) return LmdbStatus(rc, "mdb_txn_begin");
   Txn txn(raw);
-  Tables& t = tables_;
-  struct Named {
-    const char* name;
-    MDB_dbi* dbi;
-  } named[] = {
-      {"sys", &t.sys},
-      {"meta", &t.meta},
-      {"streams", &t.streams},
-      {"stream_keys", &t.stream_keys},
-      {"partitions", &t.partitions},
-      {"events", &t.events},
-      {"event_keys", &t.event_keys},
-      {"positions", &t.positions},
-      {"queues", &t.queues},
-      {"q_ready", &t.q_ready},
-      {"q_msgs", &t.q_msgs},
-      {"q_payloads", &t.q_payloads},
-      {"q_groups", &t.q_groups},
-      {"q_attrs", &t.q_attrs},
-  };
-  for (const Named& n : named) {
-    rc = mdb_dbi_open(txn.get(), n.name, read_only ? 0 : MDB_CREATE, n.dbi);
+  const auto dbis = tables_.refs();
+  for (size_t i = 0; i < dbis.size(); ++i) {
+    const char* name = Tables::kNames[i];
+    rc = mdb_dbi_open(txn.get(), name, read_only ? 0 : MDB_CREATE, dbis[i]);
     if (rc == MDB_NOTFOUND) {
-      return Status::Corruption(std::string("the store has no table '") + n.name + "'");
+      return Status::Corruption(std::string("the store has no table '") + name + "'");
     }
-    if (rc != 0) return LmdbStatus(rc, std::string("opening table ") + n.name);
-    if (*n.dbi < kMaxTables) table_names[*n.dbi].store(n.name, std::memory_order_relaxed);
+    if (rc != 0) return LmdbStatus(rc, std::string("opening table ") + name);
+    if (*dbis[i] < kMaxTables) table_names[*dbis[i]].store(name, std::memory_order_relaxed);
   }
   // Committing (also a read transaction) keeps the table handles for the environment.
   rc = txn.Commit();

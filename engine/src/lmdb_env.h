@@ -73,6 +73,14 @@ struct Tables {
     return {sys,       meta,   streams, stream_keys, partitions, events,   event_keys,
             positions, queues, q_ready, q_msgs,      q_payloads, q_groups, q_attrs};
   }
+  std::array<MDB_dbi*, 14> refs() {
+    return {&sys,       &meta,   &streams, &stream_keys, &partitions, &events,   &event_keys,
+            &positions, &queues, &q_ready, &q_msgs,      &q_payloads, &q_groups, &q_attrs};
+  }
+  // Their LMDB names, in the same order.
+  static constexpr std::array<const char*, 14> kNames = {
+      "sys",       "meta",   "streams", "stream_keys", "partitions", "events",   "event_keys",
+      "positions", "queues", "q_ready", "q_msgs",      "q_payloads", "q_groups", "q_attrs"};
 };
 
 // A write or read transaction that aborts in its destructor unless committed.

@@ -12,40 +12,18 @@ namespace {
 
 constexpr uint64_t kProgressEvery = 10'000;
 
-struct NamedTable {
-  const char* name;
-  MDB_dbi dbi;
-};
-
-std::array<NamedTable, 14> Named(const Tables& t) {
-  return {{{"sys", t.sys},
-           {"meta", t.meta},
-           {"streams", t.streams},
-           {"stream_keys", t.stream_keys},
-           {"partitions", t.partitions},
-           {"events", t.events},
-           {"event_keys", t.event_keys},
-           {"positions", t.positions},
-           {"queues", t.queues},
-           {"q_ready", t.q_ready},
-           {"q_msgs", t.q_msgs},
-           {"q_payloads", t.q_payloads},
-           {"q_groups", t.q_groups},
-           {"q_attrs", t.q_attrs}}};
-}
-
 // Reads every record of `table`: a cursor step checks each checksum.
-void WalkTable(MDB_txn* txn, const NamedTable& table, VerifySink& sink) {
-  sink.StartTable(table.name);
-  Cursor cur(txn, table.dbi);
+void WalkTable(MDB_txn* txn, MDB_dbi dbi, const char* name, VerifySink& sink) {
+  sink.StartTable(name);
+  Cursor cur(txn, dbi);
   MDB_val k, v;
   int rc = cur.First(&k, &v);
   for (; rc == 0 || rc == kChecksumMismatch; rc = cur.Next(&k, &v)) {
-    sink.Record(table.name);
-    if (rc == kChecksumMismatch) sink.Problem(table.name, View(k), "checksum mismatch");
+    sink.Record(name);
+    if (rc == kChecksumMismatch) sink.Problem(name, View(k), "checksum mismatch");
   }
   if (rc != MDB_NOTFOUND) {
-    sink.Problem(table.name, "", LmdbStatus(rc, "walking the table").ToString());
+    sink.Problem(name, "", LmdbStatus(rc, "walking the table").ToString());
   }
 }
 
@@ -74,7 +52,8 @@ void VerifySink::Record(std::string_view table) {
 Status VerifyStore(MDB_txn* txn, const Tables& tables, const VerifyOptions& options,
                    VerifyReport* report) {
   VerifySink sink(options, report);
-  for (const NamedTable& table : Named(tables)) WalkTable(txn, table, sink);
+  const auto dbis = tables.all();
+  for (size_t i = 0; i < dbis.size(); ++i) WalkTable(txn, dbis[i], Tables::kNames[i], sink);
 
   // The engine's records: the format marker and the counters.
   sink.StartTable("sys");

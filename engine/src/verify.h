@@ -37,6 +37,21 @@ class VerifySink {
   uint64_t in_table_ = 0;
 };
 
+// Calls `each(key, value)` for every record of `dbi` (a component's index check); records
+// whose checksum failed were reported by the table walk and are skipped.
+template <typename Fn>
+Status ForEachRecord(MDB_txn* txn, MDB_dbi dbi, std::string_view table, VerifySink& sink, Fn each) {
+  sink.StartTable(table);
+  Cursor cur(txn, dbi);
+  MDB_val k, v;
+  int rc = cur.First(&k, &v);
+  for (; rc == 0 || rc == kChecksumMismatch; rc = cur.Next(&k, &v)) {
+    if (rc == 0) each(View(k), View(v));
+  }
+  if (rc != MDB_NOTFOUND) return LmdbStatus(rc, "verifying " + std::string(table));
+  return Status::OK();
+}
+
 // The whole walk over `txn` (a read transaction of `env`).
 Status VerifyStore(MDB_txn* txn, const Tables& tables, const VerifyOptions& options,
                    VerifyReport* report);

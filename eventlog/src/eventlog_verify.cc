@@ -19,21 +19,6 @@ using eventlog::codec::StreamIdKey;
 
 namespace {
 
-// Calls `each(key, value)` for every record of `dbi`; records whose checksum failed were
-// reported by the table walk and are skipped here.
-template <typename Fn>
-Status ForEach(MDB_txn* txn, MDB_dbi dbi, std::string_view table, VerifySink& sink, Fn each) {
-  sink.StartTable(table);
-  Cursor cur(txn, dbi);
-  MDB_val k, v;
-  int rc = cur.First(&k, &v);
-  for (; rc == 0 || rc == kChecksumMismatch; rc = cur.Next(&k, &v)) {
-    if (rc == 0) each(View(k), View(v));
-  }
-  if (rc != MDB_NOTFOUND) return LmdbStatus(rc, std::string("verifying ") + std::string(table));
-  return Status::OK();
-}
-
 // The stored value of `key` in `dbi`, or why there is none.
 Result<std::string_view> Lookup(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
   ASSIGN_OR_RETURN(auto v, GetIfPresent(txn, dbi, key));
@@ -43,25 +28,26 @@ Result<std::string_view> Lookup(MDB_txn* txn, MDB_dbi dbi, std::string_view key)
 
 void CheckStreams(MDB_txn* txn, const Tables& t, const Sequences& seqs, VerifySink& sink,
                   Status* st) {
-  *st = ForEach(txn, t.streams, "streams", sink, [&](std::string_view name, std::string_view v) {
-    if (v.size() != 8) return sink.Problem("streams", name, "stream id is not 8 bytes");
-    uint64_t sid = GetU64(v);
-    if (sid >= seqs.next_stream_id) sink.Problem("streams", name, "stream id past its counter");
-    auto back = Lookup(txn, t.stream_keys, StreamIdKey(sid));
-    if (!back.ok() || *back != name) {
-      sink.Problem("streams", name,
-                   "stream_keys does not name it back (" +
-                       (back.ok() ? "another name" : back.status().ToString()) + ")");
-    }
-  });
+  *st = ForEachRecord(
+      txn, t.streams, "streams", sink, [&](std::string_view name, std::string_view v) {
+        if (v.size() != 8) return sink.Problem("streams", name, "stream id is not 8 bytes");
+        uint64_t sid = GetU64(v);
+        if (sid >= seqs.next_stream_id) sink.Problem("streams", name, "stream id past its counter");
+        auto back = Lookup(txn, t.stream_keys, StreamIdKey(sid));
+        if (!back.ok() || *back != name) {
+          sink.Problem("streams", name,
+                       "stream_keys does not name it back (" +
+                           (back.ok() ? "another name" : back.status().ToString()) + ")");
+        }
+      });
   if (!st->ok()) return;
-  *st = ForEach(txn, t.stream_keys, "stream_keys", sink,
-                [&](std::string_view sid, std::string_view name) {
-                  auto back = Lookup(txn, t.streams, name);
-                  if (!back.ok() || *back != sid) {
-                    sink.Problem("stream_keys", sid, "streams does not map its name to it");
-                  }
-                });
+  *st = ForEachRecord(txn, t.stream_keys, "stream_keys", sink,
+                      [&](std::string_view sid, std::string_view name) {
+                        auto back = Lookup(txn, t.streams, name);
+                        if (!back.ok() || *back != sid) {
+                          sink.Problem("stream_keys", sid, "streams does not map its name to it");
+                        }
+                      });
 }
 
 // A partition record against the events under it.
@@ -135,14 +121,14 @@ Status VerifyEventLog(MDB_txn* txn, const Tables& t, const Sequences& seqs, Veri
   Status st;
   CheckStreams(txn, t, seqs, sink, &st);
   RETURN_IF_ERROR(st);
-  RETURN_IF_ERROR(
-      ForEach(txn, t.partitions, "partitions", sink,
-              [&](std::string_view k, std::string_view v) { CheckPartition(txn, t, k, v, sink); }));
-  RETURN_IF_ERROR(ForEach(
+  RETURN_IF_ERROR(ForEachRecord(
+      txn, t.partitions, "partitions", sink,
+      [&](std::string_view k, std::string_view v) { CheckPartition(txn, t, k, v, sink); }));
+  RETURN_IF_ERROR(ForEachRecord(
       txn, t.events, "events", sink,
       [&](std::string_view k, std::string_view v) { CheckEvent(txn, t, seqs, k, v, sink); }));
-  RETURN_IF_ERROR(
-      ForEach(txn, t.event_keys, "event_keys", sink, [&](std::string_view k, std::string_view v) {
+  RETURN_IF_ERROR(ForEachRecord(
+      txn, t.event_keys, "event_keys", sink, [&](std::string_view k, std::string_view v) {
         if (k.size() <= kPartitionKeySize || v.size() != 8) {
           return sink.Problem("event_keys", k, "bad key or value length");
         }
@@ -154,14 +140,16 @@ Status VerifyEventLog(MDB_txn* txn, const Tables& t, const Sequences& seqs, Veri
           sink.Problem("event_keys", k, "its event is missing or has another key");
         }
       }));
-  return ForEach(txn, t.positions, "positions", sink, [&](std::string_view k, std::string_view v) {
-    auto e = v.size() == kEventKeySize ? Lookup(txn, t.events, v)
-                                       : Result<std::string_view>(Status::Corruption("bad length"));
-    auto d = e.ok() ? DecodeEvent(*e) : Result<DecodedEvent>(e.status());
-    if (!d.ok() || k.size() != 8 || d->position != GetU64(k)) {
-      sink.Problem("positions", k, "its event is missing or has another position");
-    }
-  });
+  return ForEachRecord(
+      txn, t.positions, "positions", sink, [&](std::string_view k, std::string_view v) {
+        auto e = v.size() == kEventKeySize
+                     ? Lookup(txn, t.events, v)
+                     : Result<std::string_view>(Status::Corruption("bad length"));
+        auto d = e.ok() ? DecodeEvent(*e) : Result<DecodedEvent>(e.status());
+        if (!d.ok() || k.size() != 8 || d->position != GetU64(k)) {
+          sink.Problem("positions", k, "its event is missing or has another position");
+        }
+      });
 }
 
 }  // namespace durastore::internal

@@ -12,21 +12,6 @@
 namespace durastore::internal {
 namespace {
 
-// Calls `each(key, value)` for every record of `dbi` whose checksum matched (the table
-// walk reported the others).
-template <typename Fn>
-Status ForEach(MDB_txn* txn, MDB_dbi dbi, std::string_view table, VerifySink& sink, Fn each) {
-  sink.StartTable(table);
-  Cursor cur(txn, dbi);
-  MDB_val k, v;
-  int rc = cur.First(&k, &v);
-  for (; rc == 0 || rc == kChecksumMismatch; rc = cur.Next(&k, &v)) {
-    if (rc == 0) each(View(k), View(v));
-  }
-  if (rc != MDB_NOTFOUND) return LmdbStatus(rc, std::string("verifying ") + std::string(table));
-  return Status::OK();
-}
-
 bool Present(MDB_txn* txn, MDB_dbi dbi, std::string_view key) {
   auto v = GetIfPresent(txn, dbi, key);
   return v.ok() && v->has_value();
@@ -69,7 +54,7 @@ void CheckMessage(MDB_txn* txn, const Tables& t, const Sequences& seqs,
 Status VerifyQueues(MDB_txn* txn, const Tables& t, const Sequences& seqs, VerifySink& sink) {
   std::map<uint32_t, std::string> queues;  // id -> name
   RETURN_IF_ERROR(
-      ForEach(txn, t.queues, "queues", sink, [&](std::string_view k, std::string_view v) {
+      ForEachRecord(txn, t.queues, "queues", sink, [&](std::string_view k, std::string_view v) {
         auto q = DecodeQueue(v);
         if (!q.ok()) return sink.Problem("queues", k, q.status().ToString());
         if (q->id >= seqs.next_queue_id) sink.Problem("queues", k, "queue id past its counter");
@@ -78,15 +63,16 @@ Status VerifyQueues(MDB_txn* txn, const Tables& t, const Sequences& seqs, Verify
         }
       }));
   RETURN_IF_ERROR(
-      ForEach(txn, t.q_msgs, "q_msgs", sink, [&](std::string_view k, std::string_view v) {
+      ForEachRecord(txn, t.q_msgs, "q_msgs", sink, [&](std::string_view k, std::string_view v) {
         CheckMessage(txn, t, seqs, queues, k, v, sink);
       }));
+  RETURN_IF_ERROR(ForEachRecord(txn, t.q_payloads, "q_payloads", sink,
+                                [&](std::string_view k, std::string_view) {
+                                  if (!Present(txn, t.q_msgs, k))
+                                    sink.Problem("q_payloads", k, "no message");
+                                }));
   RETURN_IF_ERROR(
-      ForEach(txn, t.q_payloads, "q_payloads", sink, [&](std::string_view k, std::string_view) {
-        if (!Present(txn, t.q_msgs, k)) sink.Problem("q_payloads", k, "no message");
-      }));
-  RETURN_IF_ERROR(
-      ForEach(txn, t.q_ready, "q_ready", sink, [&](std::string_view k, std::string_view) {
+      ForEachRecord(txn, t.q_ready, "q_ready", sink, [&](std::string_view k, std::string_view) {
         auto e = ParseReadyKey(k);
         auto m = MessageOfEntry(txn, t, k);
         if (!e.ok() || !m || ReadyKey(m->queue_id, m->visible_at_ms, e->id) != k) {
@@ -94,13 +80,13 @@ Status VerifyQueues(MDB_txn* txn, const Tables& t, const Sequences& seqs, Verify
         }
       }));
   RETURN_IF_ERROR(
-      ForEach(txn, t.q_groups, "q_groups", sink, [&](std::string_view k, std::string_view) {
+      ForEachRecord(txn, t.q_groups, "q_groups", sink, [&](std::string_view k, std::string_view) {
         auto m = MessageOfEntry(txn, t, k);
         if (!m || GroupPrefix(m->queue_id, m->group_key) + IdKey(GetU64(k, k.size() - 8)) != k) {
           sink.Problem("q_groups", k, "no message of this queue in this group");
         }
       }));
-  return ForEach(txn, t.q_attrs, "q_attrs", sink, [&](std::string_view k, std::string_view) {
+  return ForEachRecord(txn, t.q_attrs, "q_attrs", sink, [&](std::string_view k, std::string_view) {
     auto m = MessageOfEntry(txn, t, k);
     bool found = false;
     if (m) {
