@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writer throughput (durastore-bench commit --writers 64, 10 s) alone and with the
 # durastore command reading the live store (tail --follow throughout; stat, queues,
-# instances each second). Usage, from the source root: bench/cli_beside_writer.sh ROUNDS
+# instances each second, one compacted backup 4 s in). Usage, from the source root: bench/cli_beside_writer.sh ROUNDS
 # (BUILD: the build directory, default build). Figures: docs/operations.md.
 set -u
 B=${BUILD:-build}/bench/durastore-bench
@@ -17,15 +17,25 @@ for round in $(seq "$1"); do
       sleep 0.5
       $D tail "$store" --follow --from 1 --json > "$parent/tail.jsonl" 2>"$parent/tail.err" &
       tail_pid=$!
-      ok=0; failed=0
+      ok=0; failed=0; second=0; backup="not taken"
       while kill -0 $bench 2>/dev/null; do
+        second=$((second+1))
+        if [ $second = 4 ]; then
+          start=$(date +%s.%N)
+          if $D backup "$store" "$parent/backup" --compact > /dev/null 2>>"$parent/reads.err"; then
+            backup="$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')") s"
+          else
+            backup=failed
+          fi
+        fi
         for c in stat queues instances; do
           if $D $c "$store" > /dev/null 2>>"$parent/reads.err"; then ok=$((ok+1)); else failed=$((failed+1)); fi
         done
         sleep 1
       done
       kill -INT $tail_pid; wait $tail_pid
-      echo "round $round readers: reads ok=$ok failed=$failed, tail followed $(wc -l < "$parent/tail.jsonl") events"
+      echo "round $round readers: reads ok=$ok failed=$failed, backup $backup, tail followed $(wc -l < "$parent/tail.jsonl") events"
+      [ -d "$parent/backup" ] && echo "round $round readers: $($D verify "$parent/backup")"
     fi
     wait $bench
     python3 -c "

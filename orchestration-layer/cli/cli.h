@@ -76,6 +76,7 @@ void AddQueueCommands(CLI::App& app);          // queues, queue peek, dlq redriv
 void AddOrchestrationCommands(CLI::App& app);  // instances, instance show
 void AddExportCommands(CLI::App& app);         // export, import
 void AddVerifyCommand(CLI::App& app);          // verify
+void AddBackupCommand(CLI::App& app);          // backup
 
 }  // namespace durastore::cli
 

@@ -75,6 +75,7 @@ int Main(int argc, char** argv) {
   AddOrchestrationCommands(app);
   AddExportCommands(app);
   AddVerifyCommand(app);
+  AddBackupCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
