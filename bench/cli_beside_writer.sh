@@ -4,6 +4,7 @@
 # instances each second, one compacted backup 4 s in). Usage, from the source root: bench/cli_beside_writer.sh ROUNDS
 # (BUILD: the build directory, default build). Figures: docs/operations.md.
 set -u
+summary=$(mktemp)
 B=${BUILD:-build}/bench/durastore-bench
 D=${BUILD:-build}/orchestration-layer/cli/durastore
 for round in $(seq "$1"); do
@@ -43,8 +44,21 @@ import json,sys
 for line in open('$parent/out.json'):
     line=line.strip()
     if line.startswith('{'):
-        d=json.loads(line); print('round $round $mode: commits/s', round(d['ops_per_sec']), 'p99_us', d.get('p99_us'))
+        d=json.loads(line)
+        print('round $round $mode: commits/s', round(d['ops_per_sec']), 'p99_us', d.get('p99_us'),
+              'fdatasync_us', d.get('fdatasync_us'))
+        open('$summary', 'a').write('$round $mode %f\\n' % d['ops_per_sec'])
 "
     rm -rf "$parent"
   done
 done
+# The figure: per round, throughput with the readers over alone; median and range.
+python3 -c "
+import collections, statistics
+r = collections.defaultdict(dict)
+for line in open('$summary'):
+    n, mode, v = line.split(); r[n][mode] = float(v)
+x = [v['readers'] / v['alone'] for v in r.values() if len(v) == 2]
+print('with readers / alone: median %.3f, range %.3f-%.3f over %d rounds' % (statistics.median(x), min(x), max(x), len(x)))
+"
+rm -f "$summary"

@@ -439,6 +439,15 @@ static void test_batch_append_commit_and_read_partition(fixture* f) {
   CHECK_OK(ds_log_list_partitions(f->store, LIT("orders"), &partitions, &n, &err));
   CHECK(n == 2 && partitions[0] == 1 && partitions[1] == 2);
   ds_free(partitions);
+  ds_strings* streams = NULL;
+  CHECK_OK(ds_log_list_streams(f->store, LIT("ord"), 0, NULL, 0, &streams, &err));
+  const ds_str* stream_names = ds_strings_items(streams, &n);
+  CHECK(n == 1 && EQ(stream_names[0].ptr, stream_names[0].len, "orders"));
+  ds_strings_free(streams);
+  CHECK_OK(ds_log_list_streams(f->store, LIT("ord"), 0, LIT("orders"), &streams, &err));
+  ds_strings_items(streams, &n);
+  CHECK(n == 0); /* nothing after the last one */
+  ds_strings_free(streams);
   uint64_t latest = 0;
   CHECK_OK(ds_log_latest_partition(f->store, LIT("orders"), &latest, &err));
   CHECK(latest == 2);
@@ -647,6 +656,25 @@ static void test_queue_enqueue_dequeue_settle(fixture* f) {
   CHECK_CODE(ds_queue_dequeue(f->store, LIT("grouped"), &dopts, &lease, &err), DS_INVALID_ARGUMENT);
   dopts.max_messages = 1001;
   CHECK_CODE(ds_queue_dequeue(f->store, LIT("jobs"), &dopts, &lease, &err), DS_INVALID_ARGUMENT);
+
+  /* Browse the dead-letter queue one message a page: every page another message. */
+  ds_browse_position next;
+  bool more = false;
+  ds_messages* page = NULL;
+  CHECK_OK(ds_queue_browse(f->store, LIT("jobs.dead-letter"), 1, NULL, &page, &more, &next, &err));
+  const ds_message* first = ds_messages_items(page, &n);
+  CHECK(n == 1);
+  const uint64_t first_id = first[0].id;
+  ds_messages_free(page);
+  if (more) {
+    CHECK_OK(
+        ds_queue_browse(f->store, LIT("jobs.dead-letter"), 1, &next, &page, &more, &next, &err));
+    const ds_message* second = ds_messages_items(page, &n);
+    CHECK(n == 1 && second[0].id != first_id);
+    ds_messages_free(page);
+  }
+  CHECK_CODE(ds_queue_browse(f->store, LIT("no-such-queue"), 0, NULL, &page, &more, &next, &err),
+             DS_NOT_FOUND);
 
   ds_strings* queues = NULL;
   CHECK_OK(ds_queue_list(f->store, &queues, &err));

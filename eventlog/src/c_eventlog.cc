@@ -26,6 +26,7 @@ using durastore::c_api_internal::EnumBits;
 using durastore::c_api_internal::Guard;
 using durastore::c_api_internal::InvalidEnum;
 using durastore::c_api_internal::Items;
+using durastore::c_api_internal::MakeStrings;
 using durastore::c_api_internal::Millis;
 using durastore::c_api_internal::NoItems;
 using durastore::c_api_internal::Ref;
@@ -177,6 +178,18 @@ ds_code ds_log_list_partitions(ds_store* store, const char* stream, size_t strea
     ResetOut(partitions, count, "partitions", "count");
     return ArrayOut(eventlog::ListPartitions(StoreOf(store), Bytes(stream, stream_len, "stream")),
                     partitions, count);
+  });
+}
+
+ds_code ds_log_list_streams(ds_store* store, const char* prefix, size_t prefix_len, size_t limit,
+                            const char* start_after, size_t start_after_len, ds_strings** out,
+                            ds_error** err) {
+  return Guard(err, [&]() -> Status {
+    ResetOut(out, "out");
+    return ValueOut(eventlog::ListStreams(StoreOf(store), Bytes(prefix, prefix_len, "prefix"),
+                                          limit == 0 ? 1000 : limit,
+                                          Bytes(start_after, start_after_len, "start_after")),
+                    *out, MakeStrings);
   });
 }
 

@@ -272,6 +272,31 @@ ds_code ds_queue_peek(ds_store* store, const char* queue, size_t queue_len, cons
   });
 }
 
+ds_code ds_queue_browse(ds_store* store, const char* queue, size_t queue_len, size_t limit,
+                        const ds_browse_position* after, ds_messages** out, bool* more,
+                        ds_browse_position* next, ds_error** err) {
+  return Guard(err, [&]() -> Status {
+    ResetOut(out, "out");
+    bool& more_out = Ref(more, "more");
+    ds_browse_position& next_out = Ref(next, "next");
+    more_out = false;
+    next_out = {};
+    std::optional<durastore::queue::BrowsePosition> from;
+    if (after != nullptr) from = durastore::queue::BrowsePosition{after->visible_at_ms, after->id};
+    auto page = durastore::queue::BrowseQueue(StoreOf(store), Bytes(queue, queue_len, "queue"),
+                                              limit == 0 ? 1000 : limit, from);
+    if (!page.ok()) return page.status();
+    if (page->next_after) {
+      more_out = true;
+      next_out = {page->next_after->visible_at_ms, page->next_after->id};
+    }
+    auto result = std::make_unique<ds_messages>();
+    MessagesOut(std::move(page->messages), *result);
+    *out = result.release();
+    return Status::OK();
+  });
+}
+
 ds_code ds_queue_list(ds_store* store, ds_strings** out, ds_error** err) {
   return Guard(err, [&]() -> Status {
     ResetOut(out, "out");

@@ -108,6 +108,12 @@ DURASTORE_EXPORT ds_code ds_log_read_partition(ds_store* store, const char* stre
 DURASTORE_EXPORT ds_code ds_log_list_partitions(ds_store* store, const char* stream,
                                                 size_t stream_len, uint64_t** partitions,
                                                 size_t* count, ds_error** err);
+/* Stream keys with `prefix` in byte order, at most limit (0 = 1000), after start_after
+ * when set (eventlog::ListStreams). Page by passing the last key back as start_after. */
+DURASTORE_EXPORT ds_code ds_log_list_streams(ds_store* store, const char* prefix, size_t prefix_len,
+                                             size_t limit, const char* start_after,
+                                             size_t start_after_len, ds_strings** out,
+                                             ds_error** err);
 /* The highest partition number of the stream; DS_NOT_FOUND if it does not exist. */
 DURASTORE_EXPORT ds_code ds_log_latest_partition(ds_store* store, const char* stream,
                                                  size_t stream_len, uint64_t* out, ds_error** err);

@@ -166,6 +166,20 @@ DURASTORE_EXPORT ds_code ds_queue_peek(ds_store* store, const char* queue, size_
                                        const char* name, size_t name_len, const char* value,
                                        size_t value_len, size_t limit, ds_messages** out,
                                        ds_error** err);
+/* Where a browse page ends (queue::BrowsePosition): the delivery-order key of its last
+ * message. */
+typedef struct ds_browse_position {
+  int64_t visible_at_ms;
+  uint64_t id;
+} ds_browse_position;
+/* Every message of the queue in any state (ready, delayed or leased) in delivery order,
+ * without leasing or counting, at most limit (0 = 1000), after *after when not NULL
+ * (queue::BrowseQueue). *more is set when messages are left; *next then says where to
+ * go on (pass it as after). DS_NOT_FOUND for a queue never created. */
+DURASTORE_EXPORT ds_code ds_queue_browse(ds_store* store, const char* queue, size_t queue_len,
+                                         size_t limit, const ds_browse_position* after,
+                                         ds_messages** out, bool* more, ds_browse_position* next,
+                                         ds_error** err);
 /* Names of every queue, ascending. */
 DURASTORE_EXPORT ds_code ds_queue_list(ds_store* store, ds_strings** out, ds_error** err);
 
