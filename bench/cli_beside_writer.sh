@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writer throughput (durastore-bench commit --writers 64, 10 s) alone and with the
 # durastore command reading the live store (tail --follow throughout; stat, queues,
-# instances each second, one compacted backup 4 s in). Usage, from the source root: bench/cli_beside_writer.sh ROUNDS
-# (BUILD: the build directory, default build). Figures: docs/operations.md.
+# instances each second, one compacted backup 4 s in). Usage, from the source root:
+# bench/cli_beside_writer.sh ROUNDS (BUILD: the build directory, default build; TAIL_JSON=1:
+# the follower prints JSON lines instead of text). Figures: docs/operations.md.
 set -u
 summary=$(mktemp)
 B=${BUILD:-build}/bench/durastore-bench
@@ -16,7 +17,7 @@ for round in $(seq "$1"); do
       store=""
       for _ in $(seq 100); do store=$(ls -d "$parent"/*/ 2>/dev/null | head -1); [ -n "$store" ] && [ -e "$store/data.mdb" ] && break; sleep 0.05; done
       sleep 0.5
-      $D tail "$store" --follow --from 1 --json > "$parent/tail.jsonl" 2>"$parent/tail.err" &
+      $D tail "$store" --follow --from 1 ${TAIL_JSON:+--json} > "$parent/tail.jsonl" 2>"$parent/tail.err" &
       tail_pid=$!
       ok=0; failed=0; second=0; backup="not taken"
       while kill -0 $bench 2>/dev/null; do
