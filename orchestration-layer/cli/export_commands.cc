@@ -75,18 +75,7 @@ void ExportQueues(Store& store, std::ostream& out, ExportCounts& n) {
         Json j{{"type", "message"}};
         PutBytes(j, "queue", name);
         j["id"] = m.id;
-        j["visible_at_ms"] = m.visible_at_ms;
-        j["enqueued_at_ms"] = m.enqueued_at_ms;
-        j["delivery_count"] = m.delivery_count;
-        PutBytes(j, "group_key", m.group_key);
-        j["attributes"] = Json::array();
-        for (const auto& a : m.attributes) {
-          Json attr;
-          PutBytes(attr, "name", a.name);
-          PutBytes(attr, "value", a.value);
-          j["attributes"].push_back(std::move(attr));
-        }
-        PutBytes(j, "payload", m.payload);
+        PutMessage(j, m);
         out << j.dump() << "\n";
         ++n.messages;
       }

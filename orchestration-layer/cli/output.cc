@@ -184,6 +184,21 @@ void PutBytes(Json& object, const std::string& name, std::string_view bytes) {
   }
 }
 
+void PutMessage(Json& object, const queue::Message& message) {
+  object["visible_at_ms"] = message.visible_at_ms;
+  object["enqueued_at_ms"] = message.enqueued_at_ms;
+  object["delivery_count"] = message.delivery_count;
+  PutBytes(object, "group_key", message.group_key);
+  object["attributes"] = Json::array();
+  for (const auto& a : message.attributes) {
+    Json attr;
+    PutBytes(attr, "name", a.name);
+    PutBytes(attr, "value", a.value);
+    object["attributes"].push_back(std::move(attr));
+  }
+  PutBytes(object, "payload", message.payload);
+}
+
 std::string GetBytes(const Json& object, const std::string& name) {
   auto it = object.find(name);
   if (it == object.end() || !it->is_string()) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "durastore/queue.h"
 #include "nlohmann/json.hpp"
 
 namespace durastore::cli {
@@ -56,6 +57,9 @@ bool Base64Decode(std::string_view text, std::string& out);
 
 // Sets object[name] to `bytes` as described above.
 void PutBytes(Json& object, const std::string& name, std::string_view bytes);
+// A message's fields after whatever keys `object` already has: visible_at_ms,
+// enqueued_at_ms, delivery_count, group_key, attributes, payload (export and queue peek).
+void PutMessage(Json& object, const queue::Message& message);
 // The bytes in object[name] (decoding base64 when marked); throws Failure (usage) when
 // the field is missing or malformed.
 std::string GetBytes(const Json& object, const std::string& name);

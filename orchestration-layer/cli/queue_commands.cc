@@ -105,18 +105,7 @@ void Peek(const Common& common, const PeekArgs& args) {
     doc["messages"] = Json::array();
     for (const auto& m : messages) {
       Json j{{"id", m.id}, {"state", m.visible_at_ms > now ? "delayed" : "visible"}};
-      j["visible_at_ms"] = m.visible_at_ms;
-      j["enqueued_at_ms"] = m.enqueued_at_ms;
-      j["delivery_count"] = m.delivery_count;
-      PutBytes(j, "group_key", m.group_key);
-      j["attributes"] = Json::array();
-      for (const auto& a : m.attributes) {
-        Json attr;
-        PutBytes(attr, "name", a.name);
-        PutBytes(attr, "value", a.value);
-        j["attributes"].push_back(std::move(attr));
-      }
-      PutBytes(j, "payload", m.payload);
+      PutMessage(j, m);
       doc["messages"].push_back(std::move(j));
     }
     doc["more"] = after.has_value();
