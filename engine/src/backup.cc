@@ -125,11 +125,8 @@ Result<CopiedSnapshot> ReadCopy(const std::string& dir) {
                               std::string(kFormatValue));
   }
   ASSIGN_OR_RETURN(std::string_view seq, Get(txn.get(), sys, kSequencesKey));
-  if (seq.size() != kSequencesSize) {
-    return Status::Corruption("the backup copy's sequence record is not " +
-                              std::to_string(kSequencesSize) + " bytes");
-  }
-  copy.lsn = GetU64(seq, 28);
+  Sequences seqs;
+  RETURN_IF_ERROR(DecodeSequences(seq, &seqs, &copy.lsn));
   return copy;
 }
 

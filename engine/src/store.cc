@@ -29,8 +29,10 @@ Result<uint64_t> Store::Impl::ReadCommittedPosition() {
   ASSIGN_OR_RETURN(auto txn, env->BeginRead());
   ASSIGN_OR_RETURN(std::string_view seq,
                    internal::Get(txn.get(), env->tables().sys, internal::kSequencesKey));
-  if (seq.size() != internal::kSequencesSize) return Status::Corruption("bad sequence record");
-  return internal::GetU64(seq, 0) - 1;
+  Sequences seqs;
+  uint64_t lsn = 0;
+  RETURN_IF_ERROR(internal::DecodeSequences(seq, &seqs, &lsn));
+  return seqs.next_position - 1;
 }
 
 uint64_t Store::Impl::CommittedPosition() {

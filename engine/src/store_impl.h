@@ -83,6 +83,20 @@ inline std::string EncodeSequences(const Sequences& s, uint64_t lsn) {
   return v;
 }
 
+// Decodes sys/"sequences" into `s` and the applied LSN: Corruption unless 36 bytes.
+inline Status DecodeSequences(std::string_view v, Sequences* s, uint64_t* lsn) {
+  if (v.size() != kSequencesSize) {
+    return Status::Corruption("sequence record is not " + std::to_string(kSequencesSize) +
+                              " bytes");
+  }
+  s->next_position = internal::GetU64(v, 0);
+  s->next_message_id = internal::GetU64(v, 8);
+  s->next_stream_id = internal::GetU64(v, 16);
+  s->next_queue_id = internal::GetU32(v, 24);
+  *lsn = internal::GetU64(v, 28);
+  return Status::OK();
+}
+
 }  // namespace internal
 
 using internal::Env;

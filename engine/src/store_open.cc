@@ -460,16 +460,7 @@ Status Store::Impl::LoadSequences(uint64_t* lsn) {
   ASSIGN_OR_RETURN(internal::ReadTxn txn, env_->BeginRead());
   ASSIGN_OR_RETURN(std::string_view seq,
                    internal::Get(txn.get(), env_->tables().sys, kSequencesKey));
-  if (seq.size() != kSequencesSize) {
-    return Status::Corruption("sequence record is not " + std::to_string(kSequencesSize) +
-                              " bytes");
-  }
-  seqs_.next_position = internal::GetU64(seq, 0);
-  seqs_.next_message_id = internal::GetU64(seq, 8);
-  seqs_.next_stream_id = internal::GetU64(seq, 16);
-  seqs_.next_queue_id = internal::GetU32(seq, 24);
-  *lsn = internal::GetU64(seq, 28);
-  return Status::OK();
+  return internal::DecodeSequences(seq, &seqs_, lsn);
 }
 
 Status Store::Impl::Close() {

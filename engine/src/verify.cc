@@ -63,15 +63,11 @@ Status VerifyStore(MDB_txn* txn, const Tables& tables, const VerifyOptions& opti
     sink.Problem("sys", kFormatKey, "missing or not " + std::string(kFormatValue));
   }
   auto seq = GetIfPresent(txn, tables.sys, kSequencesKey);
-  if (!seq.ok() || !seq->has_value() || (*seq)->size() != kSequencesSize) {
+  uint64_t lsn = 0;
+  if (!seq.ok() || !seq->has_value() || !DecodeSequences(**seq, &seqs, &lsn).ok()) {
     sink.Problem("sys", kSequencesKey, "missing or not 36 bytes: the id checks are skipped");
     seqs.next_position = seqs.next_message_id = seqs.next_stream_id = UINT64_MAX;
     seqs.next_queue_id = UINT32_MAX;
-  } else {
-    seqs.next_position = GetU64(**seq, 0);
-    seqs.next_message_id = GetU64(**seq, 8);
-    seqs.next_stream_id = GetU64(**seq, 16);
-    seqs.next_queue_id = GetU32(**seq, 24);
   }
   RETURN_IF_ERROR(VerifyEventLog(txn, tables, seqs, sink));
   return VerifyQueues(txn, tables, seqs, sink);
