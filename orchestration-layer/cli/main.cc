@@ -2,6 +2,10 @@
 //
 // Usage: durastore <command> STORE [arguments] [--json]. Read commands open the store
 // read-only; `dlq redrive` and `import` write. Exit codes: cli.h.
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "cli.h"
@@ -38,7 +42,26 @@ void AddCommon(CLI::App* sub, Common& common) {
 
 namespace {
 
+// The CPU niceness every command runs at (--nice): by default a command yields the CPU to
+// the application whose store it reads, so that looking at a live store slows its commits
+// as little as possible (docs/operations.md, "Beside a live writer").
+int g_nice = 10;
+
+// Applied when a command opens its store: raising the niceness needs no privilege, and a
+// failure only costs the writer beside us some CPU, so it is reported and not fatal.
+void LowerPriority() {
+  if (g_nice == 0) return;
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, 0);
+  if (errno != 0 || current >= g_nice) return;
+  if (::setpriority(PRIO_PROCESS, 0, g_nice) != 0) {
+    std::cerr << "durastore: warning: cannot lower the CPU priority to nice " << g_nice << ": "
+              << std::strerror(errno) << "\n";
+  }
+}
+
 std::unique_ptr<Store> OpenExisting(const std::string& path, Options options) {
+  LowerPriority();
   options.create_if_missing = false;
   auto store = Store::Open(path, options);
   if (!store.ok() && store.status().code() == Code::kNotFound) {
@@ -60,6 +83,7 @@ std::unique_ptr<Store> OpenForWriting(const std::string& path) {
 }
 
 std::unique_ptr<Store> OpenForImport(const std::string& path) {
+  LowerPriority();
   return Take(Store::Open(path), "cannot open '" + path + "'");
 }
 
@@ -69,6 +93,11 @@ int Main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 usage, 2 not found, 3 store busy, 4 corruption, 5 other."};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Print the help of every command");
+  app.fallthrough();  // --nice may follow the command's own arguments
+  app.add_option("--nice", g_nice,
+                 "CPU niceness to run at (default 10: yield the CPU to the application "
+                 "writing the store; 0 keeps the caller's)")
+      ->check(CLI::Range(0, 19));
   AddStoreCommands(app);
   AddStreamCommands(app);
   AddQueueCommands(app);

@@ -387,6 +387,32 @@ def follow():
         writer.wait(timeout=30)
 
 
+def niceness_of(args):
+    """The niceness of `durastore tail STORE --follow ARGS` once it waits for commits."""
+    p = subprocess.Popen([DURASTORE, 'tail', STORE, '--follow', '--count', '1000000'] + args,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p.stdout.readline()  # the store is open: it printed the first event
+        with open(f'/proc/{p.pid}/stat') as f:
+            return int(f.read().rsplit(')', 1)[1].split()[16])  # field 19, nice
+    finally:
+        p.send_signal(2)
+        p.wait(timeout=30)
+
+
+def nice():
+    """A command yields the CPU to the writer beside it (nice 10) unless --nice says else."""
+    caller = os.getpriority(os.PRIO_PROCESS, 0)
+    for args, want in (([], max(10, caller)), (['--nice', '15'], max(15, caller)),
+                       (['--nice', '0'], caller)):
+        got = niceness_of(args)
+        if got != want:
+            fail(f'tail --follow {" ".join(args)} ran at nice {got}, expected {want}')
+    p = run(['stat', STORE, '--nice', '20'], expect=EXIT_USAGE)
+    if '--nice' not in p.stderr:
+        fail(f'an out-of-range --nice is not named: {p.stderr!r}')
+
+
 def corruption():
     """A damaged value is Corruption (exit 4), whichever command reads it."""
     path = os.path.join(STORE, 'data.mdb')
