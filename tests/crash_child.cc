@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -31,6 +32,9 @@
 namespace {
 
 using durastore::Batch;
+using durastore::Code;
+using durastore::FlushMethod;
+using durastore::Options;
 using durastore::Store;
 namespace crash = durastore::crash;
 namespace queue = durastore::queue;
@@ -141,11 +145,16 @@ void Consumer(Store& store) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: crash_child <store-dir>\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: crash_child <store-dir> io_uring|fdatasync\n");
     return 2;
   }
-  auto store = Store::Open(argv[1]);
+  Options options;
+  if (std::string_view(argv[2]) == "io_uring") options.flush_method = FlushMethod::kIoUring;
+  auto store = Store::Open(argv[1], options);
+  if (!store.ok() && store.status().code() == Code::kUnavailable) {
+    store = Store::Open(argv[1]);  // no io_uring here: the default flusher
+  }
   if (!store.ok()) Die("open", store.status());
   ConfigureQueue(**store);  // before any message of this run is enqueued or dequeued
   std::vector<std::thread> threads;

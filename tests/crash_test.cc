@@ -52,7 +52,10 @@ struct Model {
 // Runs crash_child for `run_ms`, kills it with SIGKILL and adds what it reported to
 // `model`. Returns its stderr.
 std::string RunAndKill(const std::string& child, const std::string& dir, int run_ms, Model& model) {
-  testing::KilledChild killed = testing::RunAndKill({child, dir}, run_ms);
+  // Every other run flushes through io_uring: the default (fdatasync) and the option both
+  // get killed mid-flush.
+  testing::KilledChild killed = testing::RunAndKill(
+      {child, dir, model.kills % 2 == 1 ? "io_uring" : "fdatasync"}, run_ms);
   ++model.kills;
   std::istringstream lines(killed.out);
   std::string kind, message;

@@ -203,14 +203,11 @@ Status Store::Impl::Open(TestHooks hooks) {
   log_config.sync = sync_;
   log_config.background_flush_ms = options_.background_flush_ms;
   log_config.on_flushed = [this](uint64_t lsn, int err) { OnFlushed(lsn, err); };
-  // A test's flush hook must see every flush: it forces the fdatasync path.
-  const bool try_uring = !hooks_fdatasync && options_.flush_method != FlushMethod::kFdatasync;
-  log_config.io_uring = try_uring;
-  auto log = internal::CommitLog::Open(log_config, next_lsn_);
-  if (!log.ok() && try_uring && options_.flush_method == FlushMethod::kAuto) {
-    log_config.io_uring = false;  // kAuto falls back to the fdatasync thread
-    log = internal::CommitLog::Open(std::move(log_config), next_lsn_);
-  }
+  // kAuto is fdatasync: io_uring runs each fsync on an io-wq worker thread, two more
+  // wake-ups per flush, and was slower at every writer count measured (docs/performance.md,
+  // "Flush method"). A test's flush hook must see every flush: it forces fdatasync too.
+  log_config.io_uring = !hooks_fdatasync && options_.flush_method == FlushMethod::kIoUring;
+  auto log = internal::CommitLog::Open(std::move(log_config), next_lsn_);
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
   {

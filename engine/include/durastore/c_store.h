@@ -156,7 +156,7 @@ typedef enum ds_durability {
 } ds_durability;
 
 typedef enum ds_flush_method {
-  DS_FLUSH_AUTO = 0,     /* io_uring when available, else fdatasync */
+  DS_FLUSH_AUTO = 0,     /* the measured-faster method: fdatasync today */
   DS_FLUSH_IO_URING = 1, /* io_uring or fail open with DS_UNAVAILABLE */
   DS_FLUSH_FDATASYNC = 2
 } ds_flush_method;

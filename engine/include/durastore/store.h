@@ -60,9 +60,9 @@ enum class Durability : uint8_t { kSync, kNoSync };
 
 // How the commit log's flusher thread flushes (checkpoints always call fdatasync).
 enum class FlushMethod : uint8_t {
-  kAuto,       // io_uring when built with liburing and the kernel allows it, else fdatasync
+  kAuto,       // the measured-faster method: fdatasync (docs/performance.md, "Flush method")
   kIoUring,    // io_uring (IORING_OP_FSYNC, DATASYNC) or fail Open with Unavailable
-  kFdatasync,  // fdatasync
+  kFdatasync,  // fdatasync on the flusher thread
 };
 
 struct Options {
