@@ -54,8 +54,8 @@ struct Model {
 std::string RunAndKill(const std::string& child, const std::string& dir, int run_ms, Model& model) {
   // Every other run flushes through io_uring: the default (fdatasync) and the option both
   // get killed mid-flush.
-  testing::KilledChild killed = testing::RunAndKill(
-      {child, dir, model.kills % 2 == 1 ? "io_uring" : "fdatasync"}, run_ms);
+  testing::KilledChild killed =
+      testing::RunAndKill({child, dir, model.kills % 2 == 1 ? "io_uring" : "fdatasync"}, run_ms);
   ++model.kills;
   std::istringstream lines(killed.out);
   std::string kind, message;
