@@ -13,7 +13,10 @@
 #include <future>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "commit_log.h"
 #include "durastore/eventlog.h"
 #include "durastore/queue.h"
 #include "store_internal.h"
@@ -343,6 +346,100 @@ TEST(CommitLogTest, AStoreThatLostAFileIsNeverOpenedAsANewOne) {
     auto store = Store::Open(dir.path());
     EXPECT_CODE(store, kCorruption);
     EXPECT_NE(store.status().message().find(lost), std::string::npos) << store.status().message();
+  }
+}
+
+// The committer flushes itself when no flush is in flight (CommitLog::FlushNowIfIdle), on
+// its own thread and reporting like the flusher; it never starts a second flush beside one
+// in flight, and never flushes again after a flush failed.
+TEST(CommitLogTest, AnIdleCommitterFlushesOnItsOwnThreadOneFlushAtATime) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false, holding = false, fail = false;
+  int syncs_here = 0, syncs_elsewhere = 0;
+  std::vector<std::pair<uint64_t, int>> reports;
+  std::vector<bool> reported_here;
+  const auto me = std::this_thread::get_id();
+  internal::CommitLog::Config cfg;
+  cfg.dir = dir.path();
+  cfg.log_id = 42;
+  cfg.sync = [&](int fd) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++(std::this_thread::get_id() == me ? syncs_here : syncs_elsewhere);
+    holding = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !hold; });
+    holding = false;
+    if (fail) return EIO;
+    return ::fdatasync(fd) == 0 ? 0 : errno;
+  };
+  cfg.on_flushed = [&](uint64_t lsn, int err) {
+    std::lock_guard<std::mutex> lock(mu);
+    reports.emplace_back(lsn, err);
+    reported_here.push_back(std::this_thread::get_id() == me);
+  };
+  cfg.background_flush_ms = 3'600'000;  // no unrequested flushes
+  auto log = internal::CommitLog::Open(cfg, 1);
+  ASSERT_OK(log);
+  internal::CommitLog& l = **log;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    syncs_here = syncs_elsewhere = 0;  // Open flushed its new segment
+  }
+
+  EXPECT_FALSE(l.FlushNowIfIdle()) << "nothing was appended";
+  ASSERT_OK(l.Append(1, "one"));
+  EXPECT_TRUE(l.FlushNowIfIdle());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(syncs_here, 1);
+    EXPECT_EQ(syncs_elsewhere, 0);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0], std::make_pair(uint64_t{1}, 0));
+    EXPECT_TRUE(reported_here[0]);
+  }
+  EXPECT_EQ(l.WaitFlushed(1), 0);
+
+  // A flush in flight on the flusher thread: the committer does not start another.
+  ASSERT_OK(l.Append(2, "two"));
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    hold = true;
+    lock.unlock();
+    l.RequestFlush();
+    lock.lock();
+    cv.wait(lock, [&] { return holding; });
+  }
+  ASSERT_OK(l.Append(3, "three"));
+  EXPECT_FALSE(l.FlushNowIfIdle()) << "a second flush beside the one in flight";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    hold = false;
+    EXPECT_EQ(syncs_elsewhere, 1);
+  }
+  cv.notify_all();
+  EXPECT_EQ(l.WaitFlushed(3), 0);  // the flusher covers record 3 with its next flush
+
+  // After a failed flush nothing flushes again: the log is not to be trusted.
+  ASSERT_OK(l.Append(4, "four"));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    fail = true;
+  }
+  EXPECT_TRUE(l.FlushNowIfIdle());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_FALSE(reports.empty());
+    EXPECT_EQ(reports.back(), std::make_pair(uint64_t{4}, EIO));
+    EXPECT_TRUE(reported_here.back());
+  }
+  ASSERT_OK(l.Append(5, "five"));
+  EXPECT_FALSE(l.FlushNowIfIdle());
+  EXPECT_EQ(l.WaitFlushed(5), EIO);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    fail = false;  // the destructor's final flush must not hang or matter
   }
 }
 

@@ -393,36 +393,54 @@ uint64_t CommitLog::flushes() const {
 }
 uint64_t CommitLog::segments() const { return all_.size(); }
 
+bool CommitLog::FlushNowIfIdle() {
+  MutexLock lock(&mu_);
+  if (flushing_ || flush_error_ != 0 || written_lsn_ <= flushed_lsn_) return false;
+  FlushLocked();
+  return true;
+}
+
+void CommitLog::FlushLocked() {
+  flushing_ = true;
+  const uint64_t target = written_lsn_;
+  std::vector<int> fds;
+  fds.swap(dirty_);
+  flush_requested_ = false;
+  mu_.Unlock();
+  int err = FlushSegments(fds);
+  mu_.Lock();
+  ++flushes_;
+  if (err == 0) {
+    flushed_lsn_ = target;
+  } else {
+    flush_error_ = err;
+  }
+  flushing_ = false;
+  flushed_cv_.NotifyAll();
+  // A flush asked for while this one ran (by the committer or a checkpoint) is the
+  // flusher's; it waits for flushing_ to clear.
+  if (flush_requested_ || stop_) cv_.NotifyAll();
+  mu_.Unlock();
+  cfg_.on_flushed(target, err);
+  mu_.Lock();
+}
+
 void CommitLog::RunFlusher() {
   MutexLock lock(&mu_);
   const auto interval = std::chrono::milliseconds(cfg_.background_flush_ms);
   for (;;) {
     // A requested flush starts at once; an unrequested tail is flushed within the interval.
+    // While the committer flushes (FlushNowIfIdle), wait for it: one flush at a time.
     cv_.WaitFor(&mu_, interval, [this]() REQUIRES(mu_) {
-      return stop_ || (flush_requested_ && written_lsn_ > flushed_lsn_);
+      return !flushing_ && (stop_ || (flush_requested_ && written_lsn_ > flushed_lsn_));
     });
+    if (flushing_) continue;  // the interval passed during the committer's flush
     if (flush_error_ != 0 || written_lsn_ <= flushed_lsn_) {
       flush_requested_ = false;
       if (stop_) return;
       continue;
     }
-    const uint64_t target = written_lsn_;
-    std::vector<int> fds;
-    fds.swap(dirty_);
-    flush_requested_ = false;
-    mu_.Unlock();
-    int err = FlushSegments(fds);
-    mu_.Lock();
-    ++flushes_;
-    if (err == 0) {
-      flushed_lsn_ = target;
-    } else {
-      flush_error_ = err;
-    }
-    flushed_cv_.NotifyAll();
-    mu_.Unlock();
-    cfg_.on_flushed(target, err);
-    mu_.Lock();
+    FlushLocked();
   }
 }
 

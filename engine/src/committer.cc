@@ -393,8 +393,18 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
       }
     }
   }
-  if (wait_flush) log_->RequestFlush();
   CompleteLater(std::move(now_done));
+  if (wait_flush) {
+    // With nothing queued behind this group the committer would only wait: it flushes
+    // itself, unless a flush is in flight. Under load the flusher keeps flushing while
+    // the committer applies the next group.
+    bool queued;
+    {
+      internal::MutexLock lock(&queue_mu_);
+      queued = !queue_.empty();
+    }
+    if (queued || !log_->FlushNowIfIdle()) log_->RequestFlush();
+  }
   if (lsn != 0) MaybeCheckpoint(lsn);
   if (!retry.empty()) Requeue(std::move(retry));
 }
@@ -464,7 +474,7 @@ void Store::Impl::SetSticky(const Status& s) {
   if (sticky_.ok()) sticky_ = s;
 }
 
-// On the log's flusher thread.
+// On the thread that flushed: the log's flusher, or the committer (FlushNowIfIdle).
 void Store::Impl::OnFlushed(uint64_t lsn, int err) {
   std::vector<RequestPtr> done;
   Status failed;
