@@ -8,7 +8,8 @@
 //   --> the group's writes become one commit-log record, written (page cache) --> the
 //   LMDB transaction commits without a flush --> kNoSync batches and dequeues are
 //   acknowledged; kSync batches wait in pending_[lsn] --> the log's flusher fdatasyncs
-//   (or the committer itself, when nothing is queued and no flush runs) --> OnFlushed(lsn) acknowledges every pending record <= lsn.
+//   (or the committer itself, when nothing is queued and no flush runs) --> OnFlushed(lsn)
+//   acknowledges every pending record <= lsn.
 // A group in which every batch failed writes no record and commits nothing.
 //
 // Checkpoints (checkpoint.h): after a commit, once enough log was written, the committer
