@@ -204,8 +204,9 @@ Status Store::Impl::Open(TestHooks hooks) {
   log_config.background_flush_ms = options_.background_flush_ms;
   log_config.on_flushed = [this](uint64_t lsn, int err) { OnFlushed(lsn, err); };
   // kAuto is fdatasync: io_uring runs each fsync on an io-wq worker thread, two more
-  // wake-ups per flush, and was slower at every writer count measured (docs/performance.md,
-  // "Flush method"). A test's flush hook must see every flush: it forces fdatasync too.
+  // wake-ups per flush; it was as fast at 1 writer and slower at 8 to 256
+  // (docs/performance.md, "Flush method"). A test's flush hook must see every flush: it
+  // forces fdatasync too.
   log_config.io_uring = !hooks_fdatasync && options_.flush_method == FlushMethod::kIoUring;
   auto log = internal::CommitLog::Open(std::move(log_config), next_lsn_);
   if (!log.ok()) return log.status();

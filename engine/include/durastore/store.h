@@ -58,11 +58,11 @@ namespace durastore {
 
 enum class Durability : uint8_t { kSync, kNoSync };
 
-// How the commit log's flusher thread flushes (checkpoints always call fdatasync).
+// How the commit log is flushed (checkpoints always call fdatasync).
 enum class FlushMethod : uint8_t {
   kAuto,       // the measured-faster method: fdatasync (docs/performance.md, "Flush method")
   kIoUring,    // io_uring (IORING_OP_FSYNC, DATASYNC) or fail Open with Unavailable
-  kFdatasync,  // fdatasync on the flusher thread
+  kFdatasync,  // fdatasync
 };
 
 struct Options {
