@@ -2,11 +2,12 @@
 // checkpoints"; the byte grammar is in docs/format.md, "Commit log").
 //
 // Every group the committer applies becomes one record, written with one pwritev at the
-// tail of a preallocated segment file (`wal.<n>` in the store directory) before the
-// group's LMDB transaction commits. A flusher thread makes the tail durable with one
-// fdatasync per segment written since its last flush - one flush in flight at a time, so
-// a write-back error can never be reported to a flush other than the one that covered
-// the failed write - and reports the highest durable LSN.
+// tail of a preallocated segment file (`wal.<n>` in the store directory) after the
+// group's LMDB transaction commits. A flush makes the tail durable with one fdatasync per
+// segment written since the last flush and reports the highest durable LSN. The flusher
+// thread runs it, or the committer itself when it has nothing else to do
+// (FlushNowIfIdle); either way one flush is in flight at a time, so a write-back error
+// can never be reported to a flush other than the one that covered the failed write.
 //
 // Segments are filled with zeros when created, so a flush overwrites allocated blocks and
 // needs no file-system journal commit; once a checkpoint covers a segment it is reused.
