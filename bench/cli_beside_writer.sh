@@ -23,12 +23,14 @@ for round in $(seq "$1"); do
       for _ in $(seq 100); do store=$(ls -d "$parent"/*/ 2>/dev/null | head -1); [ -n "$store" ] && [ -e "$store/data.mdb" ] && break; sleep 0.05; done
       sleep 0.5
       tail_pid=""
-      : > "$parent/tail.jsonl"; echo 0 > "$parent/tail.count"
+      echo 0 > "$parent/tail.count"
+      # exec: $! is the follower itself, which the SIGINT below must reach.
+      follow() { exec $D tail "$store" $nice --follow --from 1 ${TAIL_JSON:+--json} 2>"$parent/tail.err"; }
       if want tail; then
         if [ -n "${TAIL_FILE:-}" ]; then
-          $D tail "$store" $nice --follow --from 1 ${TAIL_JSON:+--json} > "$parent/tail.jsonl" 2>"$parent/tail.err" &
+          follow > "$parent/tail.jsonl" &
         else
-          $D tail "$store" $nice --follow --from 1 ${TAIL_JSON:+--json} > >(wc -l > "$parent/tail.count") 2>"$parent/tail.err" &
+          follow > >(wc -l > "$parent/tail.count") &
         fi
         tail_pid=$!
       fi
@@ -48,8 +50,11 @@ for round in $(seq "$1"); do
         done
         sleep 1
       done
-      [ -n "$tail_pid" ] && { kill -INT $tail_pid; wait $tail_pid; }
-      echo "round $round $mode: reads ok=$ok failed=$failed, backup $backup, tail followed $(if [ -n "${TAIL_FILE:-}" ]; then wc -l < "$parent/tail.jsonl"; else sleep 0.2; cat "$parent/tail.count" 2>/dev/null; fi) events"
+      if [ -n "$tail_pid" ]; then
+        kill -INT $tail_pid; wait $tail_pid
+        if [ -n "${TAIL_FILE:-}" ]; then wc -l < "$parent/tail.jsonl" > "$parent/tail.count"; else sleep 0.2; fi
+      fi
+      echo "round $round $mode: reads ok=$ok failed=$failed, backup $backup, tail followed $(cat "$parent/tail.count") events"
       [ -d "$parent/backup" ] && echo "round $round $mode: $($D verify "$parent/backup")"
     fi
     wait $bench
