@@ -443,5 +443,82 @@ TEST(CommitLogTest, AnIdleCommitterFlushesOnItsOwnThreadOneFlushAtATime) {
   }
 }
 
+// A blocked caller alone in the store applies and flushes its own group (Store::Impl::Lead,
+// LevelDB's leader writer): the flush covering each of its commits runs on its thread.
+// While it flushes, the next group (a kNoSync commit from another thread, applied by the
+// committer) neither waits for that flush nor for the leader; Close waits for the leader.
+TEST(CommitLogTest, ALoneCallerCommitsOnItsOwnThreadAndOthersGoOnDuringItsFlush) {
+  TempDir dir;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = false, holding = false;
+  std::thread::id leader;
+  std::vector<std::thread::id> flushed_by;
+  TestHooks hooks;
+  hooks.fdatasync = [&](int fd) {
+    std::unique_lock<std::mutex> lock(mu);
+    flushed_by.push_back(std::this_thread::get_id());
+    if (hold && std::this_thread::get_id() == leader) {
+      holding = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return !hold; });
+    }
+    return ::fdatasync(fd) == 0 ? 0 : errno;
+  };
+  auto opened =
+      StoreInternal::OpenWithHooks(dir.path(), NoCheckpoints(Durability::kSync), std::move(hooks));
+  ASSERT_OK(opened);
+  Store& store = **opened;
+  const auto me = std::this_thread::get_id();
+  // A batch refused before it reaches the committer leaves the count of requests in
+  // flight as it was: the next caller is still alone.
+  ASSERT_FALSE(store.Commit(Batch().Put("", "v")).ok());
+  for (int i = 0; i < 20; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      flushed_by.clear();
+    }
+    ASSERT_OK(store.Commit(Batch().Put("k" + std::to_string(i), "v")));
+    std::lock_guard<std::mutex> lock(mu);
+    // The caller's own flush; a background flush elsewhere would find nothing to do.
+    ASSERT_EQ(flushed_by.size(), 1u) << "commit " << i;
+    EXPECT_EQ(flushed_by[0], me) << "commit " << i << " was flushed by another thread";
+  }
+
+  // A leader held in its flush (its group is applied and logged, not yet durable).
+  std::future<Status> leader_commit;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    hold = true;
+    leader_commit = std::async(std::launch::async, [&] {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        leader = std::this_thread::get_id();
+      }
+      return store.Commit(Batch().Put("led", "v")).status();
+    });
+    ASSERT_TRUE(cv.wait_for(lock, kHang, [&] { return holding; })) << "no leader flushed";
+  }
+  auto nosync = std::async(std::launch::async, [&] {
+    return store.Commit(Batch().Put("behind", "v"), {Durability::kNoSync}).status();
+  });
+  const bool went_on = nosync.wait_for(kHang) == std::future_status::ready;
+  EXPECT_TRUE(went_on) << "the next group waited for the leader's flush";
+  EXPECT_OK(store.Get("behind"));
+  EXPECT_EQ(leader_commit.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "the leader was acknowledged before its flush";
+  auto closing = std::async(std::launch::async, [&] { return store.Close(); });
+  EXPECT_EQ(closing.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout)
+      << "Close returned while a leader was still flushing";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+  EXPECT_OK(leader_commit.get());
+  if (went_on) EXPECT_OK(nosync.get());
+  EXPECT_OK(closing.get());
+}
+
 }  // namespace
 }  // namespace durastore

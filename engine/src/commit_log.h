@@ -1,6 +1,10 @@
 // The commit log: the store's commit point (docs/architecture.md, "Commit log and
 // checkpoints"; the byte grammar is in docs/format.md, "Commit log").
 //
+// "The committer" here is whichever thread applies groups, one at a time: the store's
+// committer thread or a caller leading a group of its own (store_impl.h); the store hands
+// the role over under a mutex.
+//
 // Every group the committer applies becomes one record, written with one pwritev at the
 // tail of a preallocated segment file (`wal.<n>` in the store directory) after the
 // group's LMDB transaction commits. A flush makes the tail durable with one fdatasync per

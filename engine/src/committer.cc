@@ -47,17 +47,59 @@ void Store::Impl::Submit(RequestPtr r) {
     r->done(*r);  // the caller's thread, as for a closed store
     return;
   }
+  bool lead = false;
   {
     internal::MutexLock lock(&queue_mu_);
     if (!stopping_) {
-      queue_.push_back(std::move(r));
-      // A busy committer takes the request with its next group: no wake-up syscall.
-      if (committer_idle_) queue_cv_.NotifyOne();
-      return;
+      r->in_flight = true;
+      const bool alone = in_flight_.fetch_add(1, std::memory_order_relaxed) == 0;
+      if (!alone || !r->done_is_rendezvous || applying_ || last_group_size_ != 1) {
+        queue_.push_back(std::move(r));
+        // A busy committer takes the request with its next group: no wake-up syscall.
+        if (committer_idle_ && !applying_) queue_cv_.NotifyOne();
+        return;
+      }
+      // A blocked caller alone in the store (nothing queued, applied or waiting for a
+      // flush, and the last group a group of one) applies its request as a group of one on
+      // its own thread (LevelDB's leader writer): no wake-up of the committer and, when it
+      // flushes itself, none back. With others in flight it queues: they submit again
+      // soon, and one group for all of them writes fewer LMDB pages than a group of one
+      // each. What arrives meanwhile queues for the committer thread.
+      applying_ = true;
+      ++leaders_;
+      last_group_size_ = 1;
+      lead = true;
     }
+  }
+  if (lead) {
+    Lead(std::move(r));
+    return;
   }
   r->status = Status::Unavailable("store " + path_ + " is closed");
   r->done(*r);  // the completer may be gone: the caller's thread, as store.h says
+}
+
+// The caller's thread, holding applying_ (Submit took it).
+void Store::Impl::Lead(RequestPtr r) {
+  bool flush;
+  {
+    internal::RoleScope role(&committer_role_);  // applying_ keeps every other applier out
+    std::vector<RequestPtr> group;
+    group.push_back(std::move(r));
+    flush = RunGroup(std::move(group));
+  }
+  bool queued;
+  {
+    internal::MutexLock lock(&queue_mu_);
+    applying_ = false;
+    queued = !queue_.empty();
+    if (queued) queue_cv_.NotifyOne();  // what queued behind this group is the committer's
+  }
+  if (flush) FlushAfterGroup(queued);
+  internal::MutexLock lock(&queue_mu_);
+  // Close waits for every leader to be gone (its flush touches the log); notifying under
+  // the lock, so Close cannot go on before this thread stops touching the store.
+  if (--leaders_ == 0 && stopping_) queue_cv_.NotifyAll();
 }
 
 Result<CommitResult> Store::Impl::CommitBlocking(Batch batch, const CommitOptions& options) {
@@ -127,23 +169,41 @@ Result<DequeueAttempt> Store::Impl::TryDequeue(std::string_view queue,
 }
 
 void Store::Impl::Run() {
-  internal::RoleScope role(&committer_role_);  // for the thread's life
+  internal::RoleScope role(&committer_role_);  // for the thread's life, shared with leaders
   for (;;) {
     std::vector<RequestPtr> group;
     {
       internal::MutexLock lock(&queue_mu_);
       committer_idle_ = true;
-      queue_cv_.Wait(&queue_mu_,
-                     [this]() REQUIRES(queue_mu_) { return stopping_ || !queue_.empty(); });
+      queue_cv_.Wait(&queue_mu_, [this]() REQUIRES(queue_mu_) {
+        return !applying_ && (!queue_.empty() || (stopping_ && leaders_ == 0));
+      });
       committer_idle_ = false;
-      if (queue_.empty()) return;  // stopping and drained
+      if (queue_.empty()) return;  // stopping, drained, and no leader left
       while (!queue_.empty() && group.size() < options_.max_group_size) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      applying_ = true;
+      last_group_size_ = group.size();
     }
-    RunGroup(std::move(group));
+    const bool flush = RunGroup(std::move(group));
+    bool queued;
+    {
+      internal::MutexLock lock(&queue_mu_);
+      applying_ = false;
+      queued = !queue_.empty();
+    }
+    if (flush) FlushAfterGroup(queued);
   }
+}
+
+// After a group with kSync requests waiting: with nothing queued behind it the applying
+// thread would only wait, so it flushes itself unless a flush is in flight. Under load the
+// flusher keeps flushing while the next group is applied. Holds applying_ no more, so
+// the next group (the committer's or a leader's) is applied during this flush.
+void Store::Impl::FlushAfterGroup(bool queued) {
+  if (queued || !log_->FlushNowIfIdle()) log_->RequestFlush();
 }
 
 void Store::Impl::FailAll(std::vector<RequestPtr>& group, const Status& s) {
@@ -354,14 +414,14 @@ uint64_t Store::Impl::CommitGroup(std::vector<RequestPtr>& group, std::vector<Re
   return lsn;
 }
 
-void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
+bool Store::Impl::RunGroup(std::vector<RequestPtr> group) {
   {
     Status sticky = health();
     if (!sticky.ok()) {
       FailAll(group,
               Status::Unavailable("store " + path_ +
                                   " failed earlier and must be reopened: " + sticky.ToString()));
-      return;
+      return false;
     }
   }
   (void)GrowAheadIfNeeded();  // at the maximum size, commits that do not fit fail below
@@ -394,19 +454,9 @@ void Store::Impl::RunGroup(std::vector<RequestPtr> group) {
     }
   }
   CompleteLater(std::move(now_done));
-  if (wait_flush) {
-    // With nothing queued behind this group the committer would only wait: it flushes
-    // itself, unless a flush is in flight. Under load the flusher keeps flushing while
-    // the committer applies the next group.
-    bool queued;
-    {
-      internal::MutexLock lock(&queue_mu_);
-      queued = !queue_.empty();
-    }
-    if (queued || !log_->FlushNowIfIdle()) log_->RequestFlush();
-  }
   if (lsn != 0) MaybeCheckpoint(lsn);
   if (!retry.empty()) Requeue(std::move(retry));
+  return wait_flush;
 }
 
 void Store::Impl::Requeue(std::vector<RequestPtr> retry) {
@@ -430,15 +480,20 @@ void Store::Impl::Requeue(std::vector<RequestPtr> retry) {
 // outcome at once.
 void Store::Impl::CompleteLater(std::vector<RequestPtr> done) {
   bool queued = false;
+  int64_t completed = 0;
   {
     internal::MutexLock lock(&complete_mu_);
     for (auto& r : done) {
+      if (r == nullptr) continue;
+      completed += r->in_flight ? 1 : 0;
       if (!r->done_is_rendezvous) {
         completions_.push_back(std::move(r));
         queued = true;
       }
     }
   }
+  // Before the callers wake: one that commits again at once may then lead.
+  in_flight_.fetch_sub(completed, std::memory_order_relaxed);
   if (queued) complete_cv_.NotifyOne();
   for (auto& r : done) {
     if (r != nullptr) r->done(*r);

@@ -5,11 +5,13 @@
 //   callers --Submit--> queue_ --committer takes all--> one LMDB write transaction, each
 //   request applied in it (flat; on a failure again with one nested transaction each, so
 //   a failing batch rolls back alone) while every table write is captured (redo.h)
-//   --> the group's writes become one commit-log record, written (page cache) --> the
-//   LMDB transaction commits without a flush --> kNoSync batches and dequeues are
+//   --> the LMDB transaction commits without a flush --> the group's writes become one
+//   commit-log record, written (page cache) --> kNoSync batches and dequeues are
 //   acknowledged; kSync batches wait in pending_[lsn] --> the log's flusher fdatasyncs
-//   (or the committer itself, when nothing is queued and no flush runs) --> OnFlushed(lsn)
-//   acknowledges every pending record <= lsn.
+//   (or the thread that applied the group, when nothing is queued and no flush runs)
+//   --> OnFlushed(lsn) acknowledges every pending record <= lsn.
+// A blocking caller alone in the store is its own committer (Lead): it applies its
+// request as a group of one on its thread. applying_ lets one thread apply at a time.
 // A group in which every batch failed writes no record and commits nothing.
 //
 // Checkpoints (checkpoint.h): after a commit, once enough log was written, the committer
@@ -63,6 +65,7 @@ struct Request {
   // cannot block, so it runs on whichever store thread completes the request instead of
   // costing one more thread wake-up through the completer.
   bool done_is_rendezvous = false;
+  bool in_flight = false;  // counted in Store::Impl::in_flight_ (Submit queued or led it)
 };
 using RequestPtr = std::unique_ptr<Request>;
 
@@ -182,9 +185,12 @@ class DURASTORE_NO_EXPORT Store::Impl {
   Status ApplyLogRecord(std::string_view ops);
   Status LoadSequences(uint64_t* lsn) REQUIRES(committer_role_);
 
-  // Committer thread.
+  // Committer thread, or a blocked caller leading a group of its own (Lead).
+  void Lead(RequestPtr r);
   void Run();
-  void RunGroup(std::vector<RequestPtr> group) REQUIRES(committer_role_);
+  // Applies and logs a group; true when kSync requests of it wait for a flush.
+  bool RunGroup(std::vector<RequestPtr> group) REQUIRES(committer_role_);
+  void FlushAfterGroup(bool queued);
   uint64_t CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry)
       REQUIRES(committer_role_);
   bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
@@ -229,6 +235,14 @@ class DURASTORE_NO_EXPORT Store::Impl {
   std::deque<RequestPtr> queue_ GUARDED_BY(queue_mu_);
   bool stopping_ GUARDED_BY(queue_mu_) = false;
   bool committer_idle_ GUARDED_BY(queue_mu_) = false;  // waiting for requests
+  // One thread applies a group at a time: the committer thread or a leader (Lead).
+  bool applying_ GUARDED_BY(queue_mu_) = false;
+  int leaders_ GUARDED_BY(queue_mu_) = 0;  // callers in Lead, its flush included
+  // Requests submitted and not yet completed (CompleteLater): a caller leads only when it
+  // is alone.
+  std::atomic<int64_t> in_flight_{0};
+  // The last group's request count.
+  size_t last_group_size_ GUARDED_BY(queue_mu_) = 1;
   std::atomic<bool> closed_{false};
   std::thread committer_;
 
