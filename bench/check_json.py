@@ -22,6 +22,8 @@ REQUIRED = {
     # null where the engine cannot count them (SQLite's flushes; no /proc/self/io)
     "flushes_per_commit": (int, float, type(None)),
     "device_bytes_per_commit": (int, float, type(None)),
+    # null when --path is on no block device (tmpfs, overlay)
+    "disk_bytes_per_commit": (int, float, type(None)),
 }
 DURASTORE_ONLY = {"flushes_per_sec": (int, float), "avg_group_size": (int, float),
                   "io_uring": bool, "log_flushes": int, "checkpoints": int,

@@ -61,6 +61,9 @@ void Comparison::Add(int rep, const Outcome& o) {
   if (o.run.has_write_bytes) {
     f.device_bytes_per_commit = o.PerCommit(static_cast<double>(o.run.write_bytes));
   }
+  if (o.run.has_disk_bytes) {
+    f.disk_bytes_per_commit = o.PerCommit(static_cast<double>(o.run.disk_bytes));
+  }
   f.cpu_us_per_commit = o.PerCommit(o.run.cpu_s * 1e6);
   Reps& reps = points_[o.config.writers][o.config.engine];
   if (reps.size() <= static_cast<size_t>(rep)) reps.resize(static_cast<size_t>(rep) + 1);
@@ -107,8 +110,9 @@ void Comparison::PrintSummary(const FdatasyncProbe& before, const FdatasyncProbe
       "\nsummary: %s, %d repetition(s) per point, engines interleaved; medians over "
       "repetitions\n",
       workload_.c_str(), repeat_);
-  std::printf("%7s %-9s %10s %8s %8s %14s %16s %13s\n", "writers", "engine", "commits/s", "p50 us",
-              "p99 us", "flushes/commit", "dev bytes/commit", "cpu us/commit");
+  std::printf("%7s %-9s %10s %8s %8s %14s %16s %17s %13s\n", "writers", "engine", "commits/s",
+              "p50 us", "p99 us", "flushes/commit", "dev bytes/commit", "disk bytes/commit",
+              "cpu us/commit");
   for (const auto& [writers, engines] : points_) {
     for (const auto& e : engines_) {
       auto it = engines.find(e);
@@ -118,10 +122,11 @@ void Comparison::PrintSummary(const FdatasyncProbe& before, const FdatasyncProbe
         for (const Figures& f : it->second) v.push_back(f.*field);
         return SpreadOf(v).median;
       };
-      std::printf("%7d %-9s %10.0f %8.0f %8.0f %14s %16s %13.1f\n", writers, e.c_str(),
+      std::printf("%7d %-9s %10.0f %8.0f %8.0f %14s %16s %17s %13.1f\n", writers, e.c_str(),
                   median(&Figures::ops_per_sec), median(&Figures::p50_us), median(&Figures::p99_us),
                   Counted(median(&Figures::flushes_per_commit), "%.3f").c_str(),
                   Counted(median(&Figures::device_bytes_per_commit), "%.0f").c_str(),
+                  Counted(median(&Figures::disk_bytes_per_commit), "%.0f").c_str(),
                   median(&Figures::cpu_us_per_commit));
     }
   }
@@ -153,23 +158,23 @@ nlohmann::json Comparison::ToJson(const FdatasyncProbe& before, const FdatasyncP
   for (const auto& [writers, engines] : points_) {
     nlohmann::json per_engine = nlohmann::json::object();
     for (const auto& [engine, reps] : engines) {
-      std::vector<double> ops, p50, flushes, bytes, cpu;
+      std::vector<double> ops, p50, flushes, bytes, disk, cpu;
       for (const Figures& f : reps) {
         ops.push_back(f.ops_per_sec);
         p50.push_back(f.p50_us);
         flushes.push_back(f.flushes_per_commit);
         bytes.push_back(f.device_bytes_per_commit);
+        disk.push_back(f.disk_bytes_per_commit);
         cpu.push_back(f.cpu_us_per_commit);
       }
       auto counted = [](const std::vector<double>& v) {
         double m = SpreadOf(v).median;
         return m < 0 ? nlohmann::json(nullptr) : nlohmann::json(m);
       };
-      per_engine[engine] = {{"ops_per_sec", SpreadJson(SpreadOf(ops))},
-                            {"p50_us", SpreadJson(SpreadOf(p50))},
-                            {"flushes_per_commit", counted(flushes)},
-                            {"device_bytes_per_commit", counted(bytes)},
-                            {"cpu_us_per_commit", SpreadOf(cpu).median}};
+      per_engine[engine] = {
+          {"ops_per_sec", SpreadJson(SpreadOf(ops))}, {"p50_us", SpreadJson(SpreadOf(p50))},
+          {"flushes_per_commit", counted(flushes)},   {"device_bytes_per_commit", counted(bytes)},
+          {"disk_bytes_per_commit", counted(disk)},   {"cpu_us_per_commit", SpreadOf(cpu).median}};
     }
     nlohmann::json ratios = nlohmann::json::object();
     for (const auto& b : Baselines()) {

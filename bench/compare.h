@@ -49,6 +49,7 @@ class Comparison {
     double p99_us = 0;
     double flushes_per_commit = -1;
     double device_bytes_per_commit = -1;
+    double disk_bytes_per_commit = -1;
     double cpu_us_per_commit = 0;
   };
   using Reps = std::vector<Figures>;  // indexed by repetition

@@ -90,6 +90,11 @@
 //                    Compare engines with it, but check absolute figures against
 //                    /proc/diskstats: for durastore's LMDB page writes it has read
 //                    several times what the device received
+//   disk_bytes_per_commit  bytes the block device holding --path received over the
+//                    measured time per commit (/sys/dev/block/M:m/stat sectors written;
+//                    every process's writes; null when --path is on no block device).
+//                    What reached the device in the window: write-back owed later (a
+//                    checkpoint or memtable flush after the run) is not in it
 //   cpu_us_per_commit   cpu_s per commit, in microseconds
 //  durastore only:
 //   flushes_per_sec  log flushes + checkpoints per second
@@ -188,6 +193,7 @@ LoopOptions LoopOf(const Config& c, int writers) {
   o.warmup_s = c.warmup_s;
   o.rate = c.rate;
   o.rss_every_s = c.rss_every_s;
+  o.disk_path = c.path.empty() ? std::filesystem::temp_directory_path().string() : c.path;
   return o;
 }
 

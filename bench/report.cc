@@ -23,7 +23,7 @@ double AvgGroup(const PipelineStats& p) {
 
 // "per commit: 0.05 flushes, 1234 device bytes, 12.3 cpu us" (n/a where not counted).
 void PrintPerCommit(const Outcome& o) {
-  char flushes[32] = "n/a", bytes[32] = "n/a";
+  char flushes[32] = "n/a", bytes[32] = "n/a", disk[32] = "n/a";
   if (o.run.has_flushes) {
     std::snprintf(flushes, sizeof(flushes), "%.3f",
                   o.PerCommit(static_cast<double>(o.run.flushes)));
@@ -32,9 +32,14 @@ void PrintPerCommit(const Outcome& o) {
     std::snprintf(bytes, sizeof(bytes), "%.0f",
                   o.PerCommit(static_cast<double>(o.run.write_bytes)));
   }
-  std::printf("          per %s (%llu): %s flushes, %s device bytes written, %.1f cpu us\n",
-              o.config.workload == "commit" ? "commit" : "commit or op", U(o.commits()), flushes,
-              bytes, o.PerCommit(o.run.cpu_s * 1e6));
+  if (o.run.has_disk_bytes) {
+    std::snprintf(disk, sizeof(disk), "%.0f", o.PerCommit(static_cast<double>(o.run.disk_bytes)));
+  }
+  std::printf(
+      "          per %s (%llu): %s flushes, %s device bytes written (%s reached the disk), "
+      "%.1f cpu us\n",
+      o.config.workload == "commit" ? "commit" : "commit or op", U(o.commits()), flushes, bytes,
+      disk, o.PerCommit(o.run.cpu_s * 1e6));
 }
 
 }  // namespace
@@ -117,6 +122,9 @@ nlohmann::json ToJson(const Outcome& o) {
   j["device_bytes_per_commit"] =
       o.run.has_write_bytes ? nlohmann::json(o.PerCommit(static_cast<double>(o.run.write_bytes)))
                             : nlohmann::json(nullptr);
+  j["disk_bytes_per_commit"] =
+      o.run.has_disk_bytes ? nlohmann::json(o.PerCommit(static_cast<double>(o.run.disk_bytes)))
+                           : nlohmann::json(nullptr);
   j["cpu_us_per_commit"] = o.PerCommit(o.run.cpu_s * 1e6);
   if (o.run.has_pipeline) {
     const PipelineStats& p = o.run.pipeline;

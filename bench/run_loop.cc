@@ -1,6 +1,8 @@
 #include "run_loop.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,6 +93,23 @@ bool WriteBytes(uint64_t* bytes) {
   return found;
 }
 
+// Sectors written to the block device (or partition) holding `path`, from
+// /sys/dev/block/<major>:<minor>/stat (field 7); false when there is none (tmpfs, overlay).
+bool DiskSectorsWritten(const std::string& path, uint64_t* sectors) {
+  struct stat st {};
+  if (path.empty() || ::stat(path.c_str(), &st) != 0) return false;
+  const std::string file = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
+                           std::to_string(minor(st.st_dev)) + "/stat";
+  FILE* f = std::fopen(file.c_str(), "r");
+  if (f == nullptr) return false;
+  unsigned long long v[7] = {};
+  const bool found = std::fscanf(f, "%llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                                 &v[3], &v[4], &v[5], &v[6]) == 7;
+  std::fclose(f);
+  *sectors = v[6];
+  return found;
+}
+
 long PeakRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -164,6 +183,8 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
   uint64_t flushes_before = driver.flushes ? driver.flushes() : 0;
   uint64_t bytes_before = 0;
   bool has_bytes = WriteBytes(&bytes_before);
+  uint64_t sectors_before = 0;
+  bool has_sectors = DiskSectorsWritten(o.disk_path, &sectors_before);
   std::vector<std::thread> threads;
   for (size_t w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
@@ -204,6 +225,7 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
       if (driver.pipeline) pipe_before = driver.pipeline();
       if (driver.flushes) flushes_before = driver.flushes();
       has_bytes = WriteBytes(&bytes_before);
+      has_sectors = DiskSectorsWritten(o.disk_path, &sectors_before);
     }
     if (o.rss_every_s > 0 && rec.measuring()) {
       if (out.rss_samples.empty()) next_rss = rec.start_time();
@@ -226,6 +248,9 @@ Status RunLoop(const LoopOptions& o, const Driver& driver, Recorder& rec, LoopRe
   uint64_t bytes_after = 0;
   out.has_write_bytes = has_bytes && WriteBytes(&bytes_after);
   if (out.has_write_bytes) out.write_bytes = bytes_after - bytes_before;
+  uint64_t sectors_after = 0;
+  out.has_disk_bytes = has_sectors && DiskSectorsWritten(o.disk_path, &sectors_after);
+  if (out.has_disk_bytes) out.disk_bytes = (sectors_after - sectors_before) * 512;
   if (driver.pipeline) {
     out.has_pipeline = true;
     out.pipeline = Delta(pipe_before, driver.pipeline());

@@ -87,6 +87,7 @@ struct LoopOptions {
   double warmup_s = 0;     // seconds run before measuring
   double rate = 0;         // ops/s over all writers; 0 = closed loop
   double rss_every_s = 0;  // > 0: sample the process RSS this often while measuring
+  std::string disk_path;   // count the writes of the block device holding this path
 };
 
 // The process's resident set at `t_s` seconds after measuring started (/proc/self/statm):
@@ -135,6 +136,11 @@ struct LoopResult {
   // it includes write-back that happens later); false when /proc/self/io is unreadable.
   bool has_write_bytes = false;
   uint64_t write_bytes = 0;
+  // Bytes the block device holding LoopOptions::disk_path received over the measured
+  // time (/sys/dev/block/M:m/stat, sectors written * 512): what reached the device, from
+  // every process, with no write-back still owed counted; false when not a block device.
+  bool has_disk_bytes = false;
+  uint64_t disk_bytes = 0;
   std::vector<RssSample> rss_samples;  // LoopOptions::rss_every_s apart, from t = 0
 };
 
