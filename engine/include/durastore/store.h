@@ -4,12 +4,14 @@
 // second process out, and one committer thread. Every write is a Batch committed through
 // Commit/CommitAsync; the committer takes every batch waiting, applies each in its own
 // nested transaction (a failing batch leaves no trace; the rest of its group commits),
-// commits the group once and flushes once (group commit).
+// commits the group once and flushes once (group commit). A blocking call (Commit, a
+// dequeue, Flush) made while nothing else is in flight is applied and flushed on the
+// calling thread instead, which saves two thread wake-ups (docs/architecture.md).
 //
 // Commit point: every group becomes one record of a sequential commit log (wal.* files),
-// written before the group's LMDB transaction commits and made durable by one fdatasync
-// per group; LMDB is written without flushes and made durable by background checkpoints.
-// Open replays the log after the last checkpoint (docs/architecture.md).
+// written right after the group's LMDB transaction commits and made durable by one
+// fdatasync per group; LMDB is written without flushes and made durable by background
+// checkpoints. Open replays the log after the last checkpoint (docs/architecture.md).
 //
 // Durability (per store default, overridable per commit):
 //  - kSync: Commit returns only after the flush covering the batch's log record
@@ -25,9 +27,10 @@
 //    process crash, none.
 //
 // Visibility: readers (reads, tails, dequeues) see a group as soon as its LMDB
-// transaction commits, which is after its log record is written and before that record
-// is flushed: a kSync group can be visible for up to one flush before it is durable, and
-// a power cut in that window loses it although a reader saw it.
+// transaction commits, which is just before its log record is written and before that
+// record is flushed: a kSync group can be visible for up to one flush before it is
+// durable, and a power cut in that window (or a process crash between the LMDB commit and
+// the log write) loses it although a reader saw it. No caller was acknowledged for it.
 //
 // Failure: if a flush or commit fails with an IO error the store refuses every later
 // write with Unavailable (sticky error) until it is reopened: the file's state after a
