@@ -80,7 +80,7 @@ void Store::Impl::Submit(RequestPtr r) {
 }
 
 // The caller's thread, holding applying_ (Submit took it).
-void Store::Impl::Lead(RequestPtr r) {
+void Store::Impl::Lead(RequestPtr r) noexcept {
   bool flush;
   {
     internal::RoleScope role(&committer_role_);  // applying_ keeps every other applier out

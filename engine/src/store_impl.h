@@ -186,7 +186,9 @@ class DURASTORE_NO_EXPORT Store::Impl {
   Status LoadSequences(uint64_t* lsn) REQUIRES(committer_role_);
 
   // Committer thread, or a blocked caller leading a group of its own (Lead).
-  void Lead(RequestPtr r);
+  // noexcept: an exception (only bad_alloc can get here) would leave applying_ taken and
+  // hang the store; it ends the process, as one on the committer thread does.
+  void Lead(RequestPtr r) noexcept;
   void Run();
   // Applies and logs a group; true when kSync requests of it wait for a flush.
   bool RunGroup(std::vector<RequestPtr> group) REQUIRES(committer_role_);
