@@ -88,14 +88,7 @@ void Store::Impl::Lead(RequestPtr r) noexcept {
     group.push_back(std::move(r));
     flush = RunGroup(std::move(group));
   }
-  bool queued;
-  {
-    internal::MutexLock lock(&queue_mu_);
-    applying_ = false;
-    queued = !queue_.empty();
-    if (queued) queue_cv_.NotifyOne();  // what queued behind this group is the committer's
-  }
-  if (flush) FlushAfterGroup(queued);
+  EndGroup(flush);
   internal::MutexLock lock(&queue_mu_);
   // Close waits for every leader to be gone (its flush touches the log); notifying under
   // the lock, so Close cannot go on before this thread stops touching the store.
@@ -187,23 +180,25 @@ void Store::Impl::Run() {
       applying_ = true;
       last_group_size_ = group.size();
     }
-    const bool flush = RunGroup(std::move(group));
-    bool queued;
-    {
-      internal::MutexLock lock(&queue_mu_);
-      applying_ = false;
-      queued = !queue_.empty();
-    }
-    if (flush) FlushAfterGroup(queued);
+    EndGroup(RunGroup(std::move(group)));
   }
 }
 
-// After a group with kSync requests waiting: with nothing queued behind it the applying
-// thread would only wait, so it flushes itself unless a flush is in flight. Under load the
-// flusher keeps flushing while the next group is applied. Holds applying_ no more, so
-// the next group (the committer's or a leader's) is applied during this flush.
-void Store::Impl::FlushAfterGroup(bool queued) {
-  if (queued || !log_->FlushNowIfIdle()) log_->RequestFlush();
+// Hands applying_ back (waking the committer thread for what queued behind a leader's
+// group), then, when the group's kSync requests wait (`flush`): with nothing queued behind
+// it the applying thread would only wait, so it flushes itself unless a flush is in
+// flight; under load the flusher keeps flushing while the next group is applied. The
+// token is free by then, so the next group (the committer's or a leader's) is applied
+// during this flush.
+void Store::Impl::EndGroup(bool flush) {
+  bool queued;
+  {
+    internal::MutexLock lock(&queue_mu_);
+    applying_ = false;
+    queued = !queue_.empty();
+    if (queued && committer_idle_) queue_cv_.NotifyOne();
+  }
+  if (flush && (queued || !log_->FlushNowIfIdle())) log_->RequestFlush();
 }
 
 void Store::Impl::FailAll(std::vector<RequestPtr>& group, const Status& s) {

@@ -192,7 +192,7 @@ class DURASTORE_NO_EXPORT Store::Impl {
   void Run();
   // Applies and logs a group; true when kSync requests of it wait for a flush.
   bool RunGroup(std::vector<RequestPtr> group) REQUIRES(committer_role_);
-  void FlushAfterGroup(bool queued);
+  void EndGroup(bool flush);
   uint64_t CommitGroup(std::vector<RequestPtr>& group, std::vector<RequestPtr>& retry)
       REQUIRES(committer_role_);
   bool ApplyGroup(MDB_txn* txn, bool nested, int64_t now, std::vector<RequestPtr>& group,
