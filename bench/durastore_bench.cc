@@ -150,11 +150,16 @@
 namespace durastore::bench {
 namespace {
 
+// Where runs make their stores: --path, or the system's temporary directory.
+std::string ParentDir(const std::string& path) {
+  return path.empty() ? std::filesystem::temp_directory_path().string() : path;
+}
+
 // A fresh directory under `parent` that is removed at scope end unless `keep`.
 class RunDir {
  public:
   RunDir(const std::string& parent, bool keep) : keep_(keep) {
-    std::string base = parent.empty() ? std::filesystem::temp_directory_path().string() : parent;
+    std::string base = ParentDir(parent);
     std::filesystem::create_directories(base);
     std::string tmpl = base + "/durastore-bench-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) {
@@ -193,7 +198,7 @@ LoopOptions LoopOf(const Config& c, int writers) {
   o.warmup_s = c.warmup_s;
   o.rate = c.rate;
   o.rss_every_s = c.rss_every_s;
-  o.disk_path = c.path.empty() ? std::filesystem::temp_directory_path().string() : c.path;
+  o.disk_path = ParentDir(c.path);
   return o;
 }
 
@@ -608,7 +613,7 @@ int main(int argc, char** argv) {
     if (!csv) return UsageError("cannot write --csv " + csv_file + ": " + strerror(errno));
     csv << durastore::bench::CsvHeader();
   }
-  std::string env_dir = c.path.empty() ? std::filesystem::temp_directory_path().string() : c.path;
+  std::string env_dir = durastore::bench::ParentDir(c.path);
   std::error_code ec;
   std::filesystem::create_directories(env_dir, ec);
   durastore::bench::PrintEnvironment(env_dir);
